@@ -1,0 +1,124 @@
+//! Decoding by fork: SSZ and JSON do not say which fork an object belongs to, so the caller says it (from
+//! the slot, an `Eth-Consensus-Version` header, or a `{"version","data"}` envelope).
+
+use crate::block::*;
+use crate::builder::*;
+use crate::execution::*;
+use crate::state::*;
+use crate::{EthSpec, ForkName};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A fork-dependent container that can be decoded once its fork is known.
+pub trait ForkVersioned: Sized {
+    /// SSZ-decode as the variant of `fork`.
+    fn from_ssz_bytes_by_fork(bytes: &[u8], fork: ForkName) -> Result<Self, ssz::DecodeError>;
+    /// Deserialise (JSON, YAML, ...) as the variant of `fork`.
+    fn from_value_by_fork(
+        value: serde_json::Value,
+        fork: ForkName,
+    ) -> Result<Self, serde_json::Error>;
+    /// The fork this object belongs to.
+    fn fork_name_of(&self) -> ForkName;
+}
+
+fn unsupported(fork: ForkName, what: &str) -> ssz::DecodeError {
+    ssz::DecodeError::BytesInvalid(format!("{what} does not exist at fork {fork}"))
+}
+
+fn unsupported_json(fork: ForkName, what: &str) -> serde_json::Error {
+    <serde_json::Error as serde::de::Error>::custom(format!("{what} does not exist at fork {fork}"))
+}
+
+fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, serde_json::Error> {
+    serde_json::from_value(value)
+}
+
+macro_rules! impl_fork_versioned {
+    ($Enum:ident, [$($Fork:ident => $Variant:ident),*]) => {
+        impl<E: EthSpec> ForkVersioned for $Enum<E> {
+            fn from_ssz_bytes_by_fork(bytes: &[u8], fork: ForkName) -> Result<Self, ssz::DecodeError> {
+                #[allow(unreachable_patterns)]
+                match fork {
+                    $(ForkName::$Fork => <$Variant<E> as ssz::Decode>::from_ssz_bytes(bytes).map(Self::$Fork),)*
+                    _ => Err(unsupported(fork, stringify!($Enum))),
+                }
+            }
+            fn from_value_by_fork(value: serde_json::Value, fork: ForkName) -> Result<Self, serde_json::Error> {
+                #[allow(unreachable_patterns)]
+                match fork {
+                    $(ForkName::$Fork => from_value::<$Variant<E>>(value).map(Self::$Fork),)*
+                    _ => Err(unsupported_json(fork, stringify!($Enum))),
+                }
+            }
+            fn fork_name_of(&self) -> ForkName {
+                self.fork_name()
+            }
+        }
+    };
+}
+
+macro_rules! impl_all_forks {
+    ($($Enum:ident: $Capella:ident, $Deneb:ident, $Electra:ident, $Fulu:ident;)*) => {
+        $(impl_fork_versioned!($Enum, [Capella => $Capella, Deneb => $Deneb, Electra => $Electra, Fulu => $Fulu]);)*
+    };
+}
+
+impl_all_forks! {
+    ExecutionPayload: ExecutionPayloadCapella, ExecutionPayloadDeneb, ExecutionPayloadElectra, ExecutionPayloadFulu;
+    ExecutionPayloadHeader: ExecutionPayloadHeaderCapella, ExecutionPayloadHeaderDeneb,
+        ExecutionPayloadHeaderElectra, ExecutionPayloadHeaderFulu;
+    BeaconBlockBody: BeaconBlockBodyCapella, BeaconBlockBodyDeneb, BeaconBlockBodyElectra, BeaconBlockBodyFulu;
+    BeaconBlock: BeaconBlockCapella, BeaconBlockDeneb, BeaconBlockElectra, BeaconBlockFulu;
+    SignedBeaconBlock: SignedBeaconBlockCapella, SignedBeaconBlockDeneb, SignedBeaconBlockElectra,
+        SignedBeaconBlockFulu;
+    BlindedBeaconBlockBody: BlindedBeaconBlockBodyCapella, BlindedBeaconBlockBodyDeneb,
+        BlindedBeaconBlockBodyElectra, BlindedBeaconBlockBodyFulu;
+    BlindedBeaconBlock: BlindedBeaconBlockCapella, BlindedBeaconBlockDeneb, BlindedBeaconBlockElectra,
+        BlindedBeaconBlockFulu;
+    SignedBlindedBeaconBlock: SignedBlindedBeaconBlockCapella, SignedBlindedBeaconBlockDeneb,
+        SignedBlindedBeaconBlockElectra, SignedBlindedBeaconBlockFulu;
+    BuilderBid: BuilderBidCapella, BuilderBidDeneb, BuilderBidElectra, BuilderBidFulu;
+    SignedBuilderBid: SignedBuilderBidCapella, SignedBuilderBidDeneb, SignedBuilderBidElectra,
+        SignedBuilderBidFulu;
+    BeaconState: BeaconStateCapella, BeaconStateDeneb, BeaconStateElectra, BeaconStateFulu;
+}
+
+impl_fork_versioned!(ExecutionPayloadAndBlobsBundle, [
+    Deneb => ExecutionPayloadAndBlobsBundleDeneb,
+    Electra => ExecutionPayloadAndBlobsBundleElectra,
+    Fulu => ExecutionPayloadAndBlobsBundleFulu
+]);
+
+/// The beacon-API envelope `{"version": "<fork>", "data": ...}` (extra fields such as
+/// `execution_optimistic` are kept aside and ignored).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForkVersionedResponse<T> {
+    pub version: ForkName,
+    pub data: T,
+}
+
+#[derive(Deserialize)]
+struct RawEnvelope {
+    version: ForkName,
+    data: serde_json::Value,
+}
+
+impl<T: ForkVersioned + Serialize> ForkVersionedResponse<T> {
+    pub fn new(data: T) -> Self {
+        Self {
+            version: data.fork_name_of(),
+            data,
+        }
+    }
+
+    /// Parse an envelope, decoding `data` as the variant its `version` names.
+    pub fn from_json_value(value: serde_json::Value) -> Result<Self, serde_json::Error> {
+        let raw: RawEnvelope = serde_json::from_value(value)?;
+        let data = T::from_value_by_fork(raw.data, raw.version)?;
+        Ok(Self {
+            version: raw.version,
+            data,
+        })
+    }
+}
