@@ -1,7 +1,10 @@
 //! Computes an execution-layer block hash (keccak256 of the RLP block header) from the fields of a
 //! consensus-layer execution payload, for Bellatrix through Electra/Fulu.
 
+mod payload;
 mod trie;
+
+pub use payload::compute_execution_block_hash;
 
 use alloy_primitives::{b256, keccak256, Address, Bloom, Bytes, B256, B64, U256};
 use alloy_rlp::{Encodable, Header};
@@ -53,6 +56,11 @@ pub struct ExecutionBlockHeader {
 pub enum HeaderError {
     /// A later optional field is present while this earlier one is absent.
     MissingField(&'static str),
+    /// The payload's fork needs this beacon-block context (e.g. the parent beacon block root from
+    /// Deneb, the execution requests from Electra) and it was not given.
+    MissingContext(&'static str),
+    /// This beacon-block context was given for a fork whose header has no such field.
+    UnexpectedContext(&'static str),
 }
 
 impl std::fmt::Display for HeaderError {
@@ -64,6 +72,8 @@ impl std::fmt::Display for HeaderError {
                     "header field {name} is absent but a later optional field is present"
                 )
             }
+            Self::MissingContext(name) => write!(f, "this payload's fork needs {name}"),
+            Self::UnexpectedContext(name) => write!(f, "this payload's fork has no {name}"),
         }
     }
 }

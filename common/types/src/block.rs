@@ -210,10 +210,6 @@ macro_rules! define_blocks {
             }
 
             pub fn slot(&self) -> Slot {
-                self.message_enum_ref_slot()
-            }
-
-            fn message_enum_ref_slot(&self) -> Slot {
                 match self {
                     Self::Capella(b) => b.message.slot,
                     Self::Deneb(b) => b.message.slot,
@@ -328,6 +324,16 @@ fn check_payload<P: TreeHash, H: TreeHash>(header: &H, payload: &P) -> Result<()
 }
 
 impl<E: EthSpec> BeaconBlockBody<E> {
+    /// The body's execution payload, as the fork's enum.
+    pub fn execution_payload_enum(&self) -> ExecutionPayload<E> {
+        match self {
+            Self::Capella(b) => ExecutionPayload::Capella(b.execution_payload.clone()),
+            Self::Deneb(b) => ExecutionPayload::Deneb(b.execution_payload.clone()),
+            Self::Electra(b) => ExecutionPayload::Electra(b.execution_payload.clone()),
+            Self::Fulu(b) => ExecutionPayload::Fulu(b.execution_payload.clone()),
+        }
+    }
+
     /// The blinded form of this body: same root, the payload replaced by its header.
     pub fn to_blinded(&self) -> BlindedBeaconBlockBody<E> {
         match self.clone() {

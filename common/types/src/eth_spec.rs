@@ -99,6 +99,37 @@ pub trait EthSpec:
     /// The preset's name, as the spec's `PRESET_BASE` spells it.
     const NAME: &'static str;
 
+    // Scalar preset values that differ between mainnet and minimal.
+    const TARGET_COMMITTEE_SIZE: u64;
+    const SHUFFLE_ROUND_COUNT: u8;
+    const EPOCHS_PER_SYNC_COMMITTEE_PERIOD: u64;
+    const MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP: u64;
+    const MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP: u64;
+
+    // Scalar preset values common to both presets (as in force from Capella on).
+    const HYSTERESIS_QUOTIENT: u64 = 4;
+    const HYSTERESIS_DOWNWARD_MULTIPLIER: u64 = 1;
+    const HYSTERESIS_UPWARD_MULTIPLIER: u64 = 5;
+    const MIN_DEPOSIT_AMOUNT: u64 = 1_000_000_000;
+    const MAX_EFFECTIVE_BALANCE: u64 = 32_000_000_000;
+    const EFFECTIVE_BALANCE_INCREMENT: u64 = 1_000_000_000;
+    const MIN_ATTESTATION_INCLUSION_DELAY: u64 = 1;
+    const MIN_SEED_LOOKAHEAD: u64 = 1;
+    const MAX_SEED_LOOKAHEAD: u64 = 4;
+    const MIN_EPOCHS_TO_INACTIVITY_PENALTY: u64 = 4;
+    const BASE_REWARD_FACTOR: u64 = 64;
+    const WHISTLEBLOWER_REWARD_QUOTIENT: u64 = 512;
+    const PROPOSER_REWARD_QUOTIENT: u64 = 8;
+    const MIN_SYNC_COMMITTEE_PARTICIPANTS: u64 = 1;
+    const INACTIVITY_PENALTY_QUOTIENT_BELLATRIX: u64 = 16_777_216;
+    const MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX: u64 = 32;
+    const PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX: u64 = 3;
+    const MIN_ACTIVATION_BALANCE: u64 = 32_000_000_000;
+    const MAX_EFFECTIVE_BALANCE_ELECTRA: u64 = 2_048_000_000_000;
+    const MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA: u64 = 4096;
+    const WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA: u64 = 4096;
+    const MAX_PENDING_DEPOSITS_PER_EPOCH: u64 = 16;
+
     fn slots_per_epoch() -> u64 {
         Self::SlotsPerEpoch::to_u64()
     }
@@ -165,6 +196,11 @@ impl EthSpec for MainnetEthSpec {
     type ProposerLookaheadSize = U64;
     type MaxCellProofsPerBlock = U33554432;
     const NAME: &'static str = "mainnet";
+    const TARGET_COMMITTEE_SIZE: u64 = 128;
+    const SHUFFLE_ROUND_COUNT: u8 = 90;
+    const EPOCHS_PER_SYNC_COMMITTEE_PERIOD: u64 = 256;
+    const MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP: u64 = 16384;
+    const MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP: u64 = 8;
 }
 
 /// The `minimal` preset, for fast tests.
@@ -207,6 +243,11 @@ impl EthSpec for MinimalEthSpec {
     type ProposerLookaheadSize = U16;
     type MaxCellProofsPerBlock = U33554432;
     const NAME: &'static str = "minimal";
+    const TARGET_COMMITTEE_SIZE: u64 = 4;
+    const SHUFFLE_ROUND_COUNT: u8 = 10;
+    const EPOCHS_PER_SYNC_COMMITTEE_PERIOD: u64 = 8;
+    const MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP: u64 = 16;
+    const MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP: u64 = 2;
 }
 
 #[cfg(test)]
@@ -239,5 +280,205 @@ mod tests {
         }
         check::<MainnetEthSpec>(64);
         check::<MinimalEthSpec>(4);
+    }
+
+    /// Every constant here equals the consensus-specs preset files (the scalars and the list lengths).
+    #[test]
+    fn constants_match_the_spec_presets() {
+        fn check<E: EthSpec>() {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/specs/consensus-specs/presets")
+                .join(E::NAME);
+            let mut preset = std::collections::HashMap::new();
+            for fork in [
+                "phase0",
+                "altair",
+                "bellatrix",
+                "capella",
+                "deneb",
+                "electra",
+                "fulu",
+            ] {
+                let path = dir.join(format!("{fork}.yaml"));
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                for line in text.lines() {
+                    if let Some((k, v)) = line.split_once(':') {
+                        if let Ok(v) = v.split('#').next().unwrap().trim().parse::<u64>() {
+                            preset.insert(k.trim().to_string(), v);
+                        }
+                    }
+                }
+            }
+            let expect = |name: &str, ours: u64| {
+                assert_eq!(preset.get(name).copied(), Some(ours), "{} {name}", E::NAME);
+            };
+            expect("TARGET_COMMITTEE_SIZE", E::TARGET_COMMITTEE_SIZE);
+            expect("SHUFFLE_ROUND_COUNT", E::SHUFFLE_ROUND_COUNT as u64);
+            expect(
+                "EPOCHS_PER_SYNC_COMMITTEE_PERIOD",
+                E::EPOCHS_PER_SYNC_COMMITTEE_PERIOD,
+            );
+            expect(
+                "MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP",
+                E::MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
+            );
+            expect(
+                "MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP",
+                E::MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP,
+            );
+            expect("HYSTERESIS_QUOTIENT", E::HYSTERESIS_QUOTIENT);
+            expect(
+                "HYSTERESIS_DOWNWARD_MULTIPLIER",
+                E::HYSTERESIS_DOWNWARD_MULTIPLIER,
+            );
+            expect(
+                "HYSTERESIS_UPWARD_MULTIPLIER",
+                E::HYSTERESIS_UPWARD_MULTIPLIER,
+            );
+            expect("MIN_DEPOSIT_AMOUNT", E::MIN_DEPOSIT_AMOUNT);
+            expect("MAX_EFFECTIVE_BALANCE", E::MAX_EFFECTIVE_BALANCE);
+            expect(
+                "EFFECTIVE_BALANCE_INCREMENT",
+                E::EFFECTIVE_BALANCE_INCREMENT,
+            );
+            expect(
+                "MIN_ATTESTATION_INCLUSION_DELAY",
+                E::MIN_ATTESTATION_INCLUSION_DELAY,
+            );
+            expect("MIN_SEED_LOOKAHEAD", E::MIN_SEED_LOOKAHEAD);
+            expect("MAX_SEED_LOOKAHEAD", E::MAX_SEED_LOOKAHEAD);
+            expect(
+                "MIN_EPOCHS_TO_INACTIVITY_PENALTY",
+                E::MIN_EPOCHS_TO_INACTIVITY_PENALTY,
+            );
+            expect("BASE_REWARD_FACTOR", E::BASE_REWARD_FACTOR);
+            expect(
+                "WHISTLEBLOWER_REWARD_QUOTIENT",
+                E::WHISTLEBLOWER_REWARD_QUOTIENT,
+            );
+            expect("PROPOSER_REWARD_QUOTIENT", E::PROPOSER_REWARD_QUOTIENT);
+            expect(
+                "MIN_SYNC_COMMITTEE_PARTICIPANTS",
+                E::MIN_SYNC_COMMITTEE_PARTICIPANTS,
+            );
+            expect(
+                "INACTIVITY_PENALTY_QUOTIENT_BELLATRIX",
+                E::INACTIVITY_PENALTY_QUOTIENT_BELLATRIX,
+            );
+            expect(
+                "MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX",
+                E::MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX,
+            );
+            expect(
+                "PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX",
+                E::PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX,
+            );
+            expect("MIN_ACTIVATION_BALANCE", E::MIN_ACTIVATION_BALANCE);
+            expect(
+                "MAX_EFFECTIVE_BALANCE_ELECTRA",
+                E::MAX_EFFECTIVE_BALANCE_ELECTRA,
+            );
+            expect(
+                "MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA",
+                E::MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA,
+            );
+            expect(
+                "WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA",
+                E::WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA,
+            );
+            expect(
+                "MAX_PENDING_DEPOSITS_PER_EPOCH",
+                E::MAX_PENDING_DEPOSITS_PER_EPOCH,
+            );
+            // List and vector lengths.
+            expect("MAX_COMMITTEES_PER_SLOT", E::MaxCommitteesPerSlot::to_u64());
+            expect(
+                "MAX_VALIDATORS_PER_COMMITTEE",
+                E::MaxValidatorsPerCommittee::to_u64(),
+            );
+            expect("SLOTS_PER_EPOCH", E::SlotsPerEpoch::to_u64());
+            expect(
+                "SLOTS_PER_HISTORICAL_ROOT",
+                E::SlotsPerHistoricalRoot::to_u64(),
+            );
+            expect(
+                "EPOCHS_PER_HISTORICAL_VECTOR",
+                E::EpochsPerHistoricalVector::to_u64(),
+            );
+            expect(
+                "EPOCHS_PER_SLASHINGS_VECTOR",
+                E::EpochsPerSlashingsVector::to_u64(),
+            );
+            expect("HISTORICAL_ROOTS_LIMIT", E::HistoricalRootsLimit::to_u64());
+            expect(
+                "VALIDATOR_REGISTRY_LIMIT",
+                E::ValidatorRegistryLimit::to_u64(),
+            );
+            expect("MAX_PROPOSER_SLASHINGS", E::MaxProposerSlashings::to_u64());
+            expect("MAX_ATTESTER_SLASHINGS", E::MaxAttesterSlashings::to_u64());
+            expect("MAX_ATTESTATIONS", E::MaxAttestations::to_u64());
+            expect("MAX_DEPOSITS", E::MaxDeposits::to_u64());
+            expect("MAX_VOLUNTARY_EXITS", E::MaxVoluntaryExits::to_u64());
+            expect("SYNC_COMMITTEE_SIZE", E::SyncCommitteeSize::to_u64());
+            expect(
+                "MAX_BYTES_PER_TRANSACTION",
+                E::MaxBytesPerTransaction::to_u64(),
+            );
+            expect(
+                "MAX_TRANSACTIONS_PER_PAYLOAD",
+                E::MaxTransactionsPerPayload::to_u64(),
+            );
+            expect("BYTES_PER_LOGS_BLOOM", E::BytesPerLogsBloom::to_u64());
+            expect("MAX_EXTRA_DATA_BYTES", E::MaxExtraDataBytes::to_u64());
+            expect(
+                "MAX_BLS_TO_EXECUTION_CHANGES",
+                E::MaxBlsToExecutionChanges::to_u64(),
+            );
+            expect(
+                "MAX_WITHDRAWALS_PER_PAYLOAD",
+                E::MaxWithdrawalsPerPayload::to_u64(),
+            );
+            expect(
+                "MAX_BLOB_COMMITMENTS_PER_BLOCK",
+                E::MaxBlobCommitmentsPerBlock::to_u64(),
+            );
+            expect("PENDING_DEPOSITS_LIMIT", E::PendingDepositsLimit::to_u64());
+            expect(
+                "PENDING_PARTIAL_WITHDRAWALS_LIMIT",
+                E::PendingPartialWithdrawalsLimit::to_u64(),
+            );
+            expect(
+                "PENDING_CONSOLIDATIONS_LIMIT",
+                E::PendingConsolidationsLimit::to_u64(),
+            );
+            expect(
+                "MAX_ATTESTER_SLASHINGS_ELECTRA",
+                E::MaxAttesterSlashingsElectra::to_u64(),
+            );
+            expect(
+                "MAX_ATTESTATIONS_ELECTRA",
+                E::MaxAttestationsElectra::to_u64(),
+            );
+            expect(
+                "MAX_DEPOSIT_REQUESTS_PER_PAYLOAD",
+                E::MaxDepositRequestsPerPayload::to_u64(),
+            );
+            expect(
+                "MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD",
+                E::MaxWithdrawalRequestsPerPayload::to_u64(),
+            );
+            expect(
+                "MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD",
+                E::MaxConsolidationRequestsPerPayload::to_u64(),
+            );
+            let epochs_per_eth1 = preset["EPOCHS_PER_ETH1_VOTING_PERIOD"];
+            assert_eq!(
+                E::SlotsPerEth1VotingPeriod::to_u64(),
+                epochs_per_eth1 * E::SlotsPerEpoch::to_u64()
+            );
+        }
+        check::<MainnetEthSpec>();
+        check::<MinimalEthSpec>();
     }
 }

@@ -39,6 +39,7 @@ pub struct Withdrawal {
             Clone,
             PartialEq,
             Eq,
+            Default,
             Serialize,
             Deserialize,
             Encode,
@@ -107,6 +108,7 @@ pub struct ExecutionPayload<E: EthSpec> {
             Clone,
             PartialEq,
             Eq,
+            Default,
             Serialize,
             Deserialize,
             Encode,
@@ -219,6 +221,16 @@ impl<E: EthSpec> ExecutionPayload<E> {
         }
     }
 
+    /// An all-zero payload of `fork` (the shape of a pre-merge or genesis placeholder).
+    pub fn empty(fork: ForkName) -> Self {
+        match fork {
+            ForkName::Capella => Self::Capella(Default::default()),
+            ForkName::Deneb => Self::Deneb(Default::default()),
+            ForkName::Electra => Self::Electra(Default::default()),
+            ForkName::Fulu => Self::Fulu(Default::default()),
+        }
+    }
+
     /// The header of this payload (the lists replaced by their roots).
     pub fn to_header(&self) -> ExecutionPayloadHeader<E> {
         match self {
@@ -231,6 +243,16 @@ impl<E: EthSpec> ExecutionPayload<E> {
 }
 
 impl<E: EthSpec> ExecutionPayloadHeader<E> {
+    /// An all-zero header of `fork` (as in a genesis state without an execution genesis).
+    pub fn empty(fork: ForkName) -> Self {
+        match fork {
+            ForkName::Capella => Self::Capella(Default::default()),
+            ForkName::Deneb => Self::Deneb(Default::default()),
+            ForkName::Electra => Self::Electra(Default::default()),
+            ForkName::Fulu => Self::Fulu(Default::default()),
+        }
+    }
+
     pub fn fork_name(&self) -> ForkName {
         match self {
             Self::Capella(_) => ForkName::Capella,
