@@ -167,8 +167,45 @@ impl<E: EthSpec> BeaconState<E> {
     }
 
     /// `hash_tree_root(state)`. milhouse caches subtree hashes, so a re-root after a small change is cheap.
+    /// Call [`Self::apply_pending_mutations`] first if any list was changed through `get_mut`.
     pub fn canonical_root(&self) -> Root {
         self.tree_hash_root()
+    }
+
+    /// Apply the staged writes of every milhouse list and vector (milhouse stages `get_mut` writes and
+    /// refuses to hash a list with pending updates), then return the state root.
+    pub fn update_tree_hash_cache(&mut self) -> Result<Root, milhouse::Error> {
+        self.apply_pending_mutations()?;
+        Ok(self.tree_hash_root())
+    }
+
+    /// Apply the staged writes of every milhouse list and vector.
+    pub fn apply_pending_mutations(&mut self) -> Result<(), milhouse::Error> {
+        self.block_roots_mut().apply_updates()?;
+        self.state_roots_mut().apply_updates()?;
+        self.historical_roots_mut().apply_updates()?;
+        self.eth1_data_votes_mut().apply_updates()?;
+        self.validators_mut().apply_updates()?;
+        self.balances_mut().apply_updates()?;
+        self.randao_mixes_mut().apply_updates()?;
+        self.slashings_mut().apply_updates()?;
+        self.previous_epoch_participation_mut().apply_updates()?;
+        self.current_epoch_participation_mut().apply_updates()?;
+        self.inactivity_scores_mut().apply_updates()?;
+        self.historical_summaries_mut().apply_updates()?;
+        if let Ok(list) = self.pending_deposits_mut() {
+            list.apply_updates()?;
+        }
+        if let Ok(list) = self.pending_partial_withdrawals_mut() {
+            list.apply_updates()?;
+        }
+        if let Ok(list) = self.pending_consolidations_mut() {
+            list.apply_updates()?;
+        }
+        if let Ok(vector) = self.proposer_lookahead_mut() {
+            vector.apply_updates()?;
+        }
+        Ok(())
     }
 
     /// The latest execution payload header, as the fork's enum.

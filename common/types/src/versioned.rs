@@ -122,3 +122,104 @@ impl<T: ForkVersioned + Serialize> ForkVersionedResponse<T> {
         })
     }
 }
+
+/// Read the little-endian `u64` slot at `offset` of an SSZ encoding, to learn the object's fork.
+fn slot_at(bytes: &[u8], offset: usize) -> Result<crate::Slot, ssz::DecodeError> {
+    let slot_bytes: [u8; 8] = bytes
+        .get(offset..offset + 8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(ssz::DecodeError::InvalidByteLength {
+            len: bytes.len(),
+            expected: offset + 8,
+        })?;
+    Ok(u64::from_le_bytes(slot_bytes))
+}
+
+/// `SignedBeaconBlock` and `SignedBlindedBeaconBlock` SSZ: a 4-byte offset to the message and a 96-byte
+/// signature, then the message, whose first field is the slot.
+const SIGNED_BLOCK_SLOT_OFFSET: usize = 4 + 96;
+/// `BeaconState` SSZ: `genesis_time` (8) and `genesis_validators_root` (32), then the slot.
+const STATE_SLOT_OFFSET: usize = 8 + 32;
+
+impl<E: EthSpec> SignedBeaconBlock<E> {
+    /// Decode as the fork that `spec` schedules at the block's slot.
+    pub fn from_ssz_bytes_with_spec(
+        bytes: &[u8],
+        spec: &crate::ChainSpec,
+    ) -> Result<Self, ssz::DecodeError> {
+        let fork = spec.fork_name_at_slot::<E>(slot_at(bytes, SIGNED_BLOCK_SLOT_OFFSET)?);
+        Self::from_ssz_bytes_by_fork(bytes, fork)
+    }
+}
+
+impl<E: EthSpec> SignedBlindedBeaconBlock<E> {
+    /// Decode as the fork that `spec` schedules at the block's slot.
+    pub fn from_ssz_bytes_with_spec(
+        bytes: &[u8],
+        spec: &crate::ChainSpec,
+    ) -> Result<Self, ssz::DecodeError> {
+        let fork = spec.fork_name_at_slot::<E>(slot_at(bytes, SIGNED_BLOCK_SLOT_OFFSET)?);
+        Self::from_ssz_bytes_by_fork(bytes, fork)
+    }
+}
+
+impl<E: EthSpec> BeaconState<E> {
+    /// Decode as the fork that `spec` schedules at the state's slot.
+    pub fn from_ssz_bytes_with_spec(
+        bytes: &[u8],
+        spec: &crate::ChainSpec,
+    ) -> Result<Self, ssz::DecodeError> {
+        let fork = spec.fork_name_at_slot::<E>(slot_at(bytes, STATE_SLOT_OFFSET)?);
+        Self::from_ssz_bytes_by_fork(bytes, fork)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ChainSpec, MinimalEthSpec};
+    use ssz::Encode;
+
+    #[test]
+    fn block_fork_follows_the_schedule_at_its_slot() {
+        let mut spec = ChainSpec::minimal().with_forks_at_genesis_up_to(ForkName::Capella);
+        spec.deneb_fork_epoch = 2;
+        let mut block = SignedBeaconBlockDeneb::<MinimalEthSpec> {
+            message: BeaconBlockDeneb {
+                slot: 16,
+                proposer_index: 0,
+                parent_root: Default::default(),
+                state_root: Default::default(),
+                body: BeaconBlockBodyDeneb {
+                    randao_reveal: Default::default(),
+                    eth1_data: Default::default(),
+                    graffiti: Default::default(),
+                    proposer_slashings: Default::default(),
+                    attester_slashings: Default::default(),
+                    attestations: Default::default(),
+                    deposits: Default::default(),
+                    voluntary_exits: Default::default(),
+                    sync_aggregate: crate::SyncAggregate::empty(),
+                    execution_payload: Default::default(),
+                    bls_to_execution_changes: Default::default(),
+                    blob_kzg_commitments: Default::default(),
+                },
+            },
+            signature: Default::default(),
+        };
+        let bytes = block.as_ssz_bytes();
+        let decoded =
+            SignedBeaconBlock::<MinimalEthSpec>::from_ssz_bytes_with_spec(&bytes, &spec).unwrap();
+        assert_eq!(decoded.fork_name(), ForkName::Deneb);
+        // One epoch earlier the schedule says Capella, and Deneb bytes do not decode as Capella.
+        block.message.slot = 15;
+        let bytes = block.as_ssz_bytes();
+        assert!(
+            SignedBeaconBlock::<MinimalEthSpec>::from_ssz_bytes_with_spec(&bytes, &spec).is_err()
+        );
+        assert!(
+            SignedBeaconBlock::<MinimalEthSpec>::from_ssz_bytes_with_spec(&bytes[..50], &spec)
+                .is_err()
+        );
+    }
+}
