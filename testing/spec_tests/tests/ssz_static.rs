@@ -66,11 +66,16 @@ where
         return Err("value.yaml decodes to a different object".into());
     }
     // JSON round trip through the beacon-API envelope.
-    let envelope = serde_json::to_value(ForkVersionedResponse::new(value)).map_err(|e| format!("to JSON: {e}"))?;
+    let envelope = serde_json::to_value(ForkVersionedResponse::new(value))
+        .map_err(|e| format!("to JSON: {e}"))?;
     if envelope["version"] != fork.as_str() {
-        return Err(format!("envelope version {} != {fork}", envelope["version"]));
+        return Err(format!(
+            "envelope version {} != {fork}",
+            envelope["version"]
+        ));
     }
-    let back = ForkVersionedResponse::<T>::from_json_value(envelope).map_err(|e| format!("from JSON: {e}"))?;
+    let back = ForkVersionedResponse::<T>::from_json_value(envelope)
+        .map_err(|e| format!("from JSON: {e}"))?;
     if back.data != from_yaml {
         return Err("JSON round trip changed the object".into());
     }
@@ -81,7 +86,8 @@ where
 /// of another root or fork.
 fn check_blinding<E: EthSpec>(fork: ForkName, case: &Path) -> Result<(), String> {
     let bytes = read_ssz_snappy(&case.join("serialized.ssz_snappy"));
-    let block = SignedBeaconBlock::<E>::from_ssz_bytes_by_fork(&bytes, fork).map_err(|e| format!("{e:?}"))?;
+    let block = SignedBeaconBlock::<E>::from_ssz_bytes_by_fork(&bytes, fork)
+        .map_err(|e| format!("{e:?}"))?;
     let blinded = block.to_blinded();
     if blinded.message_root() != block.message_root() {
         return Err("blinded block root differs from the full block root".into());
@@ -90,7 +96,10 @@ fn check_blinding<E: EthSpec>(fork: ForkName, case: &Path) -> Result<(), String>
         return Err("signed blinded block root differs".into());
     }
     let payload = block.message_enum().body_enum().execution_payload_enum();
-    let restored = blinded.clone().into_full_block(payload.clone()).map_err(|e| e.to_string())?;
+    let restored = blinded
+        .clone()
+        .into_full_block(payload.clone())
+        .map_err(|e| e.to_string())?;
     if restored != block {
         return Err("unblinding did not restore the block".into());
     }
@@ -98,12 +107,22 @@ fn check_blinding<E: EthSpec>(fork: ForkName, case: &Path) -> Result<(), String>
     *tampered.gas_used_mut() ^= 1;
     match blinded.clone().into_full_block(tampered) {
         Err(UnblindError::RootMismatch { .. }) => {}
-        other => return Err(format!("tampered payload accepted or wrong error: {other:?}")),
+        other => {
+            return Err(format!(
+                "tampered payload accepted or wrong error: {other:?}"
+            ))
+        }
     }
-    let other_fork = if fork == ForkName::Capella { ForkName::Deneb } else { ForkName::Capella };
+    let other_fork = if fork == ForkName::Capella {
+        ForkName::Deneb
+    } else {
+        ForkName::Capella
+    };
     match blinded.into_full_block(ExecutionPayload::<E>::empty(other_fork)) {
         Err(UnblindError::ForkMismatch { .. }) => Ok(()),
-        other => Err(format!("payload of another fork accepted or wrong error: {other:?}")),
+        other => Err(format!(
+            "payload of another fork accepted or wrong error: {other:?}"
+        )),
     }
 }
 
@@ -142,9 +161,8 @@ fn run_case<E: EthSpec>(fork: ForkName, type_name: &str, case: &Path) -> Result<
         "ProposerSlashing" => check::<ProposerSlashing>(case),
         "SignedBLSToExecutionChange" => check::<SignedBlsToExecutionChange>(case),
         "BLSToExecutionChange" => check::<BlsToExecutionChange>(case),
-        "SignedBeaconBlock" => {
-            check_versioned::<SignedBeaconBlock<E>>(fork, case).and_then(|()| check_blinding::<E>(fork, case))
-        }
+        "SignedBeaconBlock" => check_versioned::<SignedBeaconBlock<E>>(fork, case)
+            .and_then(|()| check_blinding::<E>(fork, case)),
         "SignedBeaconBlockHeader" => check::<SignedBeaconBlockHeader>(case),
         "SignedVoluntaryExit" => check::<SignedVoluntaryExit>(case),
         "SigningData" => check::<SigningData>(case),
