@@ -10,7 +10,7 @@ use alloy_primitives::{b256, keccak256, Address, Bloom, Bytes, B256, B64, U256};
 use alloy_rlp::{Encodable, Header};
 use sha2::{Digest, Sha256};
 
-pub use trie::ordered_trie_root;
+pub use trie::{ordered_trie_root, trie_root};
 
 /// `keccak256(rlp([]))`: the ommers hash of every post-merge block, which has no ommers.
 pub const EMPTY_OMMERS_HASH: B256 =

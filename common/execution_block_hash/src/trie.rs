@@ -20,6 +20,21 @@ pub fn ordered_trie_root<T: AsRef<[u8]>>(items: &[T]) -> B256 {
     keccak256(node(&leaves, 0))
 }
 
+/// Root of the Merkle–Patricia trie mapping each (distinct) key to its value: e.g. the secure tries
+/// of state and storage, keyed by `keccak256(address)` and `keccak256(slot)`, for a genesis state
+/// root.
+pub fn trie_root<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> B256 {
+    let mut leaves: Vec<(Vec<u8>, &[u8])> = pairs
+        .iter()
+        .map(|(k, v)| (nibbles(k.as_ref()), v.as_ref()))
+        .collect();
+    leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    if leaves.is_empty() {
+        return keccak256([alloy_rlp::EMPTY_STRING_CODE]);
+    }
+    keccak256(node(&leaves, 0))
+}
+
 fn nibbles(bytes: &[u8]) -> Vec<u8> {
     bytes.iter().flat_map(|b| [b >> 4, b & 0x0f]).collect()
 }
@@ -130,6 +145,21 @@ mod tests {
                 "e24f9d6cfff0902e949572fba8308a22fcfa1672fe485d8e27d96e09767be122"
             )
         );
+    }
+
+    #[test]
+    fn keyed_root_agrees_with_ordered_root() {
+        let items: Vec<Vec<u8>> = (0..130u32)
+            .map(|i| vec![i as u8; (i % 40) as usize])
+            .collect();
+        let pairs: Vec<(Vec<u8>, &Vec<u8>)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (alloy_rlp::encode(i), item))
+            .collect();
+        assert_eq!(trie_root(&pairs), ordered_trie_root(&items));
+        let none: [(&[u8], &[u8]); 0] = [];
+        assert_eq!(trie_root(&none), ordered_trie_root::<&[u8]>(&[]));
     }
 
     #[test]
