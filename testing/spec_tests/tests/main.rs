@@ -2,5 +2,10 @@
 
 mod bls;
 mod builder_examples;
+mod caches;
+mod epoch_processing;
 mod relay_captures;
+mod shuffling;
 mod ssz_static;
+mod state_helpers;
+mod state_utils;

@@ -1,0 +1,399 @@
+//! Caches a mainnet-size state needs, kept next to the state (never inside it): per-epoch committee
+//! shufflings, the total active balance, pre-Fulu proposers, and a pubkey → validator index map.
+//!
+//! [`StateCaches`] answers the same questions as the spec-direct functions of [`crate::common`], with the
+//! same names and results; when it holds nothing for the asked epoch it computes the answer from the state
+//! (the spec-direct path). Caches belong to one chain of states: build them from the state they serve and
+//! call [`StateCaches::prepare`] after every slot advance (it drops what a new epoch made stale).
+//!
+//! Why the cached values stay valid within an epoch: activation and exit epochs are only ever set to
+//! `current_epoch + 1 + MAX_SEED_LOOKAHEAD` or later, so the active sets of the previous, current and next
+//! epochs are fixed; seeds come from randao mixes at least one epoch old; and effective balances change
+//! only in epoch processing (which clears the balance-derived entries via
+//! [`StateCaches::invalidate_balances`]).
+
+use crate::common::{
+    base_reward_per_increment, committee_count_per_slot, committee_range, compute_epoch_at_slot,
+    compute_proposer_indices, get_active_validator_indices, get_attesting_indices_with,
+    get_beacon_committee, get_beacon_proposer_index, get_current_epoch, get_previous_epoch,
+    get_seed, get_total_active_balance, indexed_attestation_from, AttestationRef,
+    IndexedAttestation,
+};
+use crate::{Result, StateError};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use types::{
+    BeaconState, CommitteeIndex, Epoch, EthSpec, Gwei, Hash256, PublicKeyBytes, Slot,
+    ValidatorIndex, DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPOSER,
+};
+
+pub use crate::common::shuffle_list;
+
+/// One epoch's committees: the active set shuffled once with [`shuffle_list`] and sliced per committee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitteeCache {
+    epoch: Epoch,
+    seed: Hash256,
+    slots_per_epoch: u64,
+    active_indices: Vec<ValidatorIndex>,
+    /// `shuffling[i] = active_indices[compute_shuffled_index(i, n, seed)]`.
+    shuffling: Vec<ValidatorIndex>,
+    committees_per_slot: u64,
+}
+
+impl CommitteeCache {
+    /// Build the committees of `epoch` from `state` (for any epoch the state can seed; in practice the
+    /// previous, current or next epoch, which stay valid for the whole current epoch).
+    pub fn new<E: EthSpec>(state: &BeaconState<E>, epoch: Epoch) -> Result<Self> {
+        let active_indices = get_active_validator_indices(state, epoch);
+        let seed = get_seed(state, epoch, DOMAIN_BEACON_ATTESTER)?;
+        let mut shuffling = active_indices.clone();
+        shuffle_list(&mut shuffling, &seed, E::SHUFFLE_ROUND_COUNT);
+        Ok(Self {
+            epoch,
+            seed,
+            slots_per_epoch: E::slots_per_epoch(),
+            committees_per_slot: committee_count_per_slot::<E>(active_indices.len() as u64),
+            active_indices,
+            shuffling,
+        })
+    }
+
+    /// The epoch these committees belong to.
+    pub fn epoch(&self) -> Epoch {
+        self.epoch
+    }
+
+    /// The attester seed of the epoch (`get_seed(state, epoch, DOMAIN_BEACON_ATTESTER)`).
+    pub fn seed(&self) -> Hash256 {
+        self.seed
+    }
+
+    /// `get_active_validator_indices` for the epoch, ascending.
+    pub fn active_validator_indices(&self) -> &[ValidatorIndex] {
+        &self.active_indices
+    }
+
+    /// The shuffled active set; committees are consecutive slices of it.
+    pub fn shuffling(&self) -> &[ValidatorIndex] {
+        &self.shuffling
+    }
+
+    /// `get_committee_count_per_slot` for the epoch.
+    pub fn committees_per_slot(&self) -> u64 {
+        self.committees_per_slot
+    }
+
+    /// `get_beacon_committee` for a slot of this epoch.
+    pub fn get_beacon_committee(
+        &self,
+        slot: Slot,
+        index: CommitteeIndex,
+    ) -> Result<&[ValidatorIndex]> {
+        if slot / self.slots_per_epoch != self.epoch {
+            return Err(StateError::EpochOutOfRange {
+                epoch: slot / self.slots_per_epoch,
+                current_epoch: self.epoch,
+            });
+        }
+        if index >= self.committees_per_slot {
+            return Err(StateError::CommitteeIndexOutOfRange {
+                index,
+                count: self.committees_per_slot,
+            });
+        }
+        let position = (slot % self.slots_per_epoch) * self.committees_per_slot + index;
+        let count = self.committees_per_slot * self.slots_per_epoch;
+        let (start, end) = committee_range(self.shuffling.len(), position, count)?;
+        Ok(&self.shuffling[start..end])
+    }
+}
+
+/// `validator_pubkeys.index(pubkey)` by linear scan: the first validator with `pubkey`.
+pub fn find_validator_index_by_pubkey<E: EthSpec>(
+    state: &BeaconState<E>,
+    pubkey: &PublicKeyBytes,
+) -> Option<ValidatorIndex> {
+    state
+        .validators()
+        .iter()
+        .position(|v| v.pubkey == *pubkey)
+        .map(|i| i as ValidatorIndex)
+}
+
+/// Pubkey → validator index for the first `len()` validators of a state (the registry only grows and
+/// pubkeys never change, so the map is extended, never rebuilt).
+#[derive(Debug, Clone, Default)]
+pub struct PubkeyCache {
+    map: HashMap<PublicKeyBytes, ValidatorIndex>,
+    len: usize,
+}
+
+impl PubkeyCache {
+    /// How many validators are indexed.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is indexed yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Index the validators added since the last update (rebuilds if the state has fewer validators
+    /// than indexed, i.e. the cache came from another chain).
+    pub fn update<E: EthSpec>(&mut self, state: &BeaconState<E>) {
+        let validators = state.validators();
+        if validators.len() < self.len {
+            *self = Self::default();
+        }
+        if validators.len() == self.len {
+            return;
+        }
+        for (i, v) in validators.iter().enumerate().skip(self.len) {
+            self.map.entry(v.pubkey).or_insert(i as ValidatorIndex);
+        }
+        self.len = validators.len();
+    }
+
+    /// The indexed validator with `pubkey`, if any (ignores validators added since the last update).
+    pub fn get(&self, pubkey: &PublicKeyBytes) -> Option<ValidatorIndex> {
+        self.map.get(pubkey).copied()
+    }
+
+    /// The first validator of `state` with `pubkey`: the map for the indexed prefix, then a scan of the
+    /// validators added since (identical to [`find_validator_index_by_pubkey`]).
+    pub fn find<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        pubkey: &PublicKeyBytes,
+    ) -> Option<ValidatorIndex> {
+        let validators = state.validators();
+        if validators.len() < self.len {
+            return find_validator_index_by_pubkey(state, pubkey);
+        }
+        if let Some(index) = self.get(pubkey) {
+            return Some(index);
+        }
+        validators
+            .iter()
+            .enumerate()
+            .skip(self.len)
+            .find(|(_, v)| v.pubkey == *pubkey)
+            .map(|(i, _)| i as ValidatorIndex)
+    }
+}
+
+/// Everything cached next to one state. `StateCaches::default()` holds nothing, and then every method
+/// takes the spec-direct path.
+#[derive(Debug, Clone, Default)]
+pub struct StateCaches {
+    committees: Vec<Arc<CommitteeCache>>,
+    total_active_balance: Option<(Epoch, Gwei)>,
+    /// Proposers of every slot of one epoch (pre-Fulu states; Fulu reads `proposer_lookahead`).
+    proposers: Option<(Epoch, Vec<ValidatorIndex>)>,
+    /// Pubkey → index map; keep it current with [`PubkeyCache::update`] (done by [`Self::prepare`]).
+    pub pubkeys: PubkeyCache,
+}
+
+impl StateCaches {
+    /// Empty caches (everything computed on demand).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Caches for `state`'s current epoch, fully built.
+    pub fn build<E: EthSpec>(state: &BeaconState<E>) -> Result<Self> {
+        let mut caches = Self::new();
+        caches.prepare(state)?;
+        Ok(caches)
+    }
+
+    /// Bring the caches up to date for `state`'s current epoch: committees of the previous, current and
+    /// next epochs, the total active balance, the proposers (before Fulu) and the pubkey map. Entries of
+    /// older epochs are dropped; fresh ones are kept.
+    pub fn prepare<E: EthSpec>(&mut self, state: &BeaconState<E>) -> Result<()> {
+        let current = get_current_epoch(state);
+        let previous = get_previous_epoch(state);
+        let next = current.checked_add(1).ok_or(StateError::Overflow)?;
+        self.committees
+            .retain(|c| c.epoch >= previous && c.epoch <= next);
+        for epoch in [previous, current, next] {
+            self.build_committee_cache(state, epoch)?;
+        }
+        if self.total_active_balance.is_none_or(|(e, _)| e != current) {
+            self.total_active_balance = Some((current, get_total_active_balance(state)?));
+        }
+        if state.proposer_lookahead().is_err()
+            && self.proposers.as_ref().is_none_or(|(e, _)| *e != current)
+        {
+            let committee = self
+                .committee_cache(current)
+                .ok_or(StateError::Other("current committee cache missing".into()))?;
+            let seed = get_seed(state, current, DOMAIN_BEACON_PROPOSER)?;
+            let proposers = compute_proposer_indices(
+                state,
+                current,
+                &seed,
+                committee.active_validator_indices(),
+            )?;
+            self.proposers = Some((current, proposers));
+        }
+        self.pubkeys.update(state);
+        Ok(())
+    }
+
+    /// Build (or reuse) the committee cache of `epoch`.
+    pub fn build_committee_cache<E: EthSpec>(
+        &mut self,
+        state: &BeaconState<E>,
+        epoch: Epoch,
+    ) -> Result<Arc<CommitteeCache>> {
+        if let Some(cache) = self.committees.iter().find(|c| c.epoch == epoch) {
+            return Ok(cache.clone());
+        }
+        let cache = Arc::new(CommitteeCache::new(state, epoch)?);
+        self.committees.push(cache.clone());
+        Ok(cache)
+    }
+
+    /// The committee cache of `epoch`, if built.
+    pub fn committee_cache(&self, epoch: Epoch) -> Option<&CommitteeCache> {
+        self.committees
+            .iter()
+            .find(|c| c.epoch == epoch)
+            .map(|c| c.as_ref())
+    }
+
+    /// Forget the entries derived from effective balances (the total active balance and the proposers):
+    /// epoch processing calls this after `process_effective_balance_updates`.
+    pub fn invalidate_balances(&mut self) {
+        self.total_active_balance = None;
+        self.proposers = None;
+    }
+
+    /// Forget everything.
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+
+    /// `get_active_validator_indices`, from the committee cache of `epoch` if built.
+    pub fn get_active_validator_indices<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        epoch: Epoch,
+    ) -> Cow<'_, [ValidatorIndex]> {
+        match self.committee_cache(epoch) {
+            Some(c) => Cow::Borrowed(c.active_validator_indices()),
+            None => Cow::Owned(get_active_validator_indices(state, epoch)),
+        }
+    }
+
+    /// `get_committee_count_per_slot`.
+    pub fn get_committee_count_per_slot<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        epoch: Epoch,
+    ) -> u64 {
+        match self.committee_cache(epoch) {
+            Some(c) => c.committees_per_slot(),
+            None => committee_count_per_slot::<E>(
+                get_active_validator_indices(state, epoch).len() as u64
+            ),
+        }
+    }
+
+    /// `get_beacon_committee`.
+    pub fn get_beacon_committee<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        slot: Slot,
+        index: CommitteeIndex,
+    ) -> Result<Cow<'_, [ValidatorIndex]>> {
+        match self.committee_cache(compute_epoch_at_slot::<E>(slot)) {
+            Some(c) => c.get_beacon_committee(slot, index).map(Cow::Borrowed),
+            None => get_beacon_committee(state, slot, index).map(Cow::Owned),
+        }
+    }
+
+    /// `get_attesting_indices` (both attestation shapes).
+    pub fn get_attesting_indices<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        attestation: AttestationRef<'_, E>,
+    ) -> Result<BTreeSet<ValidatorIndex>> {
+        get_attesting_indices_with(attestation, |slot, index| {
+            self.get_beacon_committee(state, slot, index)
+        })
+    }
+
+    /// `get_indexed_attestation` (both attestation shapes).
+    pub fn get_indexed_attestation<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        attestation: AttestationRef<'_, E>,
+    ) -> Result<IndexedAttestation<E>> {
+        indexed_attestation_from(attestation, self.get_attesting_indices(state, attestation)?)
+    }
+
+    /// `get_total_active_balance`.
+    pub fn get_total_active_balance<E: EthSpec>(&self, state: &BeaconState<E>) -> Result<Gwei> {
+        match self.total_active_balance {
+            Some((epoch, total)) if epoch == get_current_epoch(state) => Ok(total),
+            _ => get_total_active_balance(state),
+        }
+    }
+
+    /// `get_base_reward_per_increment`.
+    pub fn get_base_reward_per_increment<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+    ) -> Result<Gwei> {
+        Ok(base_reward_per_increment::<E>(
+            self.get_total_active_balance(state)?,
+        ))
+    }
+
+    /// `get_base_reward`.
+    pub fn get_base_reward<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        index: ValidatorIndex,
+    ) -> Result<Gwei> {
+        let validator = state
+            .validators()
+            .get(index as usize)
+            .ok_or(StateError::UnknownValidator(index))?;
+        (validator.effective_balance / E::EFFECTIVE_BALANCE_INCREMENT)
+            .checked_mul(self.get_base_reward_per_increment(state)?)
+            .ok_or(StateError::Overflow)
+    }
+
+    /// `get_beacon_proposer_index` (Fulu states always read `proposer_lookahead`).
+    pub fn get_beacon_proposer_index<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+    ) -> Result<ValidatorIndex> {
+        if state.proposer_lookahead().is_err() {
+            if let Some((epoch, proposers)) = &self.proposers {
+                if *epoch == get_current_epoch(state) {
+                    let slot_index = (state.slot() % E::slots_per_epoch()) as usize;
+                    if let Some(&proposer) = proposers.get(slot_index) {
+                        return Ok(proposer);
+                    }
+                }
+            }
+        }
+        get_beacon_proposer_index(state)
+    }
+
+    /// The first validator with `pubkey` (`validator_pubkeys.index(pubkey)`), through the pubkey map.
+    pub fn find_validator_index<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        pubkey: &PublicKeyBytes,
+    ) -> Option<ValidatorIndex> {
+        self.pubkeys.find(state, pubkey)
+    }
+}

@@ -1,0 +1,13 @@
+//! The beacon state transition from Capella to Fulu: slots, epochs, blocks, fork upgrades and genesis.
+
+pub mod caches;
+pub mod common;
+pub mod errors;
+pub mod per_epoch;
+pub mod per_slot;
+pub mod upgrade;
+
+pub use caches::StateCaches;
+pub use errors::*;
+pub use per_epoch::{process_epoch, process_epoch_with_caches};
+pub use per_slot::{process_slot, process_slots, process_slots_with_caches};

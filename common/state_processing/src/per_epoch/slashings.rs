@@ -1,0 +1,52 @@
+//! `process_slashings`: the correlation penalty for validators halfway to withdrawable after a slashing
+//! (Bellatrix multiplier; Electra computes the penalty per effective-balance increment).
+
+use crate::common::{decrease_balance, get_current_epoch, get_total_active_balance, safe_add};
+use crate::{Result, StateError};
+use types::{BeaconState, EthSpec};
+
+/// `process_slashings` for the state's fork.
+pub fn process_slashings<E: EthSpec>(state: &mut BeaconState<E>) -> Result<()> {
+    let epoch = get_current_epoch(state);
+    let mut sum_slashings: u64 = 0;
+    for s in state.slashings().iter() {
+        sum_slashings = safe_add(sum_slashings, *s)?;
+    }
+    if sum_slashings == 0 {
+        // Every penalty would be zero: skip the two passes over the registry.
+        return Ok(());
+    }
+    let total_balance = get_total_active_balance(state)?;
+    let adjusted_total_slashing_balance = sum_slashings
+        .checked_mul(E::PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX)
+        .ok_or(StateError::Overflow)?
+        .min(total_balance);
+    let increment = E::EFFECTIVE_BALANCE_INCREMENT;
+    let halfway = epoch
+        .checked_add(E::epochs_per_slashings_vector() as u64 / 2)
+        .ok_or(StateError::Overflow)?;
+    let electra = state.fork_name().electra_enabled();
+    let penalty_per_increment =
+        adjusted_total_slashing_balance / (total_balance / increment).max(1);
+
+    let mut penalties = vec![];
+    for (index, v) in state.validators().iter().enumerate() {
+        if v.slashed && v.withdrawable_epoch == halfway {
+            let increments = v.effective_balance / increment;
+            let penalty = if electra {
+                penalty_per_increment
+                    .checked_mul(increments)
+                    .ok_or(StateError::Overflow)?
+            } else {
+                let numerator = increments as u128 * adjusted_total_slashing_balance as u128;
+                let penalty = numerator / total_balance as u128 * increment as u128;
+                u64::try_from(penalty).map_err(|_| StateError::Overflow)?
+            };
+            penalties.push((index as u64, penalty));
+        }
+    }
+    for (index, penalty) in penalties {
+        decrease_balance(state, index, penalty)?;
+    }
+    Ok(())
+}
