@@ -13,6 +13,7 @@ use tree_hash_derive::TreeHash;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct Fork {
     #[serde(with = "serde_utils::bytes_4_hex")]
     pub previous_version: Version,
@@ -26,6 +27,7 @@ pub struct Fork {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct ForkData {
     #[serde(with = "serde_utils::bytes_4_hex")]
     pub current_version: Version,
@@ -36,6 +38,7 @@ pub struct ForkData {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct SigningData {
     pub object_root: Root,
     pub domain: Domain,
@@ -56,6 +59,7 @@ pub struct SigningData {
     Decode,
     TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct Checkpoint {
     #[serde(with = "serde_utils::quoted_u64")]
     pub epoch: Epoch,
@@ -66,6 +70,7 @@ pub struct Checkpoint {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct Validator {
     pub pubkey: PublicKeyBytes,
     pub withdrawal_credentials: Hash256,
@@ -86,6 +91,7 @@ pub struct Validator {
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct AttestationData {
     #[serde(with = "serde_utils::quoted_u64")]
     pub slot: Slot,
@@ -100,6 +106,7 @@ pub struct AttestationData {
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct Eth1Data {
     pub deposit_root: Root,
     #[serde(with = "serde_utils::quoted_u64")]
@@ -111,6 +118,7 @@ pub struct Eth1Data {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct BeaconBlockHeader {
     #[serde(with = "serde_utils::quoted_u64")]
     pub slot: Slot,
@@ -125,6 +133,7 @@ pub struct BeaconBlockHeader {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct SignedBeaconBlockHeader {
     pub message: BeaconBlockHeader,
     pub signature: SignatureBytes,
@@ -134,6 +143,7 @@ pub struct SignedBeaconBlockHeader {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct ProposerSlashing {
     pub signed_header_1: SignedBeaconBlockHeader,
     pub signed_header_2: SignedBeaconBlockHeader,
@@ -141,7 +151,7 @@ pub struct ProposerSlashing {
 
 /// `IndexedAttestation` before Electra: at most one committee's worth of indices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
-#[serde(bound = "E: EthSpec")]
+#[serde(bound = "E: EthSpec", deny_unknown_fields)]
 pub struct IndexedAttestationBase<E: EthSpec> {
     #[serde(with = "ssz_types::serde_utils::quoted_u64_var_list")]
     pub attesting_indices: VariableList<ValidatorIndex, E::MaxValidatorsPerCommittee>,
@@ -151,7 +161,7 @@ pub struct IndexedAttestationBase<E: EthSpec> {
 
 /// `IndexedAttestation` from Electra (EIP-7549): indices from every committee of the slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
-#[serde(bound = "E: EthSpec")]
+#[serde(bound = "E: EthSpec", deny_unknown_fields)]
 pub struct IndexedAttestationElectra<E: EthSpec> {
     #[serde(with = "ssz_types::serde_utils::quoted_u64_var_list")]
     pub attesting_indices: VariableList<ValidatorIndex, E::MaxValidatorsPerSlot>,
@@ -161,7 +171,7 @@ pub struct IndexedAttestationElectra<E: EthSpec> {
 
 /// `AttesterSlashing` before Electra.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
-#[serde(bound = "E: EthSpec")]
+#[serde(bound = "E: EthSpec", deny_unknown_fields)]
 pub struct AttesterSlashingBase<E: EthSpec> {
     pub attestation_1: IndexedAttestationBase<E>,
     pub attestation_2: IndexedAttestationBase<E>,
@@ -169,7 +179,7 @@ pub struct AttesterSlashingBase<E: EthSpec> {
 
 /// `AttesterSlashing` from Electra.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
-#[serde(bound = "E: EthSpec")]
+#[serde(bound = "E: EthSpec", deny_unknown_fields)]
 pub struct AttesterSlashingElectra<E: EthSpec> {
     pub attestation_1: IndexedAttestationElectra<E>,
     pub attestation_2: IndexedAttestationElectra<E>,
@@ -177,7 +187,7 @@ pub struct AttesterSlashingElectra<E: EthSpec> {
 
 /// `Attestation` before Electra: one committee, named by `data.index`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
-#[serde(bound = "E: EthSpec")]
+#[serde(bound = "E: EthSpec", deny_unknown_fields)]
 pub struct AttestationBase<E: EthSpec> {
     pub aggregation_bits: BitList<E::MaxValidatorsPerCommittee>,
     pub data: AttestationData,
@@ -186,7 +196,7 @@ pub struct AttestationBase<E: EthSpec> {
 
 /// `Attestation` from Electra (EIP-7549): several committees, named by `committee_bits`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
-#[serde(bound = "E: EthSpec")]
+#[serde(bound = "E: EthSpec", deny_unknown_fields)]
 pub struct AttestationElectra<E: EthSpec> {
     pub aggregation_bits: BitList<E::MaxValidatorsPerSlot>,
     pub data: AttestationData,
@@ -198,6 +208,7 @@ pub struct AttestationElectra<E: EthSpec> {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct DepositMessage {
     pub pubkey: PublicKeyBytes,
     pub withdrawal_credentials: Hash256,
@@ -209,6 +220,7 @@ pub struct DepositMessage {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct DepositData {
     pub pubkey: PublicKeyBytes,
     pub withdrawal_credentials: Hash256,
@@ -224,6 +236,7 @@ pub type DepositProofLength = ssz_types::typenum::U33;
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct Deposit {
     pub proof: FixedVector<Hash256, DepositProofLength>,
     pub data: DepositData,
@@ -233,6 +246,7 @@ pub struct Deposit {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct VoluntaryExit {
     #[serde(with = "serde_utils::quoted_u64")]
     pub epoch: Epoch,
@@ -244,6 +258,7 @@ pub struct VoluntaryExit {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct SignedVoluntaryExit {
     pub message: VoluntaryExit,
     pub signature: SignatureBytes,
@@ -251,7 +266,7 @@ pub struct SignedVoluntaryExit {
 
 /// `SyncAggregate` (altair).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
-#[serde(bound = "E: EthSpec")]
+#[serde(bound = "E: EthSpec", deny_unknown_fields)]
 pub struct SyncAggregate<E: EthSpec> {
     pub sync_committee_bits: BitVector<E::SyncCommitteeSize>,
     pub sync_committee_signature: SignatureBytes,
@@ -269,7 +284,7 @@ impl<E: EthSpec> SyncAggregate<E> {
 
 /// `SyncCommittee` (altair).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Encode, Decode, TreeHash)]
-#[serde(bound = "E: EthSpec")]
+#[serde(bound = "E: EthSpec", deny_unknown_fields)]
 pub struct SyncCommittee<E: EthSpec> {
     pub pubkeys: FixedVector<PublicKeyBytes, E::SyncCommitteeSize>,
     pub aggregate_pubkey: PublicKeyBytes,
@@ -279,6 +294,7 @@ pub struct SyncCommittee<E: EthSpec> {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct BlsToExecutionChange {
     #[serde(with = "serde_utils::quoted_u64")]
     pub validator_index: ValidatorIndex,
@@ -290,6 +306,7 @@ pub struct BlsToExecutionChange {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct SignedBlsToExecutionChange {
     pub message: BlsToExecutionChange,
     pub signature: SignatureBytes,
@@ -299,6 +316,7 @@ pub struct SignedBlsToExecutionChange {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct HistoricalSummary {
     pub block_summary_root: Root,
     pub state_summary_root: Root,
@@ -308,6 +326,7 @@ pub struct HistoricalSummary {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct PendingDeposit {
     pub pubkey: PublicKeyBytes,
     pub withdrawal_credentials: Hash256,
@@ -322,6 +341,7 @@ pub struct PendingDeposit {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct PendingPartialWithdrawal {
     #[serde(with = "serde_utils::quoted_u64")]
     pub validator_index: ValidatorIndex,
@@ -335,9 +355,29 @@ pub struct PendingPartialWithdrawal {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct PendingConsolidation {
     #[serde(with = "serde_utils::quoted_u64")]
     pub source_index: ValidatorIndex,
     #[serde(with = "serde_utils::quoted_u64")]
     pub target_index: ValidatorIndex,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_the_beacon_api_form_and_strict() {
+        let checkpoint = Checkpoint { epoch: 7, root: Hash256::repeat_byte(1) };
+        let json = serde_json::to_value(checkpoint).unwrap();
+        assert_eq!(json["epoch"], "7", "integers are quoted");
+        assert_eq!(serde_json::from_value::<Checkpoint>(json.clone()).unwrap(), checkpoint);
+        let mut extra = json;
+        extra["bogus"] = 3.into();
+        assert!(serde_json::from_value::<Checkpoint>(extra).is_err(), "unknown fields are rejected");
+        // Bare integers (the spec tests' YAML form) are accepted too.
+        let bare = serde_json::json!({"epoch": 7, "root": checkpoint.root});
+        assert_eq!(serde_json::from_value::<Checkpoint>(bare).unwrap(), checkpoint);
+    }
 }

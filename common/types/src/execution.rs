@@ -19,6 +19,7 @@ pub type Withdrawals<E> = VariableList<Withdrawal, <E as EthSpec>::MaxWithdrawal
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct Withdrawal {
     #[serde(with = "serde_utils::quoted_u64")]
     pub index: WithdrawalIndex,
@@ -267,6 +268,7 @@ impl<E: EthSpec> ExecutionPayloadHeader<E> {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct DepositRequest {
     pub pubkey: PublicKeyBytes,
     pub withdrawal_credentials: Hash256,
@@ -281,6 +283,7 @@ pub struct DepositRequest {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct WithdrawalRequest {
     pub source_address: Address,
     pub validator_pubkey: PublicKeyBytes,
@@ -292,6 +295,7 @@ pub struct WithdrawalRequest {
 #[derive(
     Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Encode, Decode, TreeHash,
 )]
+#[serde(deny_unknown_fields)]
 pub struct ConsolidationRequest {
     pub source_address: Address,
     pub source_pubkey: PublicKeyBytes,
