@@ -1,0 +1,233 @@
+//! Block processing (`process_block` and its steps) for Capella to Fulu, on full or blinded bodies.
+//!
+//! Each step carries the spec's name; where a later fork changed a step, the state's fork picks the
+//! version. Signatures follow a [`VerifySignatures`] policy through a [`SignatureVerifier`]. The
+//! execution engine's verdict on the payload is an input (`payload_valid`), never decided here.
+
+mod body;
+pub mod execution_payload;
+pub mod header;
+pub mod operations;
+pub mod signatures;
+pub mod sync_aggregate;
+pub mod withdrawals;
+
+pub use body::{Attestations, AttesterSlashings, BlockBody, PayloadWithdrawals};
+pub use execution_payload::process_execution_payload;
+pub use header::process_block_header;
+pub use operations::*;
+pub use signatures::{SignatureVerifier, VerifySignatures};
+pub use sync_aggregate::process_sync_aggregate;
+pub use withdrawals::process_withdrawals;
+
+use crate::caches::StateCaches;
+use crate::common::{get_current_epoch, get_randao_mix, hash, xor};
+use crate::{ensure, Result};
+use types::ssz_types::typenum::Unsigned;
+use types::{
+    BeaconBlock, BeaconState, BlindedBeaconBlock, ChainSpec, EthSpec, Hash256, ValidatorIndex,
+    DOMAIN_RANDAO,
+};
+
+/// `process_block` on a full block: header, withdrawals, execution payload (with the engine's verdict
+/// `payload_valid`), RANDAO, eth1 data, operations and sync aggregate. With [`VerifySignatures::Batch`]
+/// the block's signatures are verified together at the end. The proposer's block signature is not part
+/// of `process_block` (see [`verify_block_signature`]).
+pub fn process_block<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    block: &BeaconBlock<E>,
+    verify_signatures: VerifySignatures,
+    payload_valid: bool,
+    spec: &ChainSpec,
+) -> Result<()> {
+    process_block_with_caches(
+        state,
+        block,
+        verify_signatures,
+        payload_valid,
+        spec,
+        &mut StateCaches::new(),
+    )
+}
+
+/// [`process_block`] with caches (committees, proposers, total balance, pubkeys), brought up to date
+/// for the state's epoch first ([`StateCaches::prepare`]).
+pub fn process_block_with_caches<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    block: &BeaconBlock<E>,
+    verify_signatures: VerifySignatures,
+    payload_valid: bool,
+    spec: &ChainSpec,
+    caches: &mut StateCaches,
+) -> Result<()> {
+    caches.prepare(state)?;
+    process_block_parts(
+        state,
+        block.slot(),
+        block.proposer_index(),
+        block.parent_root(),
+        &block.body_enum(),
+        verify_signatures,
+        payload_valid,
+        spec,
+        caches,
+    )
+}
+
+/// `process_block` on a blinded block (payload header only): what a builder's block needs to compute its
+/// state root before the payload is revealed. `payload_valid` is the caller's stand-in for the engine's
+/// verdict (normally `true`: the payload is checked once revealed).
+pub fn process_blinded_block<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    block: &BlindedBeaconBlock<E>,
+    verify_signatures: VerifySignatures,
+    payload_valid: bool,
+    spec: &ChainSpec,
+) -> Result<()> {
+    process_blinded_block_with_caches(
+        state,
+        block,
+        verify_signatures,
+        payload_valid,
+        spec,
+        &mut StateCaches::new(),
+    )
+}
+
+/// [`process_blinded_block`] with caches, brought up to date first ([`StateCaches::prepare`]).
+pub fn process_blinded_block_with_caches<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    block: &BlindedBeaconBlock<E>,
+    verify_signatures: VerifySignatures,
+    payload_valid: bool,
+    spec: &ChainSpec,
+    caches: &mut StateCaches,
+) -> Result<()> {
+    caches.prepare(state)?;
+    process_block_parts(
+        state,
+        block.slot(),
+        block.proposer_index(),
+        block.parent_root(),
+        &block.body_enum(),
+        verify_signatures,
+        payload_valid,
+        spec,
+        caches,
+    )
+}
+
+/// `process_block` from a block's fields, generic over full and blinded bodies. `caches` must be empty
+/// or prepared for the state's current epoch (see [`StateCaches::prepare`]).
+#[allow(clippy::too_many_arguments)]
+pub fn process_block_parts<E: EthSpec, B: BlockBody<E>>(
+    state: &mut BeaconState<E>,
+    slot: u64,
+    proposer_index: ValidatorIndex,
+    parent_root: Hash256,
+    body: &B,
+    verify_signatures: VerifySignatures,
+    payload_valid: bool,
+    spec: &ChainSpec,
+    caches: &StateCaches,
+) -> Result<()> {
+    ensure!(
+        body.fork_name() == state.fork_name(),
+        "block body of {} on a {} state",
+        body.fork_name(),
+        state.fork_name()
+    );
+    let mut verifier = SignatureVerifier::new(verify_signatures);
+    process_block_header(
+        state,
+        slot,
+        proposer_index,
+        parent_root,
+        body.body_root(),
+        caches,
+    )?;
+    process_withdrawals(state, body.payload_withdrawals())?;
+    process_execution_payload(state, body, payload_valid, spec)?;
+    process_randao(state, body, &mut verifier, caches)?;
+    process_eth1_data(state, body.eth1_data())?;
+    process_operations(state, body, &mut verifier, caches, spec)?;
+    process_sync_aggregate(state, body.sync_aggregate(), &mut verifier, caches)?;
+    verifier.finish()
+}
+
+/// `verify_block_signature`: the proposer's signature over the block root under
+/// `DOMAIN_BEACON_PROPOSER` (a blinded block has the same root, so the same signature).
+pub fn verify_block_signature<E: EthSpec>(
+    state: &BeaconState<E>,
+    proposer_index: ValidatorIndex,
+    block_root: Hash256,
+    signature: &types::SignatureBytes,
+) -> Result<()> {
+    let proposer = state
+        .validators()
+        .get(proposer_index as usize)
+        .ok_or(crate::StateError::UnknownValidator(proposer_index))?;
+    let domain = crate::common::get_domain(state, types::DOMAIN_BEACON_PROPOSER, None);
+    let signing_root = types::compute_signing_root(&block_root, domain);
+    let mut verifier = SignatureVerifier::new(VerifySignatures::Individually);
+    verifier.add(
+        "block signature",
+        signature,
+        [&proposer.pubkey],
+        signing_root,
+    )
+}
+
+/// `process_randao`: check the reveal (the proposer's signature of the epoch) and mix it in.
+pub fn process_randao<E: EthSpec, B: BlockBody<E>>(
+    state: &mut BeaconState<E>,
+    body: &B,
+    verifier: &mut SignatureVerifier,
+    caches: &StateCaches,
+) -> Result<()> {
+    let epoch = get_current_epoch(state);
+    if verifier.enabled() {
+        let proposer_index = caches.get_beacon_proposer_index(state)?;
+        let proposer = state
+            .validators()
+            .get(proposer_index as usize)
+            .ok_or(crate::StateError::UnknownValidator(proposer_index))?;
+        let domain = crate::common::get_domain(state, DOMAIN_RANDAO, None);
+        let signing_root = types::compute_signing_root(&epoch, domain);
+        let pubkey = proposer.pubkey;
+        verifier.add(
+            "randao reveal",
+            body.randao_reveal(),
+            [&pubkey],
+            signing_root,
+        )?;
+    }
+    let mix = xor(
+        &get_randao_mix(state, epoch)?,
+        &Hash256::from(hash(&[&body.randao_reveal().0])),
+    );
+    let index = (epoch % E::epochs_per_historical_vector() as u64) as usize;
+    let slot = state
+        .randao_mixes_mut()
+        .get_mut(index)
+        .ok_or(crate::StateError::Other("randao mix index".into()))?;
+    *slot = mix;
+    Ok(())
+}
+
+/// `process_eth1_data`: record the vote; adopt it once more than half the voting period agrees.
+pub fn process_eth1_data<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    eth1_data: &types::Eth1Data,
+) -> Result<()> {
+    state.eth1_data_votes_mut().push(eth1_data.clone())?;
+    let count = state
+        .eth1_data_votes()
+        .iter()
+        .filter(|v| *v == eth1_data)
+        .count() as u64;
+    if count * 2 > E::SlotsPerEth1VotingPeriod::to_u64() {
+        *state.eth1_data_mut() = eth1_data.clone();
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Signature checking for block processing: verify each signature as it is met, collect them and verify
+//! the whole block's signatures as one blst batch, or skip them (block production, tests).
+
+use crate::{Result, StateError};
+use types::{PublicKeyBytes, Root, SignatureBytes};
+
+/// Whether and how block processing checks BLS signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifySignatures {
+    /// Verify every signature when it is met; the first bad one fails the step.
+    Individually,
+    /// Collect every signature of the block and verify them in one batch at the end
+    /// ([`SignatureVerifier::finish`]); any bad one fails the block.
+    Batch,
+    /// Check no signature (block production, where the proposer has not signed yet; tests).
+    Skip,
+}
+
+/// One collected signature set, owned (decoded keys and signature).
+struct PendingSet {
+    what: &'static str,
+    signature: bls::Signature,
+    keys: Vec<bls::PublicKey>,
+    message: [u8; 32],
+}
+
+/// Applies a [`VerifySignatures`] policy to the signatures a block carries.
+pub struct SignatureVerifier {
+    mode: VerifySignatures,
+    pending: Vec<PendingSet>,
+}
+
+fn invalid(what: &str, reason: &str) -> StateError {
+    StateError::InvalidBlock(format!("{what}: {reason}"))
+}
+
+impl SignatureVerifier {
+    pub fn new(mode: VerifySignatures) -> Self {
+        Self {
+            mode,
+            pending: vec![],
+        }
+    }
+
+    /// The policy.
+    pub fn mode(&self) -> VerifySignatures {
+        self.mode
+    }
+
+    /// Whether signatures are checked at all.
+    pub fn enabled(&self) -> bool {
+        self.mode != VerifySignatures::Skip
+    }
+
+    /// `FastAggregateVerify(pubkeys, signing_root, signature)` (a single key is plain `Verify`). Keys or a
+    /// signature that do not decode make the signature invalid.
+    pub fn add<'a>(
+        &mut self,
+        what: &'static str,
+        signature: &SignatureBytes,
+        pubkeys: impl IntoIterator<Item = &'a PublicKeyBytes>,
+        signing_root: Root,
+    ) -> Result<()> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let mut keys = vec![];
+        for pubkey in pubkeys {
+            keys.push(
+                bls::PublicKey::from_bytes(&pubkey.0)
+                    .map_err(|_| invalid(what, "public key does not decode"))?,
+            );
+        }
+        self.add_decoded(what, signature, keys, signing_root)
+    }
+
+    /// As [`Self::add`], with keys already decoded.
+    pub fn add_decoded(
+        &mut self,
+        what: &'static str,
+        signature: &SignatureBytes,
+        keys: Vec<bls::PublicKey>,
+        signing_root: Root,
+    ) -> Result<()> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        if keys.is_empty() {
+            return Err(invalid(what, "no signing keys"));
+        }
+        let signature = bls::Signature::from_bytes(&signature.0)
+            .map_err(|_| invalid(what, "signature does not decode"))?;
+        let set = PendingSet {
+            what,
+            signature,
+            keys,
+            message: signing_root.0,
+        };
+        match self.mode {
+            VerifySignatures::Individually => {
+                let refs: Vec<&bls::PublicKey> = set.keys.iter().collect();
+                if !set.signature.fast_aggregate_verify(&refs, &set.message) {
+                    return Err(invalid(what, "invalid signature"));
+                }
+            }
+            VerifySignatures::Batch => self.pending.push(set),
+            VerifySignatures::Skip => {}
+        }
+        Ok(())
+    }
+
+    /// Verify the collected batch (a no-op unless batching). On failure, re-checks one by one to name
+    /// the bad signature.
+    pub fn finish(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let sets: Vec<bls::SignatureSet<'_>> = pending
+            .iter()
+            .map(|p| bls::SignatureSet::multiple(&p.signature, p.keys.iter().collect(), p.message))
+            .collect();
+        if bls::verify_signature_sets(&sets) {
+            return Ok(());
+        }
+        let bad = sets
+            .iter()
+            .zip(&pending)
+            .find(|(set, _)| !set.verify())
+            .map(|(_, p)| p.what)
+            .unwrap_or("batch");
+        Err(invalid(bad, "invalid signature"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed(index: u64, message: [u8; 32]) -> (PublicKeyBytes, SignatureBytes) {
+        let sk = bls::interop_secret_key(index);
+        (sk.public_key().to_bytes(), sk.sign(&message).to_bytes())
+    }
+
+    #[test]
+    fn every_mode_accepts_good_signatures() {
+        for mode in [
+            VerifySignatures::Individually,
+            VerifySignatures::Batch,
+            VerifySignatures::Skip,
+        ] {
+            let mut verifier = SignatureVerifier::new(mode);
+            for i in 0..3u64 {
+                let message = [i as u8; 32];
+                let (pk, sig) = signed(i, message);
+                verifier
+                    .add("test", &sig, [&pk], Root::from(message))
+                    .unwrap();
+            }
+            verifier.finish().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_bad_signature_fails_now_or_at_the_end_of_the_batch() {
+        let (pk, _) = signed(0, [1; 32]);
+        let (_, wrong) = signed(1, [1; 32]);
+        let mut individually = SignatureVerifier::new(VerifySignatures::Individually);
+        assert!(individually
+            .add("bad", &wrong, [&pk], Root::from([1; 32]))
+            .is_err());
+
+        let mut batch = SignatureVerifier::new(VerifySignatures::Batch);
+        let (good_pk, good_sig) = signed(2, [2; 32]);
+        batch
+            .add("good", &good_sig, [&good_pk], Root::from([2; 32]))
+            .unwrap();
+        batch
+            .add("bad", &wrong, [&pk], Root::from([1; 32]))
+            .unwrap();
+        let err = batch.finish().unwrap_err();
+        assert!(err.to_string().contains("bad"), "{err}");
+
+        let mut skip = SignatureVerifier::new(VerifySignatures::Skip);
+        skip.add("bad", &wrong, [&pk], Root::from([1; 32])).unwrap();
+        skip.finish().unwrap();
+    }
+}

@@ -1,0 +1,529 @@
+//! consensus-spec-tests `operations` (minimal, Capella to Fulu): one test per handler. Each case applies
+//! one operation to `pre` and compares with `post` (no `post`: the operation must fail). Every case runs
+//! twice, verifying signatures one by one and as a batch, and both runs must agree. The
+//! `execution_payload` and `withdrawals` handlers also run the blinded path (payload header only).
+
+use crate::state_utils::{compare_states, load_state, minimal_spec, State, FORKS};
+use spec_tests::{name, read_ssz_snappy, read_yaml, subdirs, vectors_dir, Summary};
+use ssz::Decode;
+use state_processing::caches::StateCaches;
+use state_processing::common::attestation::AttestationRef;
+use state_processing::common::IndexedAttestationRef;
+use state_processing::per_block::{self, PayloadWithdrawals, SignatureVerifier, VerifySignatures};
+use std::path::Path;
+use types::{
+    AttestationBase, AttestationElectra, AttesterSlashingBase, AttesterSlashingElectra,
+    BeaconBlock, BeaconBlockBody, ChainSpec, ExecutionPayload, ForkName, ForkVersioned,
+    MinimalEthSpec,
+};
+
+type E = MinimalEthSpec;
+
+/// What one case asks for besides the operation.
+struct Ctx<'a> {
+    case: &'a Path,
+    fork: ForkName,
+    spec: ChainSpec,
+    /// The payload variant of `execution_payload` / `withdrawals`: the blinded path.
+    blinded: bool,
+}
+
+/// Decode `<file>.ssz_snappy` of the case.
+fn ssz<T: Decode>(ctx: &Ctx<'_>, file: &str) -> Result<T, String> {
+    let bytes = read_ssz_snappy(&ctx.case.join(format!("{file}.ssz_snappy")));
+    T::from_ssz_bytes(&bytes).map_err(|e| format!("decoding {file}: {e:?}"))
+}
+
+fn ssz_by_fork<T: ForkVersioned>(ctx: &Ctx<'_>, file: &str) -> Result<T, String> {
+    let bytes = read_ssz_snappy(&ctx.case.join(format!("{file}.ssz_snappy")));
+    T::from_ssz_bytes_by_fork(&bytes, ctx.fork).map_err(|e| format!("decoding {file}: {e:?}"))
+}
+
+type Outcome = Result<state_processing::Result<()>, String>;
+type Apply = fn(&mut State, &Ctx<'_>, &mut SignatureVerifier, &StateCaches) -> Outcome;
+
+fn apply_attestation(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    v: &mut SignatureVerifier,
+    c: &StateCaches,
+) -> Outcome {
+    Ok(if ctx.fork.electra_enabled() {
+        let a: AttestationElectra<E> = ssz(ctx, "attestation")?;
+        per_block::process_attestation(state, AttestationRef::Electra(&a), v, c)
+    } else {
+        let a: AttestationBase<E> = ssz(ctx, "attestation")?;
+        per_block::process_attestation(state, AttestationRef::Base(&a), v, c)
+    })
+}
+
+fn apply_attester_slashing(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    v: &mut SignatureVerifier,
+    c: &StateCaches,
+) -> Outcome {
+    Ok(if ctx.fork.electra_enabled() {
+        let s: AttesterSlashingElectra<E> = ssz(ctx, "attester_slashing")?;
+        per_block::process_attester_slashing(
+            state,
+            IndexedAttestationRef::Electra(&s.attestation_1),
+            IndexedAttestationRef::Electra(&s.attestation_2),
+            v,
+            c,
+            &ctx.spec,
+        )
+    } else {
+        let s: AttesterSlashingBase<E> = ssz(ctx, "attester_slashing")?;
+        per_block::process_attester_slashing(
+            state,
+            IndexedAttestationRef::Base(&s.attestation_1),
+            IndexedAttestationRef::Base(&s.attestation_2),
+            v,
+            c,
+            &ctx.spec,
+        )
+    })
+}
+
+fn apply_block_header(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    _: &mut SignatureVerifier,
+    c: &StateCaches,
+) -> Outcome {
+    let block: BeaconBlock<E> = ssz_by_fork(ctx, "block")?;
+    Ok(per_block::process_block_header(
+        state,
+        block.slot(),
+        block.proposer_index(),
+        block.parent_root(),
+        block.body_root(),
+        c,
+    ))
+}
+
+fn apply_deposit(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    _: &mut SignatureVerifier,
+    c: &StateCaches,
+) -> Outcome {
+    let deposit = ssz(ctx, "deposit")?;
+    Ok(per_block::process_deposit(state, &deposit, c, &ctx.spec))
+}
+
+fn apply_proposer_slashing(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    v: &mut SignatureVerifier,
+    c: &StateCaches,
+) -> Outcome {
+    let op = ssz(ctx, "proposer_slashing")?;
+    Ok(per_block::process_proposer_slashing(
+        state, &op, v, c, &ctx.spec,
+    ))
+}
+
+fn apply_voluntary_exit(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    v: &mut SignatureVerifier,
+    _: &StateCaches,
+) -> Outcome {
+    let op = ssz(ctx, "voluntary_exit")?;
+    Ok(per_block::process_voluntary_exit(state, &op, v, &ctx.spec))
+}
+
+fn apply_sync_aggregate(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    v: &mut SignatureVerifier,
+    c: &StateCaches,
+) -> Outcome {
+    let op = ssz(ctx, "sync_aggregate")?;
+    Ok(per_block::process_sync_aggregate(state, &op, v, c))
+}
+
+fn apply_execution_payload(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    _: &mut SignatureVerifier,
+    _: &StateCaches,
+) -> Outcome {
+    #[derive(serde::Deserialize)]
+    struct Execution {
+        execution_valid: bool,
+    }
+    let execution: Execution = read_yaml(&ctx.case.join("execution.yaml"));
+    let body: BeaconBlockBody<E> = ssz_by_fork(ctx, "body")?;
+    Ok(if ctx.blinded {
+        per_block::process_execution_payload(
+            state,
+            &body.to_blinded(),
+            execution.execution_valid,
+            &ctx.spec,
+        )
+    } else {
+        per_block::process_execution_payload(state, &body, execution.execution_valid, &ctx.spec)
+    })
+}
+
+fn apply_withdrawals(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    _: &mut SignatureVerifier,
+    _: &StateCaches,
+) -> Outcome {
+    let payload: ExecutionPayload<E> = ssz_by_fork(ctx, "execution_payload")?;
+    Ok(if ctx.blinded {
+        let root = payload.to_header().withdrawals_root();
+        per_block::process_withdrawals(state, PayloadWithdrawals::Root(root))
+    } else {
+        per_block::process_withdrawals(state, PayloadWithdrawals::Full(payload.withdrawals()))
+    })
+}
+
+fn apply_bls_change(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    v: &mut SignatureVerifier,
+    _: &StateCaches,
+) -> Outcome {
+    let op = ssz(ctx, "address_change")?;
+    Ok(per_block::process_bls_to_execution_change(
+        state, &op, v, &ctx.spec,
+    ))
+}
+
+fn apply_deposit_request(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    _: &mut SignatureVerifier,
+    _: &StateCaches,
+) -> Outcome {
+    let op = ssz(ctx, "deposit_request")?;
+    Ok(per_block::process_deposit_request(state, &op))
+}
+
+fn apply_withdrawal_request(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    _: &mut SignatureVerifier,
+    c: &StateCaches,
+) -> Outcome {
+    let op = ssz(ctx, "withdrawal_request")?;
+    Ok(per_block::process_withdrawal_request(
+        state, &op, c, &ctx.spec,
+    ))
+}
+
+fn apply_consolidation_request(
+    state: &mut State,
+    ctx: &Ctx<'_>,
+    _: &mut SignatureVerifier,
+    c: &StateCaches,
+) -> Outcome {
+    let op = ssz(ctx, "consolidation_request")?;
+    Ok(per_block::process_consolidation_request(
+        state, &op, c, &ctx.spec,
+    ))
+}
+
+/// `bls_setting` of `meta.yaml`: 2 means the case's signatures are not meant to be checked.
+fn verify_mode(case: &Path, mode: VerifySignatures) -> VerifySignatures {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        bls_setting: Option<u8>,
+    }
+    let meta = case.join("meta.yaml");
+    if meta.exists() {
+        let meta: Meta = read_yaml(&meta);
+        if meta.bls_setting == Some(2) {
+            return VerifySignatures::Skip;
+        }
+    }
+    mode
+}
+
+/// Run the operation once under `mode` and check the outcome against `post`.
+fn run_once(ctx: &Ctx<'_>, apply: Apply, mode: VerifySignatures) -> Result<(), String> {
+    let mut state = load_state(&ctx.case.join("pre.ssz_snappy"), ctx.fork)?.ok_or("pre missing")?;
+    let expected = load_state(&ctx.case.join("post.ssz_snappy"), ctx.fork)?;
+    let mut verifier = SignatureVerifier::new(verify_mode(ctx.case, mode));
+    // The batch run also uses prepared caches; the one-by-one run the spec-direct paths.
+    let caches = if mode == VerifySignatures::Batch {
+        // A state without active validators (`withdrawals/all_withdrawal`) has no committees or
+        // proposer to cache; the operations that do not need them still run.
+        match StateCaches::build(&state) {
+            Ok(caches) => caches,
+            Err(state_processing::StateError::NoActiveValidators) => StateCaches::default(),
+            Err(e) => return Err(format!("building caches: {e}")),
+        }
+    } else {
+        StateCaches::default()
+    };
+    let result = apply(&mut state, ctx, &mut verifier, &caches)?.and_then(|()| verifier.finish());
+    match (result, expected) {
+        (Ok(()), Some(mut expected)) => compare_states(&mut state, &mut expected),
+        (Err(e), Some(_)) => Err(format!("failed: {e}")),
+        (Ok(()), None) => Err("succeeded but the case expects failure".into()),
+        (Err(_), None) => Ok(()),
+    }
+}
+
+fn check_case(case: &Path, fork: ForkName, apply: Apply, with_blinded: bool) -> Result<(), String> {
+    let mut ctx = Ctx {
+        case,
+        fork,
+        spec: minimal_spec(fork),
+        blinded: false,
+    };
+    run_once(&ctx, apply, VerifySignatures::Individually)?;
+    run_once(&ctx, apply, VerifySignatures::Batch)
+        .map_err(|e| format!("batch verification: {e}"))?;
+    if with_blinded {
+        ctx.blinded = true;
+        run_once(&ctx, apply, VerifySignatures::Individually)
+            .map_err(|e| format!("blinded: {e}"))?;
+    }
+    Ok(())
+}
+
+fn run_handler(handler: &str, apply: Apply, from: ForkName, with_blinded: bool) {
+    let mut summary = Summary::new(format!("operations/{handler}"));
+    for fork in FORKS {
+        let dir = vectors_dir()
+            .join("consensus-spec-tests/tests/minimal")
+            .join(fork.as_str())
+            .join("operations")
+            .join(handler)
+            .join("pyspec_tests");
+        let cases = subdirs(&dir);
+        if fork >= from && cases.is_empty() && !(handler == "deposit" && fork.fulu_enabled()) {
+            summary.fail(format!("{fork}"), format!("no cases in {}", dir.display()));
+        }
+        let mut passed = summary.passed();
+        for case in cases {
+            summary.record(
+                format!("{fork}/{}", name(&case)),
+                check_case(&case, fork, apply, with_blinded),
+            );
+        }
+        passed = summary.passed() - passed;
+        println!("[operations/{handler}] {fork}: {passed} passed");
+    }
+    summary.finish();
+}
+
+#[test]
+fn attestation() {
+    run_handler("attestation", apply_attestation, ForkName::Capella, false);
+}
+
+#[test]
+fn attester_slashing() {
+    run_handler(
+        "attester_slashing",
+        apply_attester_slashing,
+        ForkName::Capella,
+        false,
+    );
+}
+
+#[test]
+fn block_header() {
+    run_handler("block_header", apply_block_header, ForkName::Capella, false);
+}
+
+/// Fulu has no `deposit` vectors: eth1-bridge deposits are gone (`process_operations` rejects them).
+#[test]
+fn deposit() {
+    run_handler("deposit", apply_deposit, ForkName::Capella, false);
+}
+
+#[test]
+fn proposer_slashing() {
+    run_handler(
+        "proposer_slashing",
+        apply_proposer_slashing,
+        ForkName::Capella,
+        false,
+    );
+}
+
+#[test]
+fn voluntary_exit() {
+    run_handler(
+        "voluntary_exit",
+        apply_voluntary_exit,
+        ForkName::Capella,
+        false,
+    );
+}
+
+#[test]
+fn sync_aggregate() {
+    run_handler(
+        "sync_aggregate",
+        apply_sync_aggregate,
+        ForkName::Capella,
+        false,
+    );
+}
+
+#[test]
+fn execution_payload() {
+    run_handler(
+        "execution_payload",
+        apply_execution_payload,
+        ForkName::Capella,
+        true,
+    );
+}
+
+#[test]
+fn withdrawals() {
+    run_handler("withdrawals", apply_withdrawals, ForkName::Capella, true);
+}
+
+#[test]
+fn bls_to_execution_change() {
+    run_handler(
+        "bls_to_execution_change",
+        apply_bls_change,
+        ForkName::Capella,
+        false,
+    );
+}
+
+#[test]
+fn deposit_request() {
+    run_handler(
+        "deposit_request",
+        apply_deposit_request,
+        ForkName::Electra,
+        false,
+    );
+}
+
+#[test]
+fn withdrawal_request() {
+    run_handler(
+        "withdrawal_request",
+        apply_withdrawal_request,
+        ForkName::Electra,
+        false,
+    );
+}
+
+#[test]
+fn consolidation_request() {
+    run_handler(
+        "consolidation_request",
+        apply_consolidation_request,
+        ForkName::Electra,
+        false,
+    );
+}
+
+/// `sanity/blocks`: the whole `process_block` (between `process_slots` and the state-root check of
+/// `state_transition`), with the proposer signature checked and the other signatures batch-verified;
+/// every block is also run blinded (payload header only, without caches) and must give the same state
+/// root. The full run carries one `StateCaches` through the case.
+#[test]
+fn sanity_blocks_process_block() {
+    let mut summary = Summary::new("sanity/blocks (process_block)");
+    for fork in FORKS {
+        let dir = vectors_dir()
+            .join("consensus-spec-tests/tests/minimal")
+            .join(fork.as_str())
+            .join("sanity/blocks/pyspec_tests");
+        for case in subdirs(&dir) {
+            let label = format!("{fork}/{}", name(&case));
+            summary.record(label, check_blocks_case(&case, fork));
+        }
+    }
+    summary.finish();
+}
+
+fn check_blocks_case(case: &Path, fork: ForkName) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        blocks_count: usize,
+        bls_setting: Option<u8>,
+    }
+    let meta: Meta = read_yaml(&case.join("meta.yaml"));
+    let mode = if meta.bls_setting == Some(2) {
+        VerifySignatures::Skip
+    } else {
+        VerifySignatures::Batch
+    };
+    let spec = minimal_spec(fork);
+    let mut state = load_state(&case.join("pre.ssz_snappy"), fork)?.ok_or("pre missing")?;
+    let expected = load_state(&case.join("post.ssz_snappy"), fork)?;
+    let mut caches = StateCaches::new();
+    let mut result = Ok(());
+    for i in 0..meta.blocks_count {
+        let bytes = read_ssz_snappy(&case.join(format!("blocks_{i}.ssz_snappy")));
+        let block = types::SignedBeaconBlock::<E>::from_ssz_bytes_by_fork(&bytes, fork)
+            .map_err(|e| format!("decoding blocks_{i}: {e:?}"))?;
+        result = apply_signed_block(&mut state, &block, mode, &spec, &mut caches)
+            .map_err(|e| format!("block {i}: {e}"));
+        if result.is_err() {
+            break;
+        }
+    }
+    match (result, expected) {
+        (Ok(()), Some(mut expected)) => compare_states(&mut state, &mut expected),
+        (Err(e), Some(_)) => Err(e),
+        (Ok(()), None) => Err("succeeded but the case expects failure".into()),
+        (Err(_), None) => Ok(()),
+    }
+}
+
+/// `state_transition` with `validate_result`, the blinded run alongside.
+fn apply_signed_block(
+    state: &mut State,
+    block: &types::SignedBeaconBlock<E>,
+    mode: VerifySignatures,
+    spec: &ChainSpec,
+    caches: &mut StateCaches,
+) -> Result<(), String> {
+    let message = block.message_enum();
+    if state.slot() >= message.slot() {
+        return Err("block is not after the state's slot".into());
+    }
+    state_processing::process_slots_with_caches(state, message.slot(), spec, caches)
+        .map_err(|e| e.to_string())?;
+    if mode != VerifySignatures::Skip {
+        per_block::verify_block_signature(
+            state,
+            message.proposer_index(),
+            message.canonical_root(),
+            &block.signature(),
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let mut blinded_state = state.clone();
+    per_block::process_block_with_caches(state, &message, mode, true, spec, caches)
+        .map_err(|e| e.to_string())?;
+    let root = state
+        .update_tree_hash_cache()
+        .map_err(|e| format!("{e:?}"))?;
+    if root != message.state_root() {
+        return Err(format!(
+            "state root {root} != block state root {}",
+            message.state_root()
+        ));
+    }
+    per_block::process_blinded_block(&mut blinded_state, &message.to_blinded(), mode, true, spec)
+        .map_err(|e| format!("blinded: {e}"))?;
+    let blinded_root = blinded_state
+        .update_tree_hash_cache()
+        .map_err(|e| format!("{e:?}"))?;
+    if blinded_root != root {
+        return Err(format!("blinded state root {blinded_root} != {root}"));
+    }
+    Ok(())
+}
