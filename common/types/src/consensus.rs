@@ -369,15 +369,27 @@ mod tests {
 
     #[test]
     fn json_is_the_beacon_api_form_and_strict() {
-        let checkpoint = Checkpoint { epoch: 7, root: Hash256::repeat_byte(1) };
+        let checkpoint = Checkpoint {
+            epoch: 7,
+            root: Hash256::repeat_byte(1),
+        };
         let json = serde_json::to_value(checkpoint).unwrap();
         assert_eq!(json["epoch"], "7", "integers are quoted");
-        assert_eq!(serde_json::from_value::<Checkpoint>(json.clone()).unwrap(), checkpoint);
+        assert_eq!(
+            serde_json::from_value::<Checkpoint>(json.clone()).unwrap(),
+            checkpoint
+        );
         let mut extra = json;
         extra["bogus"] = 3.into();
-        assert!(serde_json::from_value::<Checkpoint>(extra).is_err(), "unknown fields are rejected");
+        assert!(
+            serde_json::from_value::<Checkpoint>(extra).is_err(),
+            "unknown fields are rejected"
+        );
         // Bare integers (the spec tests' YAML form) are accepted too.
         let bare = serde_json::json!({"epoch": 7, "root": checkpoint.root});
-        assert_eq!(serde_json::from_value::<Checkpoint>(bare).unwrap(), checkpoint);
+        assert_eq!(
+            serde_json::from_value::<Checkpoint>(bare).unwrap(),
+            checkpoint
+        );
     }
 }
