@@ -18,7 +18,7 @@ macro_rules! fixed_bytes {
         impl $name {
             pub const LEN: usize = $len;
 
-            /// All zero bytes (not a valid point; used as a placeholder in unsigned objects).
+            /// All zero bytes: not a valid point; what an unsigned object carries before it is signed.
             pub const fn empty() -> Self {
                 Self([0; $len])
             }

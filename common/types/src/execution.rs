@@ -222,7 +222,7 @@ impl<E: EthSpec> ExecutionPayload<E> {
         }
     }
 
-    /// An all-zero payload of `fork` (the shape of a pre-merge or genesis placeholder).
+    /// An all-zero payload of `fork`, as a genesis state without an execution genesis carries.
     pub fn empty(fork: ForkName) -> Self {
         match fork {
             ForkName::Capella => Self::Capella(Default::default()),

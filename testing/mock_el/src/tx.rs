@@ -231,9 +231,9 @@ pub fn make_blob_tx(chain_id: u64, nonce: u64, hashes: &[B256]) -> Vec<u8> {
         &to,
         &U256::ZERO,
         &alloy_primitives::Bytes::new(),
-        &alloy_primitives::Bytes::new(), // placeholder for the access list, replaced below
+        &alloy_primitives::Bytes::new(), // the access list slot, filled in below
         &1_000_000_000u64,
-        &alloy_primitives::Bytes::new(), // placeholder for the hashes, replaced below
+        &alloy_primitives::Bytes::new(), // the versioned hashes slot, filled in below
         &0u8,
         &1u8,
         &1u8,
