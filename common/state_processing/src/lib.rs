@@ -3,6 +3,7 @@
 pub mod caches;
 pub mod common;
 pub mod errors;
+pub mod genesis;
 pub mod per_block;
 pub mod per_epoch;
 pub mod per_slot;

@@ -4,6 +4,7 @@ mod bls;
 mod builder_examples;
 mod caches;
 mod epoch_processing;
+mod genesis;
 mod operations;
 mod relay_captures;
 mod shuffling;
