@@ -11,11 +11,12 @@ use types::{ForkName, Hash256, PublicKeyBytes, Version};
     about = "Blindfold's developer tool: SSZ roots and conversions, signature checks, execution block hashes",
     long_about = "Blindfold's developer tool: SSZ hash tree roots and format conversions for consensus-specs and \
                   builder-specs containers, BLS signature checks for builder bids, validator registrations and \
-                  (blinded) blocks, and execution block hashes recomputed from payload fields.\n\n\
+                  (blinded) blocks, execution block hashes recomputed from payload fields, state transitions \
+                  (blocks and slots applied to a state) and interop genesis states.\n\n\
                   Input files are read by extension: .ssz (raw SSZ), .ssz_snappy (snappy block format, as in \
                   consensus-spec-tests), .json (beacon-API JSON, bare or in a {\"version\", \"data\"} envelope, or \
                   a builder-specs example wrapped as {\"value\": ...}) and .yaml (consensus-spec-tests value.yaml).\n\n\
-                  Exit status: 0 on success (and for a valid signature), 1 for an invalid signature, 2 for bad \
+                  Exit status: 0 on success (and for a valid signature), 1 for an invalid signature or block, 2 for bad \
                   input or usage, with one line on stderr starting `cltool: error:`."
 )]
 pub struct Cli {
@@ -62,6 +63,37 @@ pub enum Command {
                       cltool block-hash --fork electra --parent-beacon-block-root 0x... --execution-requests requests.json payload.json"
     )]
     BlockHash(BlockHashArgs),
+    /// Apply signed blocks (and empty slots) to a state: prints the post-state's `state_root=0x..`
+    #[command(
+        long_about = "Apply signed beacon blocks to a beacon state, in order, as the consensus-specs \
+                      `state_transition` does: advance to each block's slot (epoch processing and scheduled \
+                      fork upgrades included), check the proposer's signature (unless --no-signature-check), \
+                      process the block (its execution payload taken as valid) and check the block's state \
+                      root. With --slots N, then advance N more slots. Writes the post-state to --out (snappy \
+                      compressed when it ends in .ssz_snappy) and prints `state_root=0x..`.\n\n\
+                      The state and the blocks are SSZ (.ssz or .ssz_snappy); each block is of the fork \
+                      active at its slot. Without --config, every fork up to the pre-state's fork is active \
+                      from genesis and later forks never come; --config takes a consensus-specs config.yaml \
+                      (its PRESET_BASE must match --preset) with its fork schedule.\n\n\
+                      Exit status: 0 when every block is valid, 1 for an invalid block or a state root \
+                      mismatch (the reason on stderr, nothing written), 2 for bad input.",
+        after_help = "Examples:\n  \
+                      cltool transition --preset minimal --pre pre.ssz_snappy --block blocks_0.ssz_snappy \\\n    \
+                      --block blocks_1.ssz_snappy --out post.ssz\n  \
+                      cltool transition --preset mainnet --config config.yaml --pre state.ssz --slots 64 --out post.ssz"
+    )]
+    Transition(TransitionArgs),
+    /// Build an interop genesis state: prints `genesis_validators_root=0x..` and `state_root=0x..`
+    #[command(
+        long_about = "Build the interop genesis state of a fork: validators 0..N with the interop keys, BLS \
+                      withdrawal credentials and 32 ETH each, all active from genesis, the eth1 block hash \
+                      0x4242..42, every fork up to --fork active from genesis (the preset's bundled config). \
+                      Writes the state to --out (snappy compressed when it ends in .ssz_snappy) and prints \
+                      `genesis_validators_root=0x..` and `state_root=0x..`, one per line.",
+        after_help = "Example:\n  \
+                      cltool genesis --preset minimal --fork fulu --validators 64 --genesis-time 1700000000 --out genesis.ssz"
+    )]
+    Genesis(GenesisArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +200,55 @@ pub struct BlockHashArgs {
     /// The ExecutionPayload: beacon-API JSON (bare, {"version","data"} or {"value": ...}); SSZ and YAML work too
     #[arg(value_name = "PAYLOAD.json")]
     pub payload: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TransitionArgs {
+    /// Preset of the list and vector lengths
+    #[arg(long, value_enum)]
+    pub preset: Preset,
+    /// A consensus-specs config.yaml (fork schedule and other parameters); default: the preset's
+    /// bundled config with every fork up to the pre-state's at genesis
+    #[arg(long, value_name = "CONFIG.yaml")]
+    pub config: Option<PathBuf>,
+    /// The pre-state (BeaconState SSZ, .ssz or .ssz_snappy)
+    #[arg(long, value_name = "STATE.ssz")]
+    pub pre: PathBuf,
+    /// Where to write the post-state (SSZ; snappy compressed if it ends in .ssz_snappy)
+    #[arg(long, value_name = "POST.ssz")]
+    pub out: PathBuf,
+    /// A SignedBeaconBlock to apply (SSZ, .ssz or .ssz_snappy); repeat for several, applied in order
+    #[arg(long = "block", value_name = "B.ssz")]
+    pub blocks: Vec<PathBuf>,
+    /// Advance this many slots after the last block
+    #[arg(long, value_name = "N")]
+    pub slots: Option<u64>,
+    /// Do not verify any signature (the proposer's nor those inside the blocks)
+    #[arg(long)]
+    pub no_signature_check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenesisArgs {
+    /// Preset of the list and vector lengths
+    #[arg(long, value_enum)]
+    pub preset: Preset,
+    /// Fork of the genesis state
+    #[arg(long, value_enum)]
+    pub fork: Fork,
+    /// Number of interop validators
+    #[arg(long, value_name = "N")]
+    pub validators: u64,
+    /// The genesis time (Unix seconds), taken as given
+    #[arg(long, value_name = "T")]
+    pub genesis_time: u64,
+    /// The genesis execution payload header (beacon-API JSON; SSZ and YAML work too); default: the
+    /// fork's empty header
+    #[arg(long, value_name = "FILE.json")]
+    pub execution_payload_header: Option<PathBuf>,
+    /// Where to write the state (SSZ; snappy compressed if it ends in .ssz_snappy)
+    #[arg(long, value_name = "STATE.ssz")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,9 +2,9 @@
 //! consensus-specs and builder-specs containers, BLS signature checks of bids, registrations and blocks,
 //! and execution block hashes recomputed from payload fields.
 //!
-//! Exit status: 0 on success (a valid signature included), 1 for an invalid signature, 2 for bad input
-//! or usage. Every error is one line on stderr, `cltool: error: ...`; clap reports command-line syntax
-//! errors itself (also with status 2).
+//! Exit status: 0 on success (a valid signature included), 1 for an invalid signature or (`transition`)
+//! an invalid block, 2 for bad input or usage. Every error is one line on stderr, `cltool: error: ...`;
+//! clap reports command-line syntax errors itself (also with status 2).
 
 mod cli;
 mod commands;
@@ -14,6 +14,7 @@ mod input;
 
 use clap::Parser;
 use cli::{Cli, Command, Preset, SszCommand};
+use commands::transition::Outcome;
 use commands::verify::Verdict;
 use error::Result;
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ fn main() -> ExitCode {
         Command::Ssz(SszCommand::Convert(args)) => args.which.preset,
         Command::VerifySignature(args) => args.preset,
         Command::BlockHash(args) => args.preset,
+        Command::Transition(args) => args.preset,
+        Command::Genesis(args) => args.preset,
     };
     let outcome = match preset {
         Preset::Mainnet => run::<MainnetEthSpec>(&cli.command),
@@ -50,6 +53,14 @@ fn run<E: EthSpec>(command: &Command) -> Result<u8> {
         Command::Ssz(SszCommand::Root(args)) => commands::ssz::root::<E>(args).map(|()| 0),
         Command::Ssz(SszCommand::Convert(args)) => commands::ssz::convert::<E>(args).map(|()| 0),
         Command::BlockHash(args) => commands::block_hash::run::<E>(args).map(|()| 0),
+        Command::Genesis(args) => commands::genesis::run::<E>(args).map(|()| 0),
+        Command::Transition(args) => match commands::transition::run::<E>(args)? {
+            Outcome::Done(root) => commands::transition::print_root(&root).map(|()| 0),
+            Outcome::Invalid(why) => {
+                eprintln!("cltool: error: {}", one_line(&why));
+                Ok(EXIT_INVALID)
+            }
+        },
         Command::VerifySignature(args) => match commands::verify::run::<E>(args)? {
             Verdict::Valid => commands::print_line("valid").map(|()| 0),
             Verdict::Invalid(why) => {

@@ -1,5 +1,6 @@
 //! One integration-test binary for every vector suite (each module is one family of vectors).
 
+mod blocks;
 mod bls;
 mod builder_examples;
 mod caches;

@@ -3,7 +3,7 @@
 
 use spec_tests::read_ssz_snappy;
 use std::path::Path;
-use types::{BeaconState, ChainSpec, ForkName, ForkVersioned, MinimalEthSpec};
+use types::{BeaconState, ChainSpec, EthSpec, ForkName, ForkVersioned, MinimalEthSpec};
 
 pub type State = BeaconState<MinimalEthSpec>;
 
@@ -22,18 +22,29 @@ pub fn minimal_spec(fork: ForkName) -> ChainSpec {
 
 /// Decode `<file>.ssz_snappy` as a state of `fork`, or `None` if the file is absent.
 pub fn load_state(path: &Path, fork: ForkName) -> Result<Option<State>, String> {
+    load_state_of::<MinimalEthSpec>(path, fork)
+}
+
+/// [`load_state`] for any preset.
+pub fn load_state_of<E: EthSpec>(
+    path: &Path,
+    fork: ForkName,
+) -> Result<Option<BeaconState<E>>, String> {
     if !path.exists() {
         return Ok(None);
     }
     let bytes = read_ssz_snappy(path);
-    State::from_ssz_bytes_by_fork(&bytes, fork)
+    BeaconState::<E>::from_ssz_bytes_by_fork(&bytes, fork)
         .map(Some)
         .map_err(|e| format!("decoding {}: {e:?}", path.display()))
 }
 
 /// `Ok` if `actual` and `expected` have the same root; otherwise an error naming every top-level field
 /// that differs (with the first differing element for lists) so that a failure points at its cause.
-pub fn compare_states(actual: &mut State, expected: &mut State) -> Result<(), String> {
+pub fn compare_states<E: EthSpec>(
+    actual: &mut BeaconState<E>,
+    expected: &mut BeaconState<E>,
+) -> Result<(), String> {
     let actual_root = actual
         .update_tree_hash_cache()
         .map_err(|e| format!("hashing the computed state: {e:?}"))?;

@@ -1,7 +1,9 @@
 //! One module per subcommand, each generic over the preset `E`.
 
 pub mod block_hash;
+pub mod genesis;
 pub mod ssz;
+pub mod transition;
 pub mod verify;
 
 use crate::error::{Error, Result};

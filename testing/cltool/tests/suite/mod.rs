@@ -2,5 +2,7 @@
 
 mod block_hash;
 mod errors;
+mod genesis;
 mod signatures;
 mod ssz;
+mod transition;

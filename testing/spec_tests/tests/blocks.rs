@@ -1,0 +1,240 @@
+//! The whole-block vectors: `sanity/blocks`, `finality/finality`, `random/random` and `transition/core`
+//! (minimal, Capella to Fulu), plus mainnet `fulu/sanity/blocks` and `fulu/sanity/slots`. Each case runs
+//! `state_transition` block by block from `pre` and compares with `post` (no `post`: some block must
+//! fail). Every block is also run blinded (payload header only, without caches) and must give the same
+//! state root; the full run carries one `StateCaches` through the case.
+
+use crate::state_utils::{compare_states, load_state_of, minimal_spec, FORKS};
+use spec_tests::{name, read_ssz_snappy, read_yaml, subdirs, vectors_dir, Summary};
+use state_processing::caches::StateCaches;
+use state_processing::per_block::{self, VerifySignatures};
+use std::path::{Path, PathBuf};
+use types::{
+    BeaconState, ChainSpec, EthSpec, ForkName, MainnetEthSpec, MinimalEthSpec, SignedBeaconBlock,
+};
+
+/// `meta.yaml` of the block suites.
+#[derive(serde::Deserialize)]
+struct Meta {
+    blocks_count: usize,
+    /// 1: signatures must be verified; 2: they must not be; 0 or absent: either.
+    bls_setting: Option<u8>,
+    /// `transition` only: the fork the chain upgrades to, and when.
+    post_fork: Option<String>,
+    fork_epoch: Option<u64>,
+}
+
+fn cases(preset: &str, fork: ForkName, runner: &str, handler: &str) -> Vec<PathBuf> {
+    let dir = vectors_dir()
+        .join("consensus-spec-tests/tests")
+        .join(preset)
+        .join(fork.as_str())
+        .join(runner)
+        .join(handler);
+    subdirs(&dir)
+        .into_iter()
+        .flat_map(|suite| subdirs(&suite))
+        .collect()
+}
+
+/// Run one case from `pre` (a state of `pre_fork`) under `spec`: blocks and the post-state are decoded
+/// as the fork `spec` schedules at their slots.
+pub fn check_case<E: EthSpec>(
+    case: &Path,
+    pre_fork: ForkName,
+    spec: &ChainSpec,
+) -> Result<(), String> {
+    let meta: Meta = read_yaml(&case.join("meta.yaml"));
+    let mode = if meta.bls_setting == Some(2) {
+        VerifySignatures::Skip
+    } else {
+        VerifySignatures::Batch
+    };
+    let mut state =
+        load_state_of::<E>(&case.join("pre.ssz_snappy"), pre_fork)?.ok_or("pre missing")?;
+    let post = case.join("post.ssz_snappy");
+    let expected = if post.exists() {
+        let bytes = read_ssz_snappy(&post);
+        Some(
+            BeaconState::<E>::from_ssz_bytes_with_spec(&bytes, spec)
+                .map_err(|e| format!("decoding post: {e:?}"))?,
+        )
+    } else {
+        None
+    };
+    let mut caches = StateCaches::new();
+    let mut result = Ok(());
+    for i in 0..meta.blocks_count {
+        let bytes = read_ssz_snappy(&case.join(format!("blocks_{i}.ssz_snappy")));
+        let block = SignedBeaconBlock::<E>::from_ssz_bytes_with_spec(&bytes, spec)
+            .map_err(|e| format!("decoding blocks_{i}: {e:?}"))?;
+        result = apply_signed_block(&mut state, &block, mode, spec, &mut caches)
+            .map_err(|e| format!("block {i}: {e}"));
+        if result.is_err() {
+            break;
+        }
+    }
+    match (result, expected) {
+        (Ok(()), Some(mut expected)) => compare_states(&mut state, &mut expected),
+        (Err(e), Some(_)) => Err(e),
+        (Ok(()), None) => Err("succeeded but the case expects failure".into()),
+        (Err(_), None) => Ok(()),
+    }
+}
+
+/// `state_transition` with `validate_result` (the proposer signature checked unless `mode` skips
+/// signatures), the blinded run alongside.
+pub fn apply_signed_block<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    block: &SignedBeaconBlock<E>,
+    mode: VerifySignatures,
+    spec: &ChainSpec,
+    caches: &mut StateCaches,
+) -> Result<(), String> {
+    let message = block.message_enum();
+    if state.slot() >= message.slot() {
+        return Err("block is not after the state's slot".into());
+    }
+    state_processing::process_slots_with_caches(state, message.slot(), spec, caches)
+        .map_err(|e| e.to_string())?;
+    if mode != VerifySignatures::Skip {
+        per_block::verify_block_signature(
+            state,
+            message.proposer_index(),
+            message.canonical_root(),
+            &block.signature(),
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let mut blinded_state = state.clone();
+    per_block::process_block_with_caches(state, &message, mode, true, spec, caches)
+        .map_err(|e| e.to_string())?;
+    let root = state
+        .update_tree_hash_cache()
+        .map_err(|e| format!("{e:?}"))?;
+    if root != message.state_root() {
+        return Err(format!(
+            "state root {root} != block state root {}",
+            message.state_root()
+        ));
+    }
+    per_block::process_blinded_block(&mut blinded_state, &message.to_blinded(), mode, true, spec)
+        .map_err(|e| format!("blinded: {e}"))?;
+    let blinded_root = blinded_state
+        .update_tree_hash_cache()
+        .map_err(|e| format!("{e:?}"))?;
+    if blinded_root != root {
+        return Err(format!("blinded state root {blinded_root} != {root}"));
+    }
+    Ok(())
+}
+
+/// One minimal runner whose cases start and end at their own fork, with every fork up to it at genesis.
+fn run_minimal(runner: &str, handler: &str) -> Summary {
+    let mut summary = Summary::new(format!("{runner}/{handler}"));
+    for fork in FORKS {
+        let cases = cases("minimal", fork, runner, handler);
+        if cases.is_empty() {
+            summary.fail(fork, format!("no {runner}/{handler} cases"));
+        }
+        let spec = minimal_spec(fork);
+        for case in cases {
+            let label = format!("{fork}/{}", name(&case));
+            summary.record(label, check_case::<MinimalEthSpec>(&case, fork, &spec));
+        }
+    }
+    summary
+}
+
+#[test]
+fn sanity_blocks() {
+    let mut summary = run_minimal("sanity", "blocks");
+    let fork = ForkName::Fulu;
+    let spec = ChainSpec::mainnet().with_forks_at_genesis_up_to(fork);
+    let cases = cases("mainnet", fork, "sanity", "blocks");
+    if cases.is_empty() {
+        summary.fail("mainnet/fulu", "no sanity/blocks cases");
+    }
+    for case in cases {
+        let label = format!("mainnet/{fork}/{}", name(&case));
+        summary.record(label, check_case::<MainnetEthSpec>(&case, fork, &spec));
+    }
+    summary.finish();
+}
+
+/// mainnet `fulu/sanity/slots` (the minimal ones run in `state_helpers`).
+#[test]
+fn sanity_slots_mainnet() {
+    let mut summary = Summary::new("sanity/slots (mainnet)");
+    let fork = ForkName::Fulu;
+    let spec = ChainSpec::mainnet().with_forks_at_genesis_up_to(fork);
+    let cases = cases("mainnet", fork, "sanity", "slots");
+    if cases.is_empty() {
+        summary.fail("mainnet/fulu", "no sanity/slots cases");
+    }
+    for case in cases {
+        let label = format!("mainnet/{fork}/{}", name(&case));
+        summary.record(label, check_slots_mainnet(&case, fork, &spec));
+    }
+    summary.finish();
+}
+
+fn check_slots_mainnet(case: &Path, fork: ForkName, spec: &ChainSpec) -> Result<(), String> {
+    type E = MainnetEthSpec;
+    let mut state = load_state_of::<E>(&case.join("pre.ssz_snappy"), fork)?.ok_or("pre missing")?;
+    let mut expected =
+        load_state_of::<E>(&case.join("post.ssz_snappy"), fork)?.ok_or("post missing")?;
+    let slots: u64 = read_yaml(&case.join("slots.yaml"));
+    let target = state.slot() + slots;
+    state_processing::process_slots(&mut state, target, spec)
+        .map_err(|e| format!("process_slots: {e}"))?;
+    compare_states(&mut state, &mut expected)
+}
+
+#[test]
+fn finality() {
+    run_minimal("finality", "finality").finish();
+}
+
+#[test]
+fn random() {
+    run_minimal("random", "random").finish();
+}
+
+/// `transition/core`: the pre-state is of the fork before `post_fork`, which the config schedules at
+/// `fork_epoch`; each block is of the fork at its slot.
+#[test]
+fn transition() {
+    let mut summary = Summary::new("transition/core");
+    for fork in FORKS {
+        let cases = cases("minimal", fork, "transition", "core");
+        if cases.is_empty() {
+            summary.fail(fork, "no transition/core cases");
+        }
+        for case in cases {
+            let label = format!("{fork}/{}", name(&case));
+            let Some(pre_fork) = fork.previous() else {
+                summary.skip(label, "the pre-fork (bellatrix) is out of scope");
+                continue;
+            };
+            summary.record(label, check_transition(&case, pre_fork, fork));
+        }
+    }
+    summary.finish();
+}
+
+fn check_transition(case: &Path, pre_fork: ForkName, fork: ForkName) -> Result<(), String> {
+    let meta: Meta = read_yaml(&case.join("meta.yaml"));
+    if meta.post_fork.as_deref() != Some(fork.as_str()) {
+        return Err(format!("meta.yaml names post_fork {:?}", meta.post_fork));
+    }
+    let fork_epoch = meta.fork_epoch.ok_or("meta.yaml has no fork_epoch")?;
+    let mut spec = minimal_spec(pre_fork);
+    match fork {
+        ForkName::Capella => spec.capella_fork_epoch = fork_epoch,
+        ForkName::Deneb => spec.deneb_fork_epoch = fork_epoch,
+        ForkName::Electra => spec.electra_fork_epoch = fork_epoch,
+        ForkName::Fulu => spec.fulu_fork_epoch = fork_epoch,
+    }
+    check_case::<MinimalEthSpec>(case, pre_fork, &spec)
+}
