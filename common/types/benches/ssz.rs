@@ -42,16 +42,11 @@ fn full_attestation(slot: u64) -> AttestationElectra<E> {
 }
 
 fn payload() -> ExecutionPayloadFulu<E> {
-    let mut payload = ExecutionPayloadFulu::<E>::default();
-    payload.gas_limit = 36_000_000;
-    payload.block_number = 22_000_000;
-    payload.timestamp = 1_750_000_000;
     // ~300 transactions of 400 bytes: a busy mainnet block.
     let txs: Vec<Transaction<E>> = (0..300u32)
         .map(|i| VariableList::new((0..400u32).map(|b| (b ^ i) as u8).collect()).unwrap())
         .collect();
-    payload.transactions = VariableList::new(txs).unwrap();
-    payload.withdrawals = VariableList::new(
+    let withdrawals = VariableList::new(
         (0..16u64)
             .map(|i| Withdrawal {
                 index: i,
@@ -62,7 +57,14 @@ fn payload() -> ExecutionPayloadFulu<E> {
             .collect(),
     )
     .unwrap();
-    payload
+    ExecutionPayloadFulu {
+        gas_limit: 36_000_000,
+        block_number: 22_000_000,
+        timestamp: 1_750_000_000,
+        transactions: VariableList::new(txs).unwrap(),
+        withdrawals,
+        ..Default::default()
+    }
 }
 
 fn commitments() -> BlobKzgCommitments<E> {
