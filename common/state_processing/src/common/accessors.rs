@@ -4,7 +4,7 @@
 
 use super::math::{compute_epoch_at_slot, compute_start_slot_at_epoch, hash, safe_add};
 use super::predicates::is_active_validator;
-use super::shuffle::{compute_committee, compute_proposer_index};
+use super::shuffle::{compute_committee, compute_proposer_index, compute_proposer_index_bounded};
 use crate::{Result, StateError};
 use milhouse::List;
 use types::{
@@ -160,11 +160,28 @@ pub fn compute_proposer_indices<E: EthSpec>(
     seed: &Hash256,
     indices: &[ValidatorIndex],
 ) -> Result<Vec<ValidatorIndex>> {
+    compute_proposer_indices_bounded(state, epoch, seed, indices, u64::MAX)
+}
+
+/// [`compute_proposer_indices`] given an upper bound on the effective balances of `indices` (see
+/// [`compute_proposer_index_bounded`]).
+fn compute_proposer_indices_bounded<E: EthSpec>(
+    state: &BeaconState<E>,
+    epoch: Epoch,
+    seed: &Hash256,
+    indices: &[ValidatorIndex],
+    max_effective_balance: Gwei,
+) -> Result<Vec<ValidatorIndex>> {
     let start_slot = compute_start_slot_at_epoch::<E>(epoch)?;
     (0..E::slots_per_epoch())
         .map(|i| {
             let slot = safe_add(start_slot, i)?;
-            compute_proposer_index(state, indices, &proposer_seed(seed, slot))
+            compute_proposer_index_bounded(
+                state,
+                indices,
+                &proposer_seed(seed, slot),
+                max_effective_balance,
+            )
         })
         .collect()
 }
@@ -174,9 +191,17 @@ pub fn get_beacon_proposer_indices<E: EthSpec>(
     state: &BeaconState<E>,
     epoch: Epoch,
 ) -> Result<Vec<ValidatorIndex>> {
-    let indices = get_active_validator_indices(state, epoch);
+    // `get_active_validator_indices` and the largest active effective balance in one pass.
+    let mut indices = vec![];
+    let mut max_effective_balance: Gwei = 0;
+    for (i, v) in state.validators().iter().enumerate() {
+        if is_active_validator(v, epoch) {
+            indices.push(i as ValidatorIndex);
+            max_effective_balance = max_effective_balance.max(v.effective_balance);
+        }
+    }
     let seed = get_seed(state, epoch, DOMAIN_BEACON_PROPOSER)?;
-    compute_proposer_indices(state, epoch, &seed, &indices)
+    compute_proposer_indices_bounded(state, epoch, &seed, &indices, max_effective_balance)
 }
 
 /// `get_beacon_proposer_index`: the proposer at the state's slot, sampled from the current epoch before

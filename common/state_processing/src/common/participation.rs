@@ -151,6 +151,16 @@ fn to_gwei(value: u128) -> Result<Gwei> {
     Gwei::try_from(value).map_err(|_| StateError::Overflow)
 }
 
+/// The per-flag constants of `get_flag_index_deltas`.
+#[derive(Debug, Clone, Copy)]
+struct FlagConstants {
+    flag_index: usize,
+    weight: u64,
+    participating_increments: u64,
+    active_increments: u64,
+    per_increment: Gwei,
+}
+
 /// Rewards and penalties, one entry per validator.
 pub type Deltas = (Vec<Gwei>, Vec<Gwei>);
 
@@ -231,43 +241,110 @@ impl RewardsContext {
             .is_some_and(|&flags| has_flag(flags, flag_index))
     }
 
-    /// `get_flag_index_deltas` (altair).
-    pub fn flag_index_deltas<E: EthSpec>(&self, flag_index: usize) -> Result<Deltas> {
+    /// The per-flag constants of `get_flag_index_deltas` for `flag_index`.
+    fn flag_constants<E: EthSpec>(&self, flag_index: usize) -> Result<FlagConstants> {
         let weight = *PARTICIPATION_FLAG_WEIGHTS
             .get(flag_index)
             .ok_or_else(|| StateError::Other(format!("unknown flag index {flag_index}")))?;
-        let n = self.effective_balances.len();
-        let mut rewards = vec![0; n];
-        let mut penalties = vec![0; n];
         let mut participating_balance: Gwei = 0;
         for (index, &effective_balance) in self.effective_balances.iter().enumerate() {
             if self.is_participating(index, flag_index) {
                 participating_balance = safe_add(participating_balance, effective_balance)?;
             }
         }
-        let participating_increments = participating_balance.max(E::EFFECTIVE_BALANCE_INCREMENT)
-            / E::EFFECTIVE_BALANCE_INCREMENT;
-        let active_increments = (self.total_active_balance / E::EFFECTIVE_BALANCE_INCREMENT).max(1);
-        let per_increment = base_reward_per_increment::<E>(self.total_active_balance);
-        for (index, &effective_balance) in self.effective_balances.iter().enumerate() {
-            if !self.eligible[index] {
-                continue;
+        Ok(FlagConstants {
+            flag_index,
+            weight,
+            participating_increments: participating_balance.max(E::EFFECTIVE_BALANCE_INCREMENT)
+                / E::EFFECTIVE_BALANCE_INCREMENT,
+            active_increments: (self.total_active_balance / E::EFFECTIVE_BALANCE_INCREMENT).max(1),
+            per_increment: base_reward_per_increment::<E>(self.total_active_balance),
+        })
+    }
+
+    /// Validator `index`'s entry of `get_flag_index_deltas` (reward, penalty); `index` must be eligible.
+    fn flag_index_delta<E: EthSpec>(
+        &self,
+        index: usize,
+        c: &FlagConstants,
+    ) -> Result<(Gwei, Gwei)> {
+        let effective_balance = self.effective_balances[index];
+        let base_reward =
+            (effective_balance / E::EFFECTIVE_BALANCE_INCREMENT) as u128 * c.per_increment as u128;
+        if self.is_participating(index, c.flag_index) {
+            if !self.in_inactivity_leak {
+                let numerator = base_reward * c.weight as u128 * c.participating_increments as u128;
+                let reward = to_gwei(
+                    numerator / (c.active_increments as u128 * WEIGHT_DENOMINATOR as u128),
+                )?;
+                return Ok((reward, 0));
             }
-            let base_reward = (effective_balance / E::EFFECTIVE_BALANCE_INCREMENT) as u128
-                * per_increment as u128;
-            if self.is_participating(index, flag_index) {
-                if !self.in_inactivity_leak {
-                    let numerator = base_reward * weight as u128 * participating_increments as u128;
-                    rewards[index] = to_gwei(
-                        numerator / (active_increments as u128 * WEIGHT_DENOMINATOR as u128),
-                    )?;
-                }
-            } else if flag_index != TIMELY_HEAD_FLAG_INDEX {
-                penalties[index] =
-                    to_gwei(base_reward * weight as u128 / WEIGHT_DENOMINATOR as u128)?;
+        } else if c.flag_index != TIMELY_HEAD_FLAG_INDEX {
+            let penalty = to_gwei(base_reward * c.weight as u128 / WEIGHT_DENOMINATOR as u128)?;
+            return Ok((0, penalty));
+        }
+        Ok((0, 0))
+    }
+
+    /// `get_flag_index_deltas` (altair).
+    pub fn flag_index_deltas<E: EthSpec>(&self, flag_index: usize) -> Result<Deltas> {
+        let c = self.flag_constants::<E>(flag_index)?;
+        let n = self.effective_balances.len();
+        let mut rewards = vec![0; n];
+        let mut penalties = vec![0; n];
+        for index in 0..n {
+            if self.eligible[index] {
+                (rewards[index], penalties[index]) = self.flag_index_delta::<E>(index, &c)?;
             }
         }
         Ok((rewards, penalties))
+    }
+
+    /// The denominator of `get_inactivity_penalty_deltas`.
+    fn inactivity_denominator<E: EthSpec>(spec: &ChainSpec) -> Result<u128> {
+        let denominator =
+            spec.inactivity_score_bias as u128 * E::INACTIVITY_PENALTY_QUOTIENT_BELLATRIX as u128;
+        if denominator == 0 {
+            return Err(StateError::Other("INACTIVITY_SCORE_BIAS is zero".into()));
+        }
+        Ok(denominator)
+    }
+
+    /// `process_rewards_and_penalties`' balance updates: the three flag deltas, then the inactivity
+    /// penalty deltas, each applied as `increase_balance` then `decrease_balance`. Every validator's
+    /// balance depends only on its own deltas, so they are applied validator by validator in one pass,
+    /// without materialising the delta lists. `balances` must have one entry per validator.
+    pub fn apply_deltas<E: EthSpec>(&self, balances: &mut [Gwei], spec: &ChainSpec) -> Result<()> {
+        if balances.len() != self.effective_balances.len() {
+            return Err(StateError::Other(
+                "balances and validators differ in length".into(),
+            ));
+        }
+        let flags = (0..PARTICIPATION_FLAG_WEIGHTS.len())
+            .map(|flag_index| self.flag_constants::<E>(flag_index))
+            .collect::<Result<Vec<_>>>()?;
+        let denominator = Self::inactivity_denominator::<E>(spec)?;
+        for (index, balance) in balances.iter_mut().enumerate() {
+            // Every delta of an ineligible validator is zero.
+            if !self.eligible[index] {
+                continue;
+            }
+            let mut value = *balance;
+            for c in &flags {
+                let (reward, penalty) = self.flag_index_delta::<E>(index, c)?;
+                value = value
+                    .checked_add(reward)
+                    .ok_or(StateError::Overflow)?
+                    .saturating_sub(penalty);
+            }
+            if !self.is_participating(index, TIMELY_TARGET_FLAG_INDEX) {
+                let numerator =
+                    self.effective_balances[index] as u128 * self.inactivity_scores[index] as u128;
+                value = value.saturating_sub(to_gwei(numerator / denominator)?);
+            }
+            *balance = value;
+        }
+        Ok(())
     }
 
     /// `get_inactivity_penalty_deltas` (bellatrix form).
@@ -275,11 +352,7 @@ impl RewardsContext {
         let n = self.effective_balances.len();
         let rewards = vec![0; n];
         let mut penalties = vec![0; n];
-        let denominator =
-            spec.inactivity_score_bias as u128 * E::INACTIVITY_PENALTY_QUOTIENT_BELLATRIX as u128;
-        if denominator == 0 {
-            return Err(StateError::Other("INACTIVITY_SCORE_BIAS is zero".into()));
-        }
+        let denominator = Self::inactivity_denominator::<E>(spec)?;
         for (index, &effective_balance) in self.effective_balances.iter().enumerate() {
             if self.eligible[index] && !self.is_participating(index, TIMELY_TARGET_FLAG_INDEX) {
                 let numerator = effective_balance as u128 * self.inactivity_scores[index] as u128;

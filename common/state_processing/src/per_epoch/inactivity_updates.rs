@@ -1,7 +1,7 @@
 //! `process_inactivity_updates` (altair): inactivity scores rise for validators missing the target and
 //! recover outside a leak.
 
-use crate::common::{get_current_epoch, RewardsContext, TIMELY_TARGET_FLAG_INDEX};
+use crate::common::{get_current_epoch, has_flag, RewardsContext, TIMELY_TARGET_FLAG_INDEX};
 use crate::{Result, StateError};
 use types::{BeaconState, ChainSpec, EthSpec, GENESIS_EPOCH};
 
@@ -13,13 +13,31 @@ pub fn process_inactivity_updates<E: EthSpec>(
     if get_current_epoch(state) == GENESIS_EPOCH {
         return Ok(());
     }
-    let ctx = RewardsContext::new(state)?;
+    let mut ctx = RewardsContext::new(state)?;
+    process_inactivity_updates_with_context(state, spec, &mut ctx)
+}
+
+/// [`process_inactivity_updates`] on `ctx`, gathered from `state` after justification and finalization;
+/// `ctx.inactivity_scores` is kept equal to the state's updated scores, so that `ctx` can be reused by
+/// `process_rewards_and_penalties_with_context`. Skipped at genesis.
+pub fn process_inactivity_updates_with_context<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    spec: &ChainSpec,
+    ctx: &mut RewardsContext,
+) -> Result<()> {
+    if get_current_epoch(state) == GENESIS_EPOCH {
+        return Ok(());
+    }
     let mut updates = vec![];
-    for (index, &old) in ctx.inactivity_scores.iter().enumerate() {
+    for (index, old) in ctx.inactivity_scores.iter_mut().enumerate() {
         if !ctx.eligible[index] {
             continue;
         }
-        let mut score = if ctx.is_participating(index, TIMELY_TARGET_FLAG_INDEX) {
+        let participating = ctx
+            .participation
+            .get(index)
+            .is_some_and(|&flags| has_flag(flags, TIMELY_TARGET_FLAG_INDEX));
+        let mut score = if participating {
             old.saturating_sub(1)
         } else {
             old.checked_add(spec.inactivity_score_bias)
@@ -28,8 +46,9 @@ pub fn process_inactivity_updates<E: EthSpec>(
         if !ctx.in_inactivity_leak {
             score = score.saturating_sub(spec.inactivity_score_recovery_rate);
         }
-        if score != old {
+        if score != *old {
             updates.push((index, score));
+            *old = score;
         }
     }
     let scores = state.inactivity_scores_mut();

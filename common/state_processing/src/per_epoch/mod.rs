@@ -19,7 +19,7 @@ mod sync_committee_updates;
 pub use effective_balance_updates::process_effective_balance_updates;
 pub use eth1_data_reset::process_eth1_data_reset;
 pub use historical_summaries_update::process_historical_summaries_update;
-pub use inactivity_updates::process_inactivity_updates;
+pub use inactivity_updates::{process_inactivity_updates, process_inactivity_updates_with_context};
 pub use justification_and_finalization::{
     process_justification_and_finalization, weigh_justification_and_finalization,
 };
@@ -29,14 +29,17 @@ pub use pending_deposits::{apply_pending_deposit, process_pending_deposits};
 pub use proposer_lookahead::process_proposer_lookahead;
 pub use randao_mixes_reset::process_randao_mixes_reset;
 pub use registry_updates::process_registry_updates;
-pub use rewards_and_penalties::process_rewards_and_penalties;
+pub use rewards_and_penalties::{
+    process_rewards_and_penalties, process_rewards_and_penalties_with_context,
+};
 pub use slashings::process_slashings;
 pub use slashings_reset::process_slashings_reset;
 pub use sync_committee_updates::process_sync_committee_updates;
 
 use crate::caches::StateCaches;
+use crate::common::{get_current_epoch, RewardsContext};
 use crate::Result;
-use types::{BeaconState, ChainSpec, EthSpec};
+use types::{BeaconState, ChainSpec, EthSpec, GENESIS_EPOCH};
 
 /// `process_epoch` for the state's fork (Electra adds the pending deposit and consolidation queues, Fulu
 /// the proposer lookahead). Runs at the last slot of an epoch, before the slot advances.
@@ -53,8 +56,12 @@ pub fn process_epoch_with_caches<E: EthSpec>(
 ) -> Result<()> {
     let fork = state.fork_name();
     process_justification_and_finalization(state)?;
-    process_inactivity_updates(state, spec)?;
-    process_rewards_and_penalties(state, spec)?;
+    if get_current_epoch(state) != GENESIS_EPOCH {
+        // One gathering pass shared by the two steps (the inactivity step keeps its scores current).
+        let mut ctx = RewardsContext::new(state)?;
+        process_inactivity_updates_with_context(state, spec, &mut ctx)?;
+        process_rewards_and_penalties_with_context(state, spec, &ctx)?;
+    }
     process_registry_updates(state, spec)?;
     process_slashings(state)?;
     process_eth1_data_reset(state)?;

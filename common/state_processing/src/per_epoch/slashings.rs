@@ -1,7 +1,7 @@
 //! `process_slashings`: the correlation penalty for validators halfway to withdrawable after a slashing
 //! (Bellatrix multiplier; Electra computes the penalty per effective-balance increment).
 
-use crate::common::{decrease_balance, get_current_epoch, get_total_active_balance, safe_add};
+use crate::common::{decrease_balance, get_current_epoch, is_active_validator, safe_add};
 use crate::{Result, StateError};
 use types::{BeaconState, EthSpec};
 
@@ -13,37 +13,46 @@ pub fn process_slashings<E: EthSpec>(state: &mut BeaconState<E>) -> Result<()> {
         sum_slashings = safe_add(sum_slashings, *s)?;
     }
     if sum_slashings == 0 {
-        // Every penalty would be zero: skip the two passes over the registry.
+        // Every penalty would be zero: skip the pass over the registry.
         return Ok(());
     }
-    let total_balance = get_total_active_balance(state)?;
+    let halfway = epoch
+        .checked_add(E::epochs_per_slashings_vector() as u64 / 2)
+        .ok_or(StateError::Overflow)?;
+    // One pass over the registry: `get_total_active_balance` and the validators to penalise together.
+    let mut active_balance: u64 = 0;
+    let mut to_penalise = vec![];
+    for (index, v) in state.validators().iter().enumerate() {
+        if is_active_validator(v, epoch) {
+            active_balance = safe_add(active_balance, v.effective_balance)?;
+        }
+        if v.slashed && v.withdrawable_epoch == halfway {
+            to_penalise.push((index as u64, v.effective_balance));
+        }
+    }
+    let total_balance = active_balance.max(E::EFFECTIVE_BALANCE_INCREMENT);
     let adjusted_total_slashing_balance = sum_slashings
         .checked_mul(E::PROPORTIONAL_SLASHING_MULTIPLIER_BELLATRIX)
         .ok_or(StateError::Overflow)?
         .min(total_balance);
     let increment = E::EFFECTIVE_BALANCE_INCREMENT;
-    let halfway = epoch
-        .checked_add(E::epochs_per_slashings_vector() as u64 / 2)
-        .ok_or(StateError::Overflow)?;
     let electra = state.fork_name().electra_enabled();
     let penalty_per_increment =
         adjusted_total_slashing_balance / (total_balance / increment).max(1);
 
-    let mut penalties = vec![];
-    for (index, v) in state.validators().iter().enumerate() {
-        if v.slashed && v.withdrawable_epoch == halfway {
-            let increments = v.effective_balance / increment;
-            let penalty = if electra {
-                penalty_per_increment
-                    .checked_mul(increments)
-                    .ok_or(StateError::Overflow)?
-            } else {
-                let numerator = increments as u128 * adjusted_total_slashing_balance as u128;
-                let penalty = numerator / total_balance as u128 * increment as u128;
-                u64::try_from(penalty).map_err(|_| StateError::Overflow)?
-            };
-            penalties.push((index as u64, penalty));
-        }
+    let mut penalties = Vec::with_capacity(to_penalise.len());
+    for (index, effective_balance) in to_penalise {
+        let increments = effective_balance / increment;
+        let penalty = if electra {
+            penalty_per_increment
+                .checked_mul(increments)
+                .ok_or(StateError::Overflow)?
+        } else {
+            let numerator = increments as u128 * adjusted_total_slashing_balance as u128;
+            let penalty = numerator / total_balance as u128 * increment as u128;
+            u64::try_from(penalty).map_err(|_| StateError::Overflow)?
+        };
+        penalties.push((index, penalty));
     }
     for (index, penalty) in penalties {
         decrease_balance(state, index, penalty)?;
