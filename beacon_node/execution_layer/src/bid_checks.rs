@@ -1,0 +1,646 @@
+//! Checks on a builder's `SignedBuilderBid` before it may compete with the local payload.
+//!
+//! Follows builder-specs `process_bid` (header consistency with the chain, signature under
+//! `DOMAIN_APPLICATION_BUILDER`) plus what a careful proposer adds: the pinned builder key, the
+//! registered fee recipient and gas limit, the blob limit of the epoch, the execution requests and a
+//! non-zero value. Checks are ordered cheap first; the BLS signature is checked last.
+
+use types::{
+    compute_signing_root, Address, ChainSpec, EthSpec, ExecutionBlockHash, ExecutionPayloadHeader,
+    ExecutionRequests, ForkName, Hash256, PublicKeyBytes, SignedBuilderBid, Withdrawal, U256,
+};
+
+/// The EL's gas limit bound divisor (EIP-1559): a block's gas limit moves by less than
+/// `parent_gas_limit / 1024` from its parent's.
+pub const GAS_LIMIT_BOUND_DIVISOR: u64 = 1024;
+/// The EL's minimum gas limit; a lower target is raised to this, as geth and reth do.
+pub const MIN_GAS_LIMIT: u64 = 5000;
+
+/// What the chain expects of a payload built on the current head for this proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BidContext {
+    /// The fork of the slot being proposed.
+    pub fork: ForkName,
+    /// The head's execution block hash: the bid's `parent_hash`.
+    pub parent_hash: ExecutionBlockHash,
+    pub prev_randao: Hash256,
+    pub timestamp: u64,
+    /// The head's execution block number; the bid must be one higher.
+    pub parent_block_number: u64,
+    /// The proposer's registered fee recipient (`ValidatorRegistrationV1.fee_recipient`).
+    pub fee_recipient: Address,
+    /// The proposer's registered gas limit target (`ValidatorRegistrationV1.gas_limit`).
+    pub gas_limit_target: u64,
+    /// The head's execution gas limit.
+    pub parent_gas_limit: u64,
+    /// `hash_tree_root` of the withdrawals the state expects (see [`withdrawals_root`]).
+    pub withdrawals_root: Hash256,
+    /// `get_max_blobs_per_block` at the proposal's epoch.
+    pub max_blobs_per_block: u64,
+    /// The key this builder was pinned to in configuration, if any.
+    pub pinned_pubkey: Option<PublicKeyBytes>,
+}
+
+/// Why a bid was rejected. One variant per check; [`BidRejection::reason`] gives a stable label.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BidRejection {
+    #[error("bid is for fork {got}, expected {expected}")]
+    WrongFork { expected: ForkName, got: ForkName },
+    #[error("invalid builder signature")]
+    InvalidSignature,
+    #[error("bid signed by {got}, but the builder is pinned to {expected}")]
+    UnexpectedBuilderPubkey {
+        expected: PublicKeyBytes,
+        got: PublicKeyBytes,
+    },
+    #[error("parent hash {got}, expected {expected}")]
+    WrongParentHash {
+        expected: ExecutionBlockHash,
+        got: ExecutionBlockHash,
+    },
+    #[error("prev_randao {got}, expected {expected}")]
+    WrongPrevRandao { expected: Hash256, got: Hash256 },
+    #[error("timestamp {got}, expected {expected}")]
+    WrongTimestamp { expected: u64, got: u64 },
+    #[error("block number {got}, expected {expected}")]
+    WrongBlockNumber { expected: u64, got: u64 },
+    #[error("fee recipient {got}, expected {expected}")]
+    WrongFeeRecipient { expected: Address, got: Address },
+    #[error("gas limit {got}, expected {expected}")]
+    WrongGasLimit { expected: u64, got: u64 },
+    #[error("withdrawals root {got}, expected {expected}")]
+    WrongWithdrawalsRoot { expected: Hash256, got: Hash256 },
+    #[error("{got} blob commitments, at most {max} allowed")]
+    TooManyBlobCommitments { max: u64, got: u64 },
+    #[error("malformed execution requests: {0}")]
+    MalformedExecutionRequests(&'static str),
+    #[error("bid value is zero")]
+    ZeroValue,
+}
+
+impl BidRejection {
+    /// A short, stable label for logs and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::WrongFork { .. } => "wrong_fork",
+            Self::InvalidSignature => "invalid_signature",
+            Self::UnexpectedBuilderPubkey { .. } => "unexpected_builder_pubkey",
+            Self::WrongParentHash { .. } => "wrong_parent_hash",
+            Self::WrongPrevRandao { .. } => "wrong_prev_randao",
+            Self::WrongTimestamp { .. } => "wrong_timestamp",
+            Self::WrongBlockNumber { .. } => "wrong_block_number",
+            Self::WrongFeeRecipient { .. } => "wrong_fee_recipient",
+            Self::WrongGasLimit { .. } => "wrong_gas_limit",
+            Self::WrongWithdrawalsRoot { .. } => "wrong_withdrawals_root",
+            Self::TooManyBlobCommitments { .. } => "too_many_blob_commitments",
+            Self::MalformedExecutionRequests(_) => "malformed_execution_requests",
+            Self::ZeroValue => "zero_value",
+        }
+    }
+}
+
+/// A bid that passed every check of [`verify_bid`]. Only this module constructs one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedBid<E: EthSpec> {
+    bid: SignedBuilderBid<E>,
+    header: ExecutionPayloadHeader<E>,
+}
+
+impl<E: EthSpec> VerifiedBid<E> {
+    pub fn bid(&self) -> &SignedBuilderBid<E> {
+        &self.bid
+    }
+
+    pub fn header(&self) -> &ExecutionPayloadHeader<E> {
+        &self.header
+    }
+
+    pub fn value(&self) -> U256 {
+        self.bid.message_enum().value()
+    }
+
+    pub fn block_hash(&self) -> ExecutionBlockHash {
+        self.header.block_hash()
+    }
+
+    pub fn pubkey(&self) -> PublicKeyBytes {
+        self.bid.message_enum().pubkey()
+    }
+
+    pub fn into_bid(self) -> SignedBuilderBid<E> {
+        self.bid
+    }
+
+    /// Skips every check: for tests of code that consumes verified bids.
+    #[cfg(test)]
+    pub(crate) fn new_unchecked(bid: SignedBuilderBid<E>) -> Self {
+        let header = bid.message_enum().header_enum();
+        Self { bid, header }
+    }
+}
+
+/// The gas limit an execution client builds towards `target` on a parent with `parent_gas_limit`
+/// (geth's `CalcGasLimit`): a step of at most `parent / 1024 - 1` towards the target (raised to
+/// [`MIN_GAS_LIMIT`]), stopping at the target.
+pub fn expected_gas_limit(parent_gas_limit: u64, target: u64) -> u64 {
+    let target = target.max(MIN_GAS_LIMIT);
+    let delta = (parent_gas_limit / GAS_LIMIT_BOUND_DIVISOR).saturating_sub(1);
+    if parent_gas_limit < target {
+        parent_gas_limit.saturating_add(delta).min(target)
+    } else if parent_gas_limit > target {
+        parent_gas_limit.saturating_sub(delta).max(target)
+    } else {
+        parent_gas_limit
+    }
+}
+
+/// `hash_tree_root` of an expected withdrawals list, as a payload header commits to it. `None` when
+/// the list exceeds `MAX_WITHDRAWALS_PER_PAYLOAD`.
+pub fn withdrawals_root<E: EthSpec>(withdrawals: &[Withdrawal]) -> Option<Hash256> {
+    use tree_hash::TreeHash;
+    types::Withdrawals::<E>::new(withdrawals.to_vec())
+        .ok()
+        .map(|list| list.tree_hash_root())
+}
+
+/// Checks that Electra's execution requests could have come from a real execution layer. The list
+/// lengths are bounded by their SSZ types (`MAX_*_REQUESTS_PER_PAYLOAD`), so a decoded bid is always
+/// within limits. The consensus specs accept any withdrawal or consolidation request (invalid ones are
+/// skipped at processing), so the only invariants enforced are those of the deposit contract: each
+/// deposit is at least `MIN_DEPOSIT_AMOUNT` and deposit indices strictly increase within a payload.
+pub fn check_execution_requests<E: EthSpec>(
+    requests: &ExecutionRequests<E>,
+) -> Result<(), BidRejection> {
+    let mut previous_index: Option<u64> = None;
+    for deposit in requests.deposits.iter() {
+        if deposit.amount < E::MIN_DEPOSIT_AMOUNT {
+            return Err(BidRejection::MalformedExecutionRequests(
+                "deposit amount below MIN_DEPOSIT_AMOUNT",
+            ));
+        }
+        if previous_index.is_some_and(|previous| deposit.index <= previous) {
+            return Err(BidRejection::MalformedExecutionRequests(
+                "deposit indices not strictly increasing",
+            ));
+        }
+        previous_index = Some(deposit.index);
+    }
+    Ok(())
+}
+
+fn check_eq<T: PartialEq + Copy>(
+    expected: T,
+    got: T,
+    rejection: impl FnOnce(T, T) -> BidRejection,
+) -> Result<(), BidRejection> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(rejection(expected, got))
+    }
+}
+
+/// Verifies a builder's bid against what the chain expects. Returns the first failed check.
+pub fn verify_bid<E: EthSpec>(
+    bid: &SignedBuilderBid<E>,
+    ctx: &BidContext,
+    spec: &ChainSpec,
+) -> Result<VerifiedBid<E>, BidRejection> {
+    let fork = bid.fork_name();
+    if fork != ctx.fork {
+        return Err(BidRejection::WrongFork {
+            expected: ctx.fork,
+            got: fork,
+        });
+    }
+    let message = bid.message_enum();
+    let pubkey = message.pubkey();
+    if let Some(expected) = ctx.pinned_pubkey {
+        check_eq(expected, pubkey, |expected, got| {
+            BidRejection::UnexpectedBuilderPubkey { expected, got }
+        })?;
+    }
+    if message.value().is_zero() {
+        return Err(BidRejection::ZeroValue);
+    }
+
+    let header = message.header_enum();
+    check_eq(ctx.parent_hash, header.parent_hash(), |expected, got| {
+        BidRejection::WrongParentHash { expected, got }
+    })?;
+    check_eq(ctx.prev_randao, header.prev_randao(), |expected, got| {
+        BidRejection::WrongPrevRandao { expected, got }
+    })?;
+    check_eq(ctx.timestamp, header.timestamp(), |expected, got| {
+        BidRejection::WrongTimestamp { expected, got }
+    })?;
+    check_eq(
+        ctx.parent_block_number.saturating_add(1),
+        header.block_number(),
+        |expected, got| BidRejection::WrongBlockNumber { expected, got },
+    )?;
+    check_eq(
+        ctx.fee_recipient,
+        header.fee_recipient(),
+        |expected, got| BidRejection::WrongFeeRecipient { expected, got },
+    )?;
+    check_eq(
+        expected_gas_limit(ctx.parent_gas_limit, ctx.gas_limit_target),
+        header.gas_limit(),
+        |expected, got| BidRejection::WrongGasLimit { expected, got },
+    )?;
+    check_eq(
+        ctx.withdrawals_root,
+        header.withdrawals_root(),
+        |expected, got| BidRejection::WrongWithdrawalsRoot { expected, got },
+    )?;
+
+    if let Ok(commitments) = message.blob_kzg_commitments() {
+        let got = commitments.len() as u64;
+        if got > ctx.max_blobs_per_block {
+            return Err(BidRejection::TooManyBlobCommitments {
+                max: ctx.max_blobs_per_block,
+                got,
+            });
+        }
+    }
+    if let Ok(requests) = message.execution_requests() {
+        check_execution_requests::<E>(requests)?;
+    }
+
+    let public_key =
+        bls::PublicKey::try_from(&pubkey).map_err(|_| BidRejection::InvalidSignature)?;
+    let signature =
+        bls::Signature::try_from(&bid.signature()).map_err(|_| BidRejection::InvalidSignature)?;
+    let signing_root = compute_signing_root(&message, spec.builder_domain());
+    if !signature.verify(&public_key, signing_root.as_slice()) {
+        return Err(BidRejection::InvalidSignature);
+    }
+
+    Ok(VerifiedBid {
+        bid: bid.clone(),
+        header,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use types::{
+        BuilderBid, BuilderBidCapella, BuilderBidElectra, DepositRequest,
+        ExecutionPayloadHeaderElectra, KzgCommitment, MainnetEthSpec, SignedBuilderBidCapella,
+        SignedBuilderBidElectra,
+    };
+
+    type E = MainnetEthSpec;
+
+    pub(crate) fn builder_key() -> bls::SecretKey {
+        bls::interop_secret_key(7)
+    }
+
+    pub(crate) fn context() -> BidContext {
+        BidContext {
+            fork: ForkName::Electra,
+            parent_hash: Hash256::repeat_byte(0x11),
+            prev_randao: Hash256::repeat_byte(0x22),
+            timestamp: 1_700_000_012,
+            parent_block_number: 100,
+            fee_recipient: Address::repeat_byte(0xfe),
+            gas_limit_target: 36_000_000,
+            parent_gas_limit: 30_000_000,
+            withdrawals_root: withdrawals_root::<E>(&[Withdrawal {
+                index: 1,
+                validator_index: 2,
+                address: Address::repeat_byte(3),
+                amount: 4,
+            }])
+            .expect("one withdrawal fits"),
+            max_blobs_per_block: 9,
+            pinned_pubkey: None,
+        }
+    }
+
+    /// A bid message that passes every check against [`context`].
+    pub(crate) fn good_message(ctx: &BidContext, key: &bls::SecretKey) -> BuilderBidElectra<E> {
+        BuilderBidElectra {
+            header: ExecutionPayloadHeaderElectra {
+                parent_hash: ctx.parent_hash,
+                fee_recipient: ctx.fee_recipient,
+                prev_randao: ctx.prev_randao,
+                block_number: ctx.parent_block_number + 1,
+                gas_limit: expected_gas_limit(ctx.parent_gas_limit, ctx.gas_limit_target),
+                timestamp: ctx.timestamp,
+                block_hash: Hash256::repeat_byte(0x33),
+                withdrawals_root: ctx.withdrawals_root,
+                ..Default::default()
+            },
+            blob_kzg_commitments: Default::default(),
+            execution_requests: Default::default(),
+            value: U256::from(1_000_000_000u64),
+            pubkey: key.public_key().to_bytes(),
+        }
+    }
+
+    pub(crate) fn sign(message: BuilderBidElectra<E>, key: &bls::SecretKey) -> SignedBuilderBid<E> {
+        let spec = ChainSpec::mainnet();
+        let root = compute_signing_root(
+            &BuilderBid::<E>::Electra(message.clone()),
+            spec.builder_domain(),
+        );
+        SignedBuilderBid::Electra(SignedBuilderBidElectra {
+            message,
+            signature: key.sign(root.as_slice()).to_bytes(),
+        })
+    }
+
+    fn check_mutated(
+        mutate: impl FnOnce(&mut BuilderBidElectra<E>),
+    ) -> Result<VerifiedBid<E>, BidRejection> {
+        let ctx = context();
+        let key = builder_key();
+        let mut message = good_message(&ctx, &key);
+        mutate(&mut message);
+        verify_bid(&sign(message, &key), &ctx, &ChainSpec::mainnet())
+    }
+
+    fn rejected(mutate: impl FnOnce(&mut BuilderBidElectra<E>)) -> BidRejection {
+        match check_mutated(mutate) {
+            Ok(_) => panic!("bid unexpectedly accepted"),
+            Err(rejection) => rejection,
+        }
+    }
+
+    #[test]
+    fn happy_path() {
+        let verified = check_mutated(|_| {}).expect("good bid");
+        assert_eq!(verified.value(), U256::from(1_000_000_000u64));
+        assert_eq!(verified.block_hash(), Hash256::repeat_byte(0x33));
+        assert_eq!(verified.pubkey(), builder_key().public_key().to_bytes());
+    }
+
+    #[test]
+    fn happy_path_with_pinned_key_blobs_and_requests() {
+        let mut ctx = context();
+        let key = builder_key();
+        ctx.pinned_pubkey = Some(key.public_key().to_bytes());
+        let mut message = good_message(&ctx, &key);
+        message.blob_kzg_commitments =
+            types::ssz_types::VariableList::new(vec![KzgCommitment::default(); 9]).unwrap();
+        message.execution_requests.deposits = types::ssz_types::VariableList::new(vec![
+            DepositRequest {
+                amount: 32_000_000_000,
+                index: 5,
+                ..Default::default()
+            },
+            DepositRequest {
+                amount: 1_000_000_000,
+                index: 6,
+                ..Default::default()
+            },
+        ])
+        .unwrap();
+        assert!(verify_bid(&sign(message, &key), &ctx, &ChainSpec::mainnet()).is_ok());
+    }
+
+    #[test]
+    fn wrong_fork() {
+        let ctx = context();
+        let bid = SignedBuilderBid::<E>::Capella(SignedBuilderBidCapella {
+            message: BuilderBidCapella {
+                header: Default::default(),
+                value: U256::from(1u64),
+                pubkey: builder_key().public_key().to_bytes(),
+            },
+            signature: Default::default(),
+        });
+        let rejection = verify_bid(&bid, &ctx, &ChainSpec::mainnet()).unwrap_err();
+        assert_eq!(
+            rejection,
+            BidRejection::WrongFork {
+                expected: ForkName::Electra,
+                got: ForkName::Capella
+            }
+        );
+        assert_eq!(rejection.reason(), "wrong_fork");
+    }
+
+    #[test]
+    fn invalid_signature() {
+        let ctx = context();
+        let key = builder_key();
+        let message = good_message(&ctx, &key);
+        let mut other = message.clone();
+        other.value = U256::from(2u64);
+        // A signature over another message.
+        let SignedBuilderBid::Electra(signed_other) = sign(other, &key) else {
+            unreachable!()
+        };
+        let bid = SignedBuilderBid::Electra(SignedBuilderBidElectra {
+            message,
+            signature: signed_other.signature,
+        });
+        let rejection = verify_bid(&bid, &ctx, &ChainSpec::mainnet()).unwrap_err();
+        assert_eq!(rejection, BidRejection::InvalidSignature);
+        assert_eq!(rejection.reason(), "invalid_signature");
+    }
+
+    #[test]
+    fn signature_under_another_domain_is_invalid() {
+        let ctx = context();
+        let key = builder_key();
+        let message = good_message(&ctx, &key);
+        let root = compute_signing_root(
+            &BuilderBid::<E>::Electra(message.clone()),
+            ChainSpec::minimal().builder_domain(),
+        );
+        let bid = SignedBuilderBid::Electra(SignedBuilderBidElectra {
+            message,
+            signature: key.sign(root.as_slice()).to_bytes(),
+        });
+        assert_eq!(
+            verify_bid(&bid, &ctx, &ChainSpec::mainnet()).unwrap_err(),
+            BidRejection::InvalidSignature
+        );
+    }
+
+    #[test]
+    fn garbage_signature_and_pubkey_bytes_are_invalid_not_panics() {
+        let rejection = rejected(|m| m.pubkey = PublicKeyBytes([0xff; 48]));
+        assert_eq!(rejection, BidRejection::InvalidSignature);
+        let ctx = context();
+        let key = builder_key();
+        let bid = SignedBuilderBid::Electra(SignedBuilderBidElectra {
+            message: good_message(&ctx, &key),
+            signature: types::SignatureBytes([0x13; 96]),
+        });
+        assert_eq!(
+            verify_bid(&bid, &ctx, &ChainSpec::mainnet()).unwrap_err(),
+            BidRejection::InvalidSignature
+        );
+    }
+
+    #[test]
+    fn unexpected_builder_pubkey() {
+        let mut ctx = context();
+        let pinned = bls::interop_secret_key(8).public_key().to_bytes();
+        ctx.pinned_pubkey = Some(pinned);
+        let key = builder_key();
+        let bid = sign(good_message(&ctx, &key), &key);
+        let rejection = verify_bid(&bid, &ctx, &ChainSpec::mainnet()).unwrap_err();
+        assert_eq!(
+            rejection,
+            BidRejection::UnexpectedBuilderPubkey {
+                expected: pinned,
+                got: key.public_key().to_bytes()
+            }
+        );
+        assert_eq!(rejection.reason(), "unexpected_builder_pubkey");
+    }
+
+    #[test]
+    fn wrong_parent_hash() {
+        let r = rejected(|m| m.header.parent_hash = Hash256::repeat_byte(0x99));
+        assert!(matches!(r, BidRejection::WrongParentHash { .. }));
+        assert_eq!(r.reason(), "wrong_parent_hash");
+    }
+
+    #[test]
+    fn wrong_prev_randao() {
+        let r = rejected(|m| m.header.prev_randao = Hash256::ZERO);
+        assert!(matches!(r, BidRejection::WrongPrevRandao { .. }));
+        assert_eq!(r.reason(), "wrong_prev_randao");
+    }
+
+    #[test]
+    fn wrong_timestamp() {
+        let r = rejected(|m| m.header.timestamp += 12);
+        assert_eq!(
+            r,
+            BidRejection::WrongTimestamp {
+                expected: 1_700_000_012,
+                got: 1_700_000_024
+            }
+        );
+        assert_eq!(r.reason(), "wrong_timestamp");
+    }
+
+    #[test]
+    fn wrong_block_number() {
+        let r = rejected(|m| m.header.block_number = 100);
+        assert_eq!(
+            r,
+            BidRejection::WrongBlockNumber {
+                expected: 101,
+                got: 100
+            }
+        );
+        assert_eq!(r.reason(), "wrong_block_number");
+    }
+
+    #[test]
+    fn wrong_fee_recipient() {
+        let r = rejected(|m| m.header.fee_recipient = Address::repeat_byte(0x01));
+        assert!(matches!(r, BidRejection::WrongFeeRecipient { .. }));
+        assert_eq!(r.reason(), "wrong_fee_recipient");
+    }
+
+    #[test]
+    fn wrong_gas_limit() {
+        // Jumping straight to the target exceeds the protocol step.
+        let r = rejected(|m| m.header.gas_limit = 36_000_000);
+        assert_eq!(
+            r,
+            BidRejection::WrongGasLimit {
+                expected: 30_029_295,
+                got: 36_000_000
+            }
+        );
+        assert_eq!(r.reason(), "wrong_gas_limit");
+        // Staying at the parent's limit when a move is expected is wrong too.
+        assert!(matches!(
+            rejected(|m| m.header.gas_limit = 30_000_000),
+            BidRejection::WrongGasLimit { .. }
+        ));
+    }
+
+    #[test]
+    fn expected_gas_limit_steps_towards_target() {
+        // Up: step of parent/1024 - 1.
+        assert_eq!(expected_gas_limit(30_000_000, 36_000_000), 30_029_295);
+        // Down.
+        assert_eq!(expected_gas_limit(36_000_000, 30_000_000), 35_964_845);
+        // Within one step: land exactly on the target.
+        assert_eq!(expected_gas_limit(30_000_000, 30_010_000), 30_010_000);
+        assert_eq!(expected_gas_limit(30_000_000, 29_990_000), 29_990_000);
+        // At the target: unchanged.
+        assert_eq!(expected_gas_limit(30_000_000, 30_000_000), 30_000_000);
+        // A target below the EL minimum is raised to it.
+        assert_eq!(expected_gas_limit(5_000, 0), 5_000);
+        // Extremes do not overflow.
+        assert_eq!(
+            expected_gas_limit(u64::MAX, 0),
+            u64::MAX - (u64::MAX / 1024 - 1)
+        );
+        assert_eq!(expected_gas_limit(0, u64::MAX), 0);
+    }
+
+    #[test]
+    fn wrong_withdrawals_root() {
+        let r = rejected(|m| m.header.withdrawals_root = withdrawals_root::<E>(&[]).unwrap());
+        assert!(matches!(r, BidRejection::WrongWithdrawalsRoot { .. }));
+        assert_eq!(r.reason(), "wrong_withdrawals_root");
+    }
+
+    #[test]
+    fn too_many_blob_commitments() {
+        let r = rejected(|m| {
+            m.blob_kzg_commitments =
+                types::ssz_types::VariableList::new(vec![KzgCommitment::default(); 10]).unwrap()
+        });
+        assert_eq!(r, BidRejection::TooManyBlobCommitments { max: 9, got: 10 });
+        assert_eq!(r.reason(), "too_many_blob_commitments");
+    }
+
+    #[test]
+    fn malformed_execution_requests() {
+        let r = rejected(|m| {
+            m.execution_requests.deposits =
+                types::ssz_types::VariableList::new(vec![DepositRequest {
+                    amount: 0,
+                    ..Default::default()
+                }])
+                .unwrap()
+        });
+        assert_eq!(
+            r,
+            BidRejection::MalformedExecutionRequests("deposit amount below MIN_DEPOSIT_AMOUNT")
+        );
+        assert_eq!(r.reason(), "malformed_execution_requests");
+        let r = rejected(|m| {
+            m.execution_requests.deposits = types::ssz_types::VariableList::new(vec![
+                DepositRequest {
+                    amount: 32_000_000_000,
+                    index: 4,
+                    ..Default::default()
+                },
+                DepositRequest {
+                    amount: 32_000_000_000,
+                    index: 4,
+                    ..Default::default()
+                },
+            ])
+            .unwrap()
+        });
+        assert_eq!(
+            r,
+            BidRejection::MalformedExecutionRequests("deposit indices not strictly increasing")
+        );
+    }
+
+    #[test]
+    fn zero_value() {
+        let r = rejected(|m| m.value = U256::ZERO);
+        assert_eq!(r, BidRejection::ZeroValue);
+        assert_eq!(r.reason(), "zero_value");
+    }
+}
