@@ -3,19 +3,27 @@
 //!
 //! - (a) `process_epoch` at the last slot of an epoch (on a clone of the prepared state);
 //! - (b) one empty slot advance inside an epoch (`process_slots` by one slot, then the state root);
-//! - (c) full block processing: not here yet — it is to be added by the block-processing work, as
-//!   another `bench_function` in `benches` below (on `prepared.state`, with a signed block);
-//! - (d) the state root after modifying a few hundred balances and validators (incremental re-rooting).
+//! - (c) `process_block` of a full block (`common::build_full_block`: 8 Electra aggregates covering all
+//!   64 committees of the previous slot, ~32,000 attesters, a full sync aggregate, the expected
+//!   withdrawals), signatures skipped and the payload taken as valid, at the first slot of an epoch's
+//!   second half; with caches built from scratch (`c_process_block`) and warm (`..._with_warm_caches`);
+//! - (d) the state root after that block (`d_post_block_state_root`), and after modifying a few hundred
+//!   balances and validators (incremental re-rooting); `cd_block_and_state_root` times (c)+(d) together
+//!   (warm caches), the figure the 30 ms target is about.
 //!
 //! Memory (e) is measured by the `memory` bench binary (`benches/memory.rs`).
+//!
+//! The `pyspec_size_minimal_4096` group times (a) and (b) on a small minimal-preset state, for the
+//! comparison with the official Python spec in `benches/pyspec_compare.py`.
 
 mod common;
 
-use common::{build_state, modify, spec, E};
+use common::{build_full_block, build_state, build_state_with, modify, spec, E};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use state_processing::per_block::{process_block, process_block_with_caches, VerifySignatures};
 use state_processing::{process_epoch, process_epoch_with_caches, process_slots, StateCaches};
 use std::time::Duration;
-use types::{BeaconState, ChainSpec, EthSpec};
+use types::{BeaconBlock, BeaconState, ChainSpec, EthSpec};
 
 struct Prepared {
     spec: ChainSpec,
@@ -98,6 +106,60 @@ fn epoch_breakdown(p: &Prepared) {
     eprintln!("  state root after the epoch: {:?}", start.elapsed());
 }
 
+/// One timed pass of each `process_block` step (warm caches, printed, not a criterion measurement):
+/// shows where (c)'s time goes.
+fn block_breakdown(
+    pre: &BeaconState<E>,
+    block: &BeaconBlock<E>,
+    caches: &StateCaches,
+    spec: &ChainSpec,
+) {
+    use state_processing::per_block::*;
+    use std::time::Instant;
+    let mut s = pre.clone();
+    let mut caches = caches.clone();
+    let body = block.body_enum();
+    let mut verifier = SignatureVerifier::new(VerifySignatures::Skip);
+    let mut step =
+        |name: &str, f: &mut dyn FnMut(&mut BeaconState<E>) -> state_processing::Result<()>| {
+            let start = Instant::now();
+            f(&mut s).expect("block step");
+            eprintln!("  process_block step {name}: {:?}", start.elapsed());
+        };
+    step("caches.prepare", &mut |s| caches.prepare(s));
+    let caches = &caches;
+    step("block_header (with body root)", &mut |s| {
+        process_block_header(
+            s,
+            block.slot(),
+            block.proposer_index(),
+            block.parent_root(),
+            body.body_root(),
+            caches,
+        )
+    });
+    step("withdrawals", &mut |s| {
+        process_withdrawals(s, body.payload_withdrawals())
+    });
+    step("execution_payload", &mut |s| {
+        process_execution_payload(s, &body, true, spec)
+    });
+    step("randao", &mut |s| {
+        process_randao(s, &body, &mut verifier, caches)
+    });
+    step("eth1_data", &mut |s| process_eth1_data(s, body.eth1_data()));
+    let mut verifier = SignatureVerifier::new(VerifySignatures::Skip);
+    step("operations", &mut |s| {
+        process_operations(s, &body, &mut verifier, caches, spec)
+    });
+    step("sync_aggregate", &mut |s| {
+        process_sync_aggregate(s, body.sync_aggregate(), &mut verifier, caches)
+    });
+    let start = Instant::now();
+    s.update_tree_hash_cache().expect("state root");
+    eprintln!("  state root after the block: {:?}", start.elapsed());
+}
+
 fn benches(c: &mut Criterion) {
     let p = prepare();
     epoch_breakdown(&p);
@@ -139,7 +201,92 @@ fn benches(c: &mut Criterion) {
         )
     });
 
-    // (c) full block processing: added with block processing (see the module docs).
+    // (c) A full block on the mid-epoch state, one slot on (its latest header moved just before it).
+    let mut pre_block = p.mid_epoch.clone();
+    pre_block.latest_block_header_mut().slot = pre_block.slot() - 1;
+    let block_slot = pre_block.slot() + 1;
+    process_slots(&mut pre_block, block_slot, &p.spec).expect("process_slots");
+    pre_block.update_tree_hash_cache().expect("state root");
+    let block = build_full_block(&pre_block, &p.spec);
+    let block_caches = StateCaches::build(&pre_block).expect("caches");
+    let mut post_block = pre_block.clone();
+    process_block(
+        &mut post_block,
+        &block,
+        VerifySignatures::Skip,
+        true,
+        &p.spec,
+    )
+    .expect("the benchmark block is valid");
+    eprintln!(
+        "block at slot {block_slot}: {} attestations, {} withdrawals",
+        block
+            .body_enum()
+            .attestations_electra()
+            .expect("fulu")
+            .len(),
+        block
+            .body_enum()
+            .execution_payload_fulu()
+            .expect("fulu")
+            .withdrawals
+            .len()
+    );
+    block_breakdown(&pre_block, &block, &block_caches, &p.spec);
+    group.bench_function("c_process_block", |b| {
+        b.iter_batched(
+            || pre_block.clone(),
+            |mut state| {
+                process_block(&mut state, &block, VerifySignatures::Skip, true, &p.spec)
+                    .expect("process_block");
+                state
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("c_process_block_with_warm_caches", |b| {
+        b.iter_batched(
+            || (pre_block.clone(), block_caches.clone()),
+            |(mut state, mut caches)| {
+                process_block_with_caches(
+                    &mut state,
+                    &block,
+                    VerifySignatures::Skip,
+                    true,
+                    &p.spec,
+                    &mut caches,
+                )
+                .expect("process_block");
+                state
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("d_post_block_state_root", |b| {
+        b.iter_batched(
+            || post_block.clone(),
+            |mut state| state.update_tree_hash_cache().expect("state root"),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("cd_block_and_state_root", |b| {
+        b.iter_batched(
+            || (pre_block.clone(), block_caches.clone()),
+            |(mut state, mut caches)| {
+                process_block_with_caches(
+                    &mut state,
+                    &block,
+                    VerifySignatures::Skip,
+                    true,
+                    &p.spec,
+                    &mut caches,
+                )
+                .expect("process_block");
+                state.update_tree_hash_cache().expect("state root")
+            },
+            BatchSize::LargeInput,
+        )
+    });
 
     // (d)
     group.bench_function("d_reroot_after_300_balances_200_validators", |b| {
@@ -158,5 +305,59 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(state, benches);
+/// The pyspec comparison (`benches/pyspec_compare.py` times the same operations with the official
+/// Python spec): (a) and (b) on a minimal-preset Fulu state of `PYSPEC_VALIDATORS` validators, same
+/// shape as the mainnet one (the Python spec's unoptimised shuffling makes mainnet-preset epochs, with
+/// 90 shuffle rounds and 32 proposer shufflings per epoch, impractically slow there).
+/// Run alone with `cargo bench -p state_processing --bench state -- pyspec_size`.
+fn pyspec_size(c: &mut Criterion) {
+    type M = types::MinimalEthSpec;
+    let spec = ChainSpec::minimal().with_forks_at_genesis_up_to(types::ForkName::Fulu);
+    let state = build_state_with::<M>(&spec, PYSPEC_VALIDATORS);
+    let mut mid_epoch = state.clone();
+    *mid_epoch.slot_mut() -= M::slots_per_epoch() / 2;
+    mid_epoch.update_tree_hash_cache().expect("tree hash");
+    let mut group = c.benchmark_group(format!("pyspec_size_minimal_{PYSPEC_VALIDATORS}"));
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("a_process_epoch", |b| {
+        b.iter_batched(
+            || state.clone(),
+            |mut state| {
+                process_epoch(&mut state, &spec).expect("process_epoch");
+                state
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("a_process_epoch_with_state_root", |b| {
+        b.iter_batched(
+            || state.clone(),
+            |mut state| {
+                process_epoch(&mut state, &spec).expect("process_epoch");
+                state.update_tree_hash_cache().expect("state root")
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("b_empty_slot_with_state_root", |b| {
+        b.iter_batched(
+            || mid_epoch.clone(),
+            |mut state| {
+                let slot = state.slot() + 1;
+                process_slots(&mut state, slot, &spec).expect("process_slots");
+                state.update_tree_hash_cache().expect("state root")
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+/// The registry size of the pyspec comparison (`VALIDATORS` in `benches/pyspec_compare.py`).
+const PYSPEC_VALIDATORS: usize = 1 << 12;
+
+criterion_group!(state, benches, pyspec_size);
 criterion_main!(state);

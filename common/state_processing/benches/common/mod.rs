@@ -67,6 +67,14 @@ pub fn spec() -> ChainSpec {
 
 /// Build the state described in the module docs, with its tree hash cached.
 pub fn build_state(spec: &ChainSpec) -> BeaconState<E> {
+    build_state_with::<E>(spec, VALIDATORS)
+}
+
+/// [`build_state`] for any preset `E` (with `spec` of that preset, all forks at genesis) and with
+/// `validators_count` validators instead of 2^20 (the slashed and exiting
+/// validators' positions wrap around a smaller registry). `benches/pyspec_compare.py` builds the same
+/// shape of state for the Python spec.
+pub fn build_state_with<E: EthSpec>(spec: &ChainSpec, validators_count: usize) -> BeaconState<E> {
     let mut state = interop_genesis_state_with_credentials::<E>(
         64,
         1_606_824_023,
@@ -81,12 +89,12 @@ pub fn build_state(spec: &ChainSpec) -> BeaconState<E> {
     let mut rng = Rng::new(0x00b1_1dfd);
     let eb_increment = E::EFFECTIVE_BALANCE_INCREMENT;
 
-    let mut validators = Vec::with_capacity(VALIDATORS);
-    let mut balances = Vec::with_capacity(VALIDATORS);
-    let mut previous = Vec::with_capacity(VALIDATORS);
-    let mut current = Vec::with_capacity(VALIDATORS);
-    let mut scores = Vec::with_capacity(VALIDATORS);
-    for i in 0..VALIDATORS as u64 {
+    let mut validators = Vec::with_capacity(validators_count);
+    let mut balances = Vec::with_capacity(validators_count);
+    let mut previous = Vec::with_capacity(validators_count);
+    let mut current = Vec::with_capacity(validators_count);
+    let mut scores = Vec::with_capacity(validators_count);
+    for i in 0..validators_count as u64 {
         let mut v = match state.validators().get(i as usize) {
             Some(v) => v.clone(),
             None => {
@@ -151,14 +159,14 @@ pub fn build_state(spec: &ChainSpec) -> BeaconState<E> {
     // A few slashed validators, withdrawable half a slashings vector ahead (process_slashings' target).
     let half_vector = <E as EthSpec>::EpochsPerSlashingsVector::to_u64() / 2;
     for k in 0..64u64 {
-        let v = &mut validators[(1000 + k * 15_013) as usize];
+        let v = &mut validators[(1000 + k * 15_013) as usize % validators_count];
         v.slashed = true;
         v.exit_epoch = EPOCH - 2;
         v.withdrawable_epoch = EPOCH + 1 + half_vector;
     }
     // A few exiting ones.
     for k in 0..256u64 {
-        let v = &mut validators[(5000 + k * 4001) as usize];
+        let v = &mut validators[(5000 + k * 4001) as usize % validators_count];
         if !v.slashed {
             v.exit_epoch = EPOCH + 1 + k % 8;
             v.withdrawable_epoch = v.exit_epoch + spec.min_validator_withdrawability_delay;
@@ -227,4 +235,122 @@ pub fn modify(state: &mut BeaconState<E>, seed: u64, balances: usize, validators
             v.effective_balance = v.effective_balance.saturating_sub(1_000_000_000);
         }
     }
+}
+
+/// A full Fulu block for `state`'s slot, valid with signatures skipped (`VerifySignatures::Skip`,
+/// `payload_valid = true`): the expected proposer, the latest header as parent, the current RANDAO mix
+/// and slot time in a payload carrying exactly `get_expected_withdrawals`, a full sync aggregate, and
+/// `MAX_ATTESTATIONS_ELECTRA` Electra aggregates of the previous slot that together cover every one of
+/// its committees (each aggregate names `committees_per_slot / 8` committees in `committee_bits`; all
+/// members attest but one in 64). `state` must be past its latest block header's slot, with that
+/// header's state root filled (as after `process_slots`); the attestations vote for the state's justified
+/// checkpoint and for the actual block roots, so they earn all three timely flags.
+pub fn build_full_block(state: &BeaconState<E>, spec: &ChainSpec) -> types::BeaconBlock<E> {
+    use state_processing::common::{
+        get_block_root, get_block_root_at_slot, get_current_epoch, get_expected_withdrawals,
+        get_randao_mix,
+    };
+    use state_processing::per_block::execution_payload::compute_time_at_slot;
+    use state_processing::StateCaches;
+    use tree_hash::TreeHash;
+    use types::ssz_types::{BitList, BitVector, VariableList};
+    use types::{
+        AttestationData, AttestationElectra, BeaconBlockBodyFulu, BeaconBlockFulu,
+        ExecutionPayloadFulu, SignatureBytes, SyncAggregate,
+    };
+
+    let caches = StateCaches::build(state).expect("caches");
+    let slot = state.slot();
+    let epoch = get_current_epoch(state);
+    let attestation_slot = slot - 1;
+    let target_epoch = attestation_slot / E::slots_per_epoch();
+    let source = if target_epoch == epoch {
+        state.current_justified_checkpoint()
+    } else {
+        state.previous_justified_checkpoint()
+    };
+    let data = AttestationData {
+        slot: attestation_slot,
+        index: 0,
+        beacon_block_root: get_block_root_at_slot(state, attestation_slot).expect("head root"),
+        source,
+        target: Checkpoint {
+            epoch: target_epoch,
+            root: get_block_root(state, target_epoch).expect("target root"),
+        },
+    };
+    let committees = caches.get_committee_count_per_slot(state, target_epoch);
+    let max_attestations = <E as EthSpec>::MaxAttestationsElectra::to_u64();
+    let per_attestation = committees.div_ceil(max_attestations);
+    let mut attestations = Vec::new();
+    for first in (0..committees).step_by(per_attestation as usize) {
+        let mut committee_bits = BitVector::new();
+        let mut members = 0;
+        for index in first..(first + per_attestation).min(committees) {
+            committee_bits
+                .set(index as usize, true)
+                .expect("committee bit");
+            members += caches
+                .get_beacon_committee(state, attestation_slot, index)
+                .expect("committee")
+                .len();
+        }
+        let mut aggregation_bits = BitList::with_capacity(members).expect("aggregation bits");
+        for i in (0..members).filter(|i| i % 64 != 63) {
+            aggregation_bits.set(i, true).expect("aggregation bit");
+        }
+        attestations.push(AttestationElectra {
+            aggregation_bits,
+            data: data.clone(),
+            signature: SignatureBytes::empty(),
+            committee_bits,
+        });
+    }
+
+    let mut sync_committee_bits = BitVector::new();
+    for i in 0..E::sync_committee_size() {
+        sync_committee_bits.set(i, true).expect("sync bit");
+    }
+
+    let withdrawals = get_expected_withdrawals(state)
+        .expect("expected withdrawals")
+        .withdrawals;
+    let latest = state.latest_execution_payload_header();
+    let execution_payload = ExecutionPayloadFulu {
+        parent_hash: latest.block_hash(),
+        prev_randao: get_randao_mix(state, epoch).expect("randao mix"),
+        block_number: latest.block_number() + 1,
+        gas_limit: 36_000_000,
+        timestamp: compute_time_at_slot(state, slot, spec).expect("timestamp"),
+        block_hash: Hash256::repeat_byte(0x42),
+        withdrawals: VariableList::new(withdrawals).expect("withdrawals"),
+        ..Default::default()
+    };
+    let mut randao_reveal = SignatureBytes::empty();
+    randao_reveal.0[0] = 0xc0;
+    let body = BeaconBlockBodyFulu {
+        randao_reveal,
+        eth1_data: state.eth1_data().clone(),
+        graffiti: Hash256::ZERO,
+        proposer_slashings: VariableList::empty(),
+        attester_slashings: VariableList::empty(),
+        attestations: VariableList::new(attestations).expect("attestations"),
+        deposits: VariableList::empty(),
+        voluntary_exits: VariableList::empty(),
+        sync_aggregate: SyncAggregate {
+            sync_committee_bits,
+            sync_committee_signature: SignatureBytes::empty(),
+        },
+        execution_payload,
+        bls_to_execution_changes: VariableList::empty(),
+        blob_kzg_commitments: VariableList::empty(),
+        execution_requests: Default::default(),
+    };
+    types::BeaconBlock::Fulu(BeaconBlockFulu {
+        slot,
+        proposer_index: caches.get_beacon_proposer_index(state).expect("proposer"),
+        parent_root: state.latest_block_header().tree_hash_root(),
+        state_root: Hash256::ZERO,
+        body,
+    })
 }
