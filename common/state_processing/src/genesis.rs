@@ -118,8 +118,8 @@ pub fn empty_block_body_root<E: EthSpec>(fork: ForkName) -> Hash256 {
 
 /// A `BeaconState()` of `fork` with the genesis fields every genesis sets: time, fork, eth1 data, the
 /// latest block header of the empty body, RANDAO seeded with `eth1_block_hash`, the execution payload
-/// header, and (Electra on) `deposit_requests_start_index` unset. No validators; placeholder sync
-/// committees and proposer lookahead (filled by [`finish_genesis`]).
+/// header, and (Electra on) `deposit_requests_start_index` unset. No validators yet; the sync
+/// committees and proposer lookahead are empty until [`finish_genesis`] computes them.
 fn genesis_skeleton<E: EthSpec>(
     fork: ForkName,
     genesis_time: u64,

@@ -3,7 +3,7 @@
 //!
 //! It starts from a 64-validator interop genesis (whose real keys make up the sync committees), then
 //! replaces the registry lists with 2^20 entries: the first 64 are the interop validators, the rest get
-//! distinct placeholder public keys (never decoded: the chosen epoch is not a sync-committee period
+//! distinct synthetic public keys (never decoded: the chosen epoch is not a sync-committee period
 //! boundary). The state sits at the last slot of epoch 10 with realistic contents:
 //! - participation: ~95% of validators have all three timely flags in both epochs; the rest have a
 //!   deterministic pseudo-random subset (often none);
