@@ -21,7 +21,7 @@ pub type BlobKzgCommitments<E> =
 
 macro_rules! define_blocks {
     (
-        $(#[$body_doc:meta])* body: $Body:ident,
+        $(#[$body_doc:meta])* body: $Body:ident, body_ref: $BodyRef:ident,
         $(#[$block_doc:meta])* block: $Block:ident,
         $(#[$signed_doc:meta])* signed: $Signed:ident,
         payload_field: $payload:ident,
@@ -144,7 +144,17 @@ macro_rules! define_blocks {
                 }
             }
 
-            /// The block's body as the fork's enum.
+            /// The block's body, borrowed, as the fork's enum (no copy: block processing reads it).
+            pub fn body_ref(&self) -> $BodyRef<'_, E> {
+                match self {
+                    Self::Capella(b) => $BodyRef::Capella(&b.body),
+                    Self::Deneb(b) => $BodyRef::Deneb(&b.body),
+                    Self::Electra(b) => $BodyRef::Electra(&b.body),
+                    Self::Fulu(b) => $BodyRef::Fulu(&b.body),
+                }
+            }
+
+            /// The block's body as the fork's enum (an owned copy).
             pub fn body_enum(&self) -> $Body<E> {
                 match self {
                     Self::Capella(b) => $Body::Capella(b.body.clone()),
@@ -218,8 +228,26 @@ macro_rules! define_blocks {
                 }
             }
 
+            /// The signed header (same root and signature as the block), without copying the block.
             pub fn signed_block_header(&self) -> SignedBeaconBlockHeader {
-                SignedBeaconBlockHeader { message: self.message_enum().block_header(), signature: self.signature() }
+                macro_rules! header {
+                    ($m:expr) => {
+                        BeaconBlockHeader {
+                            slot: $m.slot,
+                            proposer_index: $m.proposer_index,
+                            parent_root: $m.parent_root,
+                            state_root: $m.state_root,
+                            body_root: $m.body.tree_hash_root(),
+                        }
+                    };
+                }
+                let message = match self {
+                    Self::Capella(b) => header!(b.message),
+                    Self::Deneb(b) => header!(b.message),
+                    Self::Electra(b) => header!(b.message),
+                    Self::Fulu(b) => header!(b.message),
+                };
+                SignedBeaconBlockHeader { message, signature: self.signature() }
             }
         }
     };
@@ -227,7 +255,7 @@ macro_rules! define_blocks {
 
 define_blocks! {
     /// `BeaconBlockBody` for each fork.
-    body: BeaconBlockBody,
+    body: BeaconBlockBody, body_ref: BeaconBlockBodyRef,
     /// `BeaconBlock` for each fork.
     block: BeaconBlock,
     /// `SignedBeaconBlock` for each fork.
@@ -239,7 +267,7 @@ define_blocks! {
 
 define_blocks! {
     /// `BlindedBeaconBlockBody` (builder-specs): the body with the payload header in place of the payload.
-    body: BlindedBeaconBlockBody,
+    body: BlindedBeaconBlockBody, body_ref: BlindedBeaconBlockBodyRef,
     /// `BlindedBeaconBlock` (builder-specs).
     block: BlindedBeaconBlock,
     /// `SignedBlindedBeaconBlock` (builder-specs): what a proposer signs and sends to a builder to unblind.
@@ -336,7 +364,12 @@ impl<E: EthSpec> BeaconBlockBody<E> {
 
     /// The blinded form of this body: same root, the payload replaced by its header.
     pub fn to_blinded(&self) -> BlindedBeaconBlockBody<E> {
-        match self.clone() {
+        self.clone().into_blinded()
+    }
+
+    /// [`Self::to_blinded`], consuming the body (moves the operations instead of copying them).
+    pub fn into_blinded(self) -> BlindedBeaconBlockBody<E> {
+        match self {
             Self::Capella(b) => BlindedBeaconBlockBody::Capella(convert_body!(
                 b, BlindedBeaconBlockBodyCapella,
                 execution_payload => execution_payload_header: (&b.execution_payload).into(), []
@@ -363,13 +396,24 @@ impl<E: EthSpec> BeaconBlockBody<E> {
 impl<E: EthSpec> BeaconBlock<E> {
     /// The blinded form of this block: same root.
     pub fn to_blinded(&self) -> BlindedBeaconBlock<E> {
-        let body = self.body_enum().to_blinded();
+        self.clone().into_blinded()
+    }
+
+    /// [`Self::to_blinded`], consuming the block.
+    pub fn into_blinded(self) -> BlindedBeaconBlock<E> {
         let (slot, proposer_index, parent_root, state_root) = (
             self.slot(),
             self.proposer_index(),
             self.parent_root(),
             self.state_root(),
         );
+        let body = match self {
+            Self::Capella(b) => BeaconBlockBody::Capella(b.body),
+            Self::Deneb(b) => BeaconBlockBody::Deneb(b.body),
+            Self::Electra(b) => BeaconBlockBody::Electra(b.body),
+            Self::Fulu(b) => BeaconBlockBody::Fulu(b.body),
+        }
+        .into_blinded();
         match body {
             BlindedBeaconBlockBody::Capella(body) => {
                 BlindedBeaconBlock::Capella(BlindedBeaconBlockCapella {
@@ -415,7 +459,7 @@ impl<E: EthSpec> SignedBeaconBlock<E> {
     /// The blinded form of this signed block: the same signature stays valid, as the root is unchanged.
     pub fn to_blinded(&self) -> SignedBlindedBeaconBlock<E> {
         let signature = self.signature();
-        match self.message_enum().to_blinded() {
+        match self.message_enum().into_blinded() {
             BlindedBeaconBlock::Capella(message) => {
                 SignedBlindedBeaconBlock::Capella(SignedBlindedBeaconBlockCapella {
                     message,

@@ -118,7 +118,7 @@ pub fn apply_signed_block<E: EthSpec>(
             message.state_root()
         ));
     }
-    per_block::process_blinded_block(&mut blinded_state, &message.to_blinded(), mode, true, spec)
+    per_block::process_block(&mut blinded_state, &message.to_blinded(), mode, true, spec)
         .map_err(|e| format!("blinded: {e}"))?;
     let blinded_root = blinded_state
         .update_tree_hash_cache()

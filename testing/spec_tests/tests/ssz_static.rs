@@ -88,6 +88,12 @@ fn check_blinding<E: EthSpec>(fork: ForkName, case: &Path) -> Result<(), String>
     let bytes = read_ssz_snappy(&case.join("serialized.ssz_snappy"));
     let block = SignedBeaconBlock::<E>::from_ssz_bytes_by_fork(&bytes, fork)
         .map_err(|e| format!("{e:?}"))?;
+    let header = block.signed_block_header();
+    if header.message.tree_hash_root() != block.message_root()
+        || header.signature != block.signature()
+    {
+        return Err("signed_block_header differs from the block's root or signature".into());
+    }
     let blinded = block.to_blinded();
     if blinded.message_root() != block.message_root() {
         return Err("blinded block root differs from the full block root".into());

@@ -3,9 +3,10 @@
 
 use types::{
     AttestationBase, AttestationElectra, AttesterSlashingBase, AttesterSlashingElectra,
-    BeaconBlockBody, BlindedBeaconBlockBody, BlobKzgCommitments, Deposit, Eth1Data, EthSpec,
-    ExecutionPayloadHeader, ExecutionRequests, ForkName, ProposerSlashing, Root, SignatureBytes,
-    SignedBlsToExecutionChange, SignedVoluntaryExit, SyncAggregate, Withdrawal,
+    BeaconBlockBody, BeaconBlockBodyRef, BlindedBeaconBlockBody, BlindedBeaconBlockBodyRef,
+    BlobKzgCommitments, Deposit, Eth1Data, EthSpec, ExecutionPayloadHeader, ExecutionRequests,
+    ForkName, ProposerSlashing, Root, SignatureBytes, SignedBlsToExecutionChange,
+    SignedVoluntaryExit, SyncAggregate, Withdrawal,
 };
 
 /// A body's attester slashings, in its fork's shape.
@@ -53,8 +54,8 @@ pub trait BlockBody<E: EthSpec> {
 }
 
 macro_rules! impl_block_body {
-    ($Body:ident, |$b:ident| header: $header:expr, withdrawals: $withdrawals:expr) => {
-        impl<E: EthSpec> BlockBody<E> for $Body<E> {
+    ($Body:ty, |$b:ident| header: $header:expr, withdrawals: $withdrawals:expr) => {
+        impl<'r, E: EthSpec> BlockBody<E> for $Body {
             fn fork_name(&self) -> ForkName {
                 match self {
                     Self::Capella(_) => ForkName::Capella,
@@ -64,13 +65,13 @@ macro_rules! impl_block_body {
                 }
             }
             fn randao_reveal(&self) -> &SignatureBytes {
-                $Body::randao_reveal(self)
+                <$Body>::randao_reveal(self)
             }
             fn eth1_data(&self) -> &Eth1Data {
-                $Body::eth1_data(self)
+                <$Body>::eth1_data(self)
             }
             fn proposer_slashings(&self) -> &[ProposerSlashing] {
-                $Body::proposer_slashings(self)
+                <$Body>::proposer_slashings(self)
             }
             fn attester_slashings(&self) -> AttesterSlashings<'_, E> {
                 match self {
@@ -89,22 +90,22 @@ macro_rules! impl_block_body {
                 }
             }
             fn deposits(&self) -> &[Deposit] {
-                $Body::deposits(self)
+                <$Body>::deposits(self)
             }
             fn voluntary_exits(&self) -> &[SignedVoluntaryExit] {
-                $Body::voluntary_exits(self)
+                <$Body>::voluntary_exits(self)
             }
             fn sync_aggregate(&self) -> &SyncAggregate<E> {
-                $Body::sync_aggregate(self)
+                <$Body>::sync_aggregate(self)
             }
             fn bls_to_execution_changes(&self) -> &[SignedBlsToExecutionChange] {
-                $Body::bls_to_execution_changes(self)
+                <$Body>::bls_to_execution_changes(self)
             }
             fn blob_kzg_commitments(&self) -> Option<&BlobKzgCommitments<E>> {
-                $Body::blob_kzg_commitments(self).ok()
+                <$Body>::blob_kzg_commitments(self).ok()
             }
             fn execution_requests(&self) -> Option<&ExecutionRequests<E>> {
-                $Body::execution_requests(self).ok()
+                <$Body>::execution_requests(self).ok()
             }
             fn execution_payload_header(&self) -> ExecutionPayloadHeader<E> {
                 match self {
@@ -123,15 +124,29 @@ macro_rules! impl_block_body {
                 }
             }
             fn body_root(&self) -> Root {
-                tree_hash::TreeHash::tree_hash_root(self)
+                use tree_hash::TreeHash;
+                match self {
+                    Self::Capella(b) => b.tree_hash_root(),
+                    Self::Deneb(b) => b.tree_hash_root(),
+                    Self::Electra(b) => b.tree_hash_root(),
+                    Self::Fulu(b) => b.tree_hash_root(),
+                }
             }
         }
     };
 }
 
-impl_block_body!(BeaconBlockBody, |b|
+// Owned bodies (decoded operations in tests and tools) and borrowed ones (`block.body_ref()`, what
+// `process_block` uses so that it never copies a payload).
+impl_block_body!(BeaconBlockBody<E>, |b|
     header: (&b.execution_payload).into(),
     withdrawals: PayloadWithdrawals::Full(&b.execution_payload.withdrawals));
-impl_block_body!(BlindedBeaconBlockBody, |b|
+impl_block_body!(BeaconBlockBodyRef<'r, E>, |b|
+    header: (&b.execution_payload).into(),
+    withdrawals: PayloadWithdrawals::Full(&b.execution_payload.withdrawals));
+impl_block_body!(BlindedBeaconBlockBody<E>, |b|
+    header: b.execution_payload_header.clone(),
+    withdrawals: PayloadWithdrawals::Root(b.execution_payload_header.withdrawals_root));
+impl_block_body!(BlindedBeaconBlockBodyRef<'r, E>, |b|
     header: b.execution_payload_header.clone(),
     withdrawals: PayloadWithdrawals::Root(b.execution_payload_header.withdrawals_root));

@@ -25,17 +25,54 @@ use crate::common::{get_current_epoch, get_randao_mix, hash, xor};
 use crate::{ensure, Result};
 use types::ssz_types::typenum::Unsigned;
 use types::{
-    BeaconBlock, BeaconState, BlindedBeaconBlock, ChainSpec, EthSpec, Hash256, ValidatorIndex,
-    DOMAIN_RANDAO,
+    BeaconBlock, BeaconBlockBodyRef, BeaconState, BlindedBeaconBlock, BlindedBeaconBlockBodyRef,
+    ChainSpec, EthSpec, Hash256, ValidatorIndex, DOMAIN_RANDAO,
 };
 
-/// `process_block` on a full block: header, withdrawals, execution payload (with the engine's verdict
-/// `payload_valid`), RANDAO, eth1 data, operations and sync aggregate. With [`VerifySignatures::Batch`]
-/// the block's signatures are verified together at the end. The proposer's block signature is not part
-/// of `process_block` (see [`verify_block_signature`]).
-pub fn process_block<E: EthSpec>(
+/// A block that `process_block` runs on: a full `BeaconBlock`, or a `BlindedBeaconBlock` (payload header
+/// only), which is what a builder's block needs to get its state root before the payload is revealed.
+pub trait ProcessableBlock<E: EthSpec> {
+    /// The body, borrowed.
+    type Body<'a>: BlockBody<E>
+    where
+        Self: 'a;
+    fn slot(&self) -> u64;
+    fn proposer_index(&self) -> ValidatorIndex;
+    fn parent_root(&self) -> Hash256;
+    fn body(&self) -> Self::Body<'_>;
+}
+
+macro_rules! impl_processable_block {
+    ($Block:ident, $BodyRef:ident) => {
+        impl<E: EthSpec> ProcessableBlock<E> for $Block<E> {
+            type Body<'a> = $BodyRef<'a, E>;
+            fn slot(&self) -> u64 {
+                $Block::slot(self)
+            }
+            fn proposer_index(&self) -> ValidatorIndex {
+                $Block::proposer_index(self)
+            }
+            fn parent_root(&self) -> Hash256 {
+                $Block::parent_root(self)
+            }
+            fn body(&self) -> $BodyRef<'_, E> {
+                self.body_ref()
+            }
+        }
+    };
+}
+impl_processable_block!(BeaconBlock, BeaconBlockBodyRef);
+impl_processable_block!(BlindedBeaconBlock, BlindedBeaconBlockBodyRef);
+
+/// `process_block`: header, withdrawals, execution payload (with the engine's verdict `payload_valid`),
+/// RANDAO, eth1 data, operations and sync aggregate, on a full or a blinded block. For a blinded block
+/// `payload_valid` is the caller's stand-in for the engine's verdict (normally `true`: the payload is
+/// checked once revealed). With [`VerifySignatures::Batch`] the block's signatures are verified together
+/// at the end. The proposer's block signature is not part of `process_block` (see
+/// [`verify_block_signature`]).
+pub fn process_block<E: EthSpec, B: ProcessableBlock<E>>(
     state: &mut BeaconState<E>,
-    block: &BeaconBlock<E>,
+    block: &B,
     verify_signatures: VerifySignatures,
     payload_valid: bool,
     spec: &ChainSpec,
@@ -52,9 +89,9 @@ pub fn process_block<E: EthSpec>(
 
 /// [`process_block`] with caches (committees, proposers, total balance, pubkeys), brought up to date
 /// for the state's epoch first ([`StateCaches::prepare`]).
-pub fn process_block_with_caches<E: EthSpec>(
+pub fn process_block_with_caches<E: EthSpec, B: ProcessableBlock<E>>(
     state: &mut BeaconState<E>,
-    block: &BeaconBlock<E>,
+    block: &B,
     verify_signatures: VerifySignatures,
     payload_valid: bool,
     spec: &ChainSpec,
@@ -66,50 +103,7 @@ pub fn process_block_with_caches<E: EthSpec>(
         block.slot(),
         block.proposer_index(),
         block.parent_root(),
-        &block.body_enum(),
-        verify_signatures,
-        payload_valid,
-        spec,
-        caches,
-    )
-}
-
-/// `process_block` on a blinded block (payload header only): what a builder's block needs to compute its
-/// state root before the payload is revealed. `payload_valid` is the caller's stand-in for the engine's
-/// verdict (normally `true`: the payload is checked once revealed).
-pub fn process_blinded_block<E: EthSpec>(
-    state: &mut BeaconState<E>,
-    block: &BlindedBeaconBlock<E>,
-    verify_signatures: VerifySignatures,
-    payload_valid: bool,
-    spec: &ChainSpec,
-) -> Result<()> {
-    process_blinded_block_with_caches(
-        state,
-        block,
-        verify_signatures,
-        payload_valid,
-        spec,
-        &mut StateCaches::new(),
-    )
-}
-
-/// [`process_blinded_block`] with caches, brought up to date first ([`StateCaches::prepare`]).
-pub fn process_blinded_block_with_caches<E: EthSpec>(
-    state: &mut BeaconState<E>,
-    block: &BlindedBeaconBlock<E>,
-    verify_signatures: VerifySignatures,
-    payload_valid: bool,
-    spec: &ChainSpec,
-    caches: &mut StateCaches,
-) -> Result<()> {
-    caches.prepare(state)?;
-    process_block_parts(
-        state,
-        block.slot(),
-        block.proposer_index(),
-        block.parent_root(),
-        &block.body_enum(),
+        &block.body(),
         verify_signatures,
         payload_valid,
         spec,
