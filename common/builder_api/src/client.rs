@@ -83,7 +83,8 @@ impl std::fmt::Debug for BuilderClient {
 
 impl BuilderClient {
     /// Build a client. Fails on a configuration that could never work (so at startup, not at the
-    /// first proposal): a URL with a user part or an unsupported scheme, a zero batch size or timeout.
+    /// first proposal): a URL with a user part or an unsupported scheme, a zero batch size or timeout,
+    /// an unreadable extra CA certificates file.
     pub fn new(config: BuilderConfig) -> Result<Self, BuilderError> {
         let url = &config.url;
         if !crate::url::SUPPORTED_SCHEMES.contains(&url.scheme()) {
@@ -115,7 +116,16 @@ impl BuilderClient {
         {
             return Err(BuilderError::Config("timeouts must be non-zero".into()));
         }
-        let transport = Transport::new(url.clone(), &config.user_agent, config.prefer_ssz)?;
+        let extra_roots = match &config.extra_ca_certificates {
+            Some(path) => crate::tls::load_ca_certificates(path)?,
+            None => vec![],
+        };
+        let transport = Transport::new(
+            url.clone(),
+            &config.user_agent,
+            config.prefer_ssz,
+            extra_roots,
+        )?;
         Ok(Self {
             config: Arc::new(config),
             transport: Arc::new(transport),

@@ -1,6 +1,7 @@
 //! Per-builder settings: where it is, which key it must sign with, and how long each call may take.
 
 use crate::url::{parse_builder_url, BuilderUrlError};
+use std::path::PathBuf;
 use std::time::Duration;
 use types::PublicKeyBytes;
 use url::Url;
@@ -63,6 +64,10 @@ pub struct BuilderConfig {
     /// once the builder shows it does not speak SSZ; when false it only ever uses JSON.
     pub prefer_ssz: bool,
     pub user_agent: String,
+    /// A PEM file of CA certificates to trust for `https` builders, besides the Mozilla roots built in:
+    /// for a relay or sidecar behind a private CA. Read when the client is built, so that a missing or
+    /// unreadable file stops the node at startup.
+    pub extra_ca_certificates: Option<PathBuf>,
 }
 
 impl BuilderConfig {
@@ -76,6 +81,7 @@ impl BuilderConfig {
             max_blobs_per_block: DEFAULT_MAX_BLOBS_PER_BLOCK,
             prefer_ssz: true,
             user_agent: default_user_agent(),
+            extra_ca_certificates: None,
         }
     }
 

@@ -25,6 +25,14 @@ pub enum BuilderError {
         operation: &'static str,
         message: String,
     },
+    /// The TLS handshake with an `https` builder failed: its certificate is not trusted (a private CA
+    /// missing from the config's extra CA certificates), expired, or for another name. Unlike
+    /// `Transport`, retrying will not help until the setup changes.
+    #[error("builder {operation}: TLS error: {message}")]
+    Tls {
+        operation: &'static str,
+        message: String,
+    },
     /// The builder answered with an error status; `message` is the `message` of its `{"code","message"}`
     /// body (or the body's text when it is not that shape).
     #[error("builder {operation} failed with HTTP {status}: {message}")]

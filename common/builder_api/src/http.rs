@@ -77,8 +77,18 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    pub fn new(base: Url, user_agent: &str, prefer_ssz: bool) -> Result<Self, BuilderError> {
-        let client = reqwest::Client::builder()
+    /// `extra_roots` are trusted for `https` besides the built-in (Mozilla) roots.
+    pub fn new(
+        base: Url,
+        user_agent: &str,
+        prefer_ssz: bool,
+        extra_roots: Vec<reqwest::Certificate>,
+    ) -> Result<Self, BuilderError> {
+        let client = extra_roots
+            .into_iter()
+            .fold(reqwest::Client::builder(), |builder, root| {
+                builder.add_root_certificate(root)
+            })
             .user_agent(user_agent)
             .build()
             .map_err(|e| BuilderError::Config(format!("cannot build the HTTP client: {e}")))?;
@@ -155,9 +165,13 @@ impl Transport {
                 };
             }
 
-            let response = builder.send().await.map_err(|e| BuilderError::Transport {
-                operation,
-                message: error_chain(&e),
+            let response = builder.send().await.map_err(|e| {
+                let message = error_chain(&e);
+                if crate::tls::is_tls_error(&e) {
+                    BuilderError::Tls { operation, message }
+                } else {
+                    BuilderError::Transport { operation, message }
+                }
             })?;
             let status = response.status();
             if status.is_success() {
@@ -436,12 +450,13 @@ mod tests {
 
     #[test]
     fn endpoints_keep_the_base_path() {
-        let t = Transport::new(Url::parse("http://h:1/relay/").unwrap(), "ua", true).unwrap();
+        let t =
+            Transport::new(Url::parse("http://h:1/relay/").unwrap(), "ua", true, vec![]).unwrap();
         assert_eq!(
             t.endpoint("/eth/v1/builder/status").as_str(),
             "http://h:1/relay/eth/v1/builder/status"
         );
-        let t = Transport::new(Url::parse("http://h:1").unwrap(), "ua", true).unwrap();
+        let t = Transport::new(Url::parse("http://h:1").unwrap(), "ua", true, vec![]).unwrap();
         assert_eq!(
             t.endpoint("/eth/v1/builder/status").as_str(),
             "http://h:1/eth/v1/builder/status"

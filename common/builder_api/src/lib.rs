@@ -8,12 +8,14 @@
 //! does not speak SSZ.
 //!
 //! Builder URLs come from the command line ([`parse_builder_url`]) and may pin the builder's BLS key in
-//! their user part, `http://0x<pubkey>@host:port`; bids must then carry that key.
+//! their user part, `https://0x<pubkey>@host:port`; bids must then carry that key. `https` relays are
+//! reached over rustls, trusting the Mozilla roots and any extra CA file in [`BuilderConfig`].
 
 mod client;
 mod config;
 mod error;
 mod http;
+mod tls;
 mod url;
 
 pub use crate::url::{
@@ -35,3 +37,4 @@ pub use http::{
     ACCEPT_SSZ_OR_JSON, CONSENSUS_VERSION_HEADER, DATE_MILLISECONDS_HEADER, JSON_MEDIA_TYPE,
     SSZ_MEDIA_TYPE, TIMEOUT_MS_HEADER,
 };
+pub use tls::CA_FILE_LIMIT;

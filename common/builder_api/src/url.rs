@@ -1,5 +1,5 @@
-//! Builder URLs from the command line: `http://host:port`, optionally pinning the builder's BLS key in
-//! the user part, `http://0x<pubkey>@host:port`.
+//! Builder URLs from the command line: `http://host:port` or `https://host:port`, optionally pinning the
+//! builder's BLS key in the user part, `https://0x<pubkey>@host:port`.
 //!
 //! A bad URL or key is an operator's mistake that must stop the node at startup, with a message that
 //! names the flag it came from, rather than surface later as a failed proposal.
@@ -8,10 +8,10 @@ use std::collections::HashSet;
 use types::PublicKeyBytes;
 use url::Url;
 
-/// Schemes a builder URL may use. Only plain HTTP: the HTTP client is built without TLS (builders are
-/// reached through a local mev-boost or a sidecar), so an `https` URL would fail on every call, and it is
-/// better refused at startup.
-pub const SUPPORTED_SCHEMES: &[&str] = &["http"];
+/// Schemes a builder URL may use: plain HTTP for a local mev-boost or sidecar, HTTPS for relays on the
+/// internet (rustls, trusting the Mozilla roots plus any CA given in the config). Anything else would
+/// fail on every call, so it is refused at startup.
+pub const SUPPORTED_SCHEMES: &[&str] = &["http", "https"];
 
 /// A builder URL that could not be used, naming the flag it was given with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,7 +31,7 @@ pub enum BuilderUrlErrorKind {
     Empty,
     #[error("{0}")]
     Malformed(String),
-    #[error("unsupported scheme {0:?} (expected http; this build has no TLS support)")]
+    #[error("unsupported scheme {0:?} (expected http or https)")]
     UnsupportedScheme(String),
     #[error("no host")]
     NoHost,
@@ -156,12 +156,20 @@ mod tests {
     }
 
     #[test]
+    fn https_with_a_pinned_key_is_accepted() {
+        let input = format!("https://{}@relay.example/", key_hex());
+        let (url, key) = parse_builder_url(&input, "--builder").unwrap();
+        assert_eq!(url.as_str(), "https://relay.example/");
+        assert_eq!(key.unwrap().to_hex(), key_hex());
+    }
+
+    #[test]
     fn refusals() {
         let cases = [
             ("", BuilderUrlErrorKind::Empty),
             (
-                "https://h",
-                BuilderUrlErrorKind::UnsupportedScheme("https".into()),
+                "ws://h",
+                BuilderUrlErrorKind::UnsupportedScheme("ws".into()),
             ),
             ("http://h/?a=1", BuilderUrlErrorKind::QueryOrFragment),
             ("http://0xab:pw@h", BuilderUrlErrorKind::Password),

@@ -6,6 +6,7 @@
 mod get_header;
 mod register;
 mod submit;
+mod tls;
 mod urls;
 
 use builder_api::{BuilderClient, BuilderConfig, Url};
@@ -109,8 +110,29 @@ pub struct MockBuilder {
     requests: Arc<Mutex<Vec<Recorded>>>,
 }
 
+/// A TLS server identity: certificate chain and private key, PEM.
+pub struct TlsIdentity {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
 impl MockBuilder {
     pub fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_with(None, handler)
+    }
+
+    /// The same imitation builder behind TLS, at an `https://127.0.0.1:port` URL.
+    pub fn start_tls(
+        identity: &TlsIdentity,
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::start_with(Some(identity), handler)
+    }
+
+    fn start_with(
+        tls: Option<&TlsIdentity>,
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let handler: Handler = Arc::new(handler);
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = requests.clone();
@@ -141,10 +163,25 @@ impl MockBuilder {
                     }
                 },
             );
-        let (addr, server) = warp::serve(route).bind_ephemeral(([127, 0, 0, 1], 0));
-        tokio::spawn(server);
+        let localhost = ([127, 0, 0, 1], 0);
+        let url = match tls {
+            None => {
+                let (addr, server) = warp::serve(route).bind_ephemeral(localhost);
+                tokio::spawn(server);
+                format!("http://{addr}")
+            }
+            Some(identity) => {
+                let (addr, server) = warp::serve(route)
+                    .tls()
+                    .cert(&identity.cert_pem)
+                    .key(&identity.key_pem)
+                    .bind_ephemeral(localhost);
+                tokio::spawn(server);
+                format!("https://{addr}")
+            }
+        };
         Self {
-            url: Url::parse(&format!("http://{addr}")).unwrap(),
+            url: Url::parse(&url).unwrap(),
             requests,
         }
     }

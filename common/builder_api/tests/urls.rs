@@ -75,8 +75,8 @@ fn bad_scheme_and_malformed() {
         BuilderUrlErrorKind::UnsupportedScheme("ftp".into())
     );
     assert_eq!(
-        refusal("https://relay.example"),
-        BuilderUrlErrorKind::UnsupportedScheme("https".into())
+        refusal("wss://relay.example"),
+        BuilderUrlErrorKind::UnsupportedScheme("wss".into())
     );
     assert!(matches!(
         refusal("localhost:18550"),

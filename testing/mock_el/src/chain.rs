@@ -406,7 +406,7 @@ impl Chain {
                 return Err(invalid_params("blob KZG proofs do not verify"));
             }
             let per_blob = if sidecar.cell_proofs {
-                c_kzg::CELLS_PER_EXT_BLOB
+                ::kzg::CELLS_PER_EXT_BLOB
             } else {
                 1
             };

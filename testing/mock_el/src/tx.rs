@@ -149,7 +149,7 @@ fn parse_blob_network_form(fields: &[Item]) -> Result<PoolTx, String> {
     let commitments = bytes48_list(rest[1])?;
     let proofs = bytes48_list(rest[2])?;
     let per_blob = if cell_proofs {
-        c_kzg::CELLS_PER_EXT_BLOB
+        ::kzg::CELLS_PER_EXT_BLOB
     } else {
         1
     };
@@ -159,7 +159,7 @@ fn parse_blob_network_form(fields: &[Item]) -> Result<PoolTx, String> {
     {
         return Err("blob, commitment, proof and versioned hash counts differ".into());
     }
-    if blobs.iter().any(|b| b.len() != c_kzg::BYTES_PER_BLOB) {
+    if blobs.iter().any(|b| b.len() != ::kzg::BYTES_PER_BLOB) {
         return Err("a blob is not 131072 bytes".into());
     }
     for (c, h) in commitments.iter().zip(&hashes) {

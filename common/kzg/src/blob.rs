@@ -1,0 +1,224 @@
+//! Byte-level KZG over blobs: commitments, blob proofs, cell proofs and their batch verification.
+//!
+//! Inputs are plain bytes (`&[u8]` blobs, 48-byte commitments and proofs) so that the engine-side code
+//! (the mock execution engine, blob transactions) and the builder-side bundle check share one path.
+//! Callers bound the number of blobs before calling: each blob costs 128 KiB here, and 256 KiB more
+//! for its cells when cell proofs are verified.
+
+use crate::KzgError;
+use c_kzg::{Blob, Bytes48, BYTES_PER_BLOB, BYTES_PER_FIELD_ELEMENT, CELLS_PER_EXT_BLOB};
+use sha2::{Digest, Sha256};
+
+/// `BLS_MODULUS`, big-endian: a blob's field elements must be below it (`bytes_to_bls_field`).
+const BLS_MODULUS: [u8; 32] = [
+    0x73, 0xed, 0xa7, 0x53, 0x29, 0x9d, 0x7d, 0x48, 0x33, 0x39, 0xd8, 0x08, 0x09, 0xa1, 0xd8, 0x05,
+    0x53, 0xbd, 0xa4, 0x02, 0xff, 0xfe, 0x5b, 0xfe, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01,
+];
+
+/// Checks a blob's length and that each field element is canonical (`blob_to_polynomial`'s
+/// precondition), so that a malformed blob is reported as such rather than as an opaque c-kzg error.
+pub fn validate_blob(index: usize, blob: &[u8]) -> Result<(), KzgError> {
+    if blob.len() != BYTES_PER_BLOB {
+        return Err(KzgError::BlobLength {
+            index,
+            len: blob.len(),
+        });
+    }
+    // Big-endian byte arrays of equal length compare like the integers they encode.
+    match blob
+        .chunks_exact(BYTES_PER_FIELD_ELEMENT)
+        .position(|element| element >= &BLS_MODULUS[..])
+    {
+        Some(element) => Err(KzgError::BadBlobEncoding { index, element }),
+        None => Ok(()),
+    }
+}
+
+/// Validated copies of `blobs` in c-kzg's layout, built in place on the heap (a `Blob` is 128 KiB).
+fn c_blobs<B: AsRef<[u8]>>(blobs: &[B]) -> Result<Vec<Blob>, KzgError> {
+    for (index, blob) in blobs.iter().enumerate() {
+        validate_blob(index, blob.as_ref())?;
+    }
+    let mut out = vec![Blob::default(); blobs.len()];
+    for (c_blob, blob) in out.iter_mut().zip(blobs) {
+        c_blob.copy_from_slice(blob.as_ref());
+    }
+    Ok(out)
+}
+
+fn c_error(e: c_kzg::Error) -> KzgError {
+    KzgError::InvalidInput(format!("{e:?}"))
+}
+
+fn bytes48(items: &[[u8; 48]]) -> Vec<Bytes48> {
+    items.iter().map(|b| Bytes48::new(*b)).collect()
+}
+
+/// A deterministic, canonical blob from `seed` (each field element's first byte is zero), for mocks,
+/// tests and benches that need real-looking blobs without a transaction pool.
+pub fn blob_from_seed(seed: &[u8]) -> Vec<u8> {
+    let mut blob = vec![0u8; BYTES_PER_BLOB];
+    for (counter, chunk) in blob.chunks_mut(BYTES_PER_FIELD_ELEMENT).enumerate() {
+        let mut h = Sha256::new();
+        h.update(seed);
+        h.update((counter as u64).to_le_bytes());
+        chunk.copy_from_slice(&h.finalize());
+        chunk[0] = 0;
+    }
+    blob
+}
+
+/// `blob_to_kzg_commitment`.
+pub fn blob_to_kzg_commitment(blob: &[u8]) -> Result<[u8; 48], KzgError> {
+    let blob = &c_blobs(&[blob])?[0];
+    Ok(*crate::settings()
+        .blob_to_kzg_commitment(blob)
+        .map_err(c_error)?
+        .to_bytes())
+}
+
+/// `compute_blob_kzg_proof`: the Deneb-style proof of `blob` against `commitment`.
+pub fn compute_blob_kzg_proof(blob: &[u8], commitment: &[u8; 48]) -> Result<[u8; 48], KzgError> {
+    let blob = &c_blobs(&[blob])?[0];
+    Ok(*crate::settings()
+        .compute_blob_kzg_proof(blob, &Bytes48::new(*commitment))
+        .map_err(c_error)?
+        .to_bytes())
+}
+
+/// `compute_cells_and_kzg_proofs`, keeping the `CELLS_PER_EXT_BLOB` proofs (EIP-7594): the cells
+/// themselves are cheap to recompute from the blob and are not carried by bundles.
+pub fn compute_cells_and_kzg_proofs(blob: &[u8]) -> Result<Vec<[u8; 48]>, KzgError> {
+    let blob = &c_blobs(&[blob])?[0];
+    let (_, proofs) = crate::settings()
+        .compute_cells_and_kzg_proofs(blob)
+        .map_err(c_error)?;
+    Ok(proofs.iter().map(|p| *p.to_bytes()).collect())
+}
+
+/// `verify_blob_kzg_proof_batch`: one proof per blob (Deneb, Electra).
+pub fn verify_blob_kzg_proof_batch<B: AsRef<[u8]>>(
+    blobs: &[B],
+    commitments: &[[u8; 48]],
+    proofs: &[[u8; 48]],
+) -> Result<(), KzgError> {
+    check_counts(blobs.len(), commitments.len(), proofs.len(), 1)?;
+    let c_blobs = c_blobs(blobs)?;
+    let ok = crate::settings()
+        .verify_blob_kzg_proof_batch(&c_blobs, &bytes48(commitments), &bytes48(proofs))
+        .map_err(c_error)?;
+    ok.then_some(()).ok_or(KzgError::ProofVerificationFailed)
+}
+
+/// `verify_cell_kzg_proof_batch` over every cell of every blob (EIP-7594): the cells come from
+/// `compute_cells`, and `proofs[i * CELLS_PER_EXT_BLOB + j]` proves cell `j` of blob `i`.
+pub fn verify_cell_kzg_proofs_of_blobs<B: AsRef<[u8]>>(
+    blobs: &[B],
+    commitments: &[[u8; 48]],
+    proofs: &[[u8; 48]],
+) -> Result<(), KzgError> {
+    check_counts(
+        blobs.len(),
+        commitments.len(),
+        proofs.len(),
+        CELLS_PER_EXT_BLOB,
+    )?;
+    let s = crate::settings();
+    let c_blobs = c_blobs(blobs)?;
+    let total = blobs.len() * CELLS_PER_EXT_BLOB;
+    let mut cells = Vec::with_capacity(total);
+    let mut cell_commitments = Vec::with_capacity(total);
+    let mut indices = Vec::with_capacity(total);
+    for (blob, commitment) in c_blobs.iter().zip(commitments) {
+        cells.extend_from_slice(&s.compute_cells(blob).map_err(c_error)?[..]);
+        cell_commitments.extend(std::iter::repeat_n(
+            Bytes48::new(*commitment),
+            CELLS_PER_EXT_BLOB,
+        ));
+        indices.extend(0..CELLS_PER_EXT_BLOB as u64);
+    }
+    let ok = s
+        .verify_cell_kzg_proof_batch(&cell_commitments, &indices, &cells, &bytes48(proofs))
+        .map_err(c_error)?;
+    ok.then_some(()).ok_or(KzgError::ProofVerificationFailed)
+}
+
+fn check_counts(
+    blobs: usize,
+    commitments: usize,
+    proofs: usize,
+    per_blob: usize,
+) -> Result<(), KzgError> {
+    if blobs != commitments {
+        return Err(KzgError::BlobCountMismatch { commitments, blobs });
+    }
+    let expected = blobs * per_blob;
+    if proofs != expected {
+        return Err(KzgError::ProofCountMismatch {
+            expected,
+            got: proofs,
+            per_blob,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_blobs_are_canonical_and_distinct() {
+        let a = blob_from_seed(b"a");
+        assert_eq!(validate_blob(0, &a), Ok(()));
+        assert_ne!(a, blob_from_seed(b"b"));
+        assert_eq!(a, blob_from_seed(b"a"));
+    }
+
+    #[test]
+    fn the_modulus_itself_is_not_canonical_and_one_below_is() {
+        let mut blob = vec![0u8; BYTES_PER_BLOB];
+        blob[64..96].copy_from_slice(&BLS_MODULUS);
+        assert_eq!(
+            validate_blob(3, &blob),
+            Err(KzgError::BadBlobEncoding {
+                index: 3,
+                element: 2
+            })
+        );
+        blob[95] = 0;
+        assert_eq!(validate_blob(3, &blob), Ok(()));
+    }
+
+    #[test]
+    fn short_blob_is_refused_by_length() {
+        assert_eq!(
+            validate_blob(1, &[0u8; 100]),
+            Err(KzgError::BlobLength { index: 1, len: 100 })
+        );
+        assert_eq!(
+            blob_to_kzg_commitment(&[0u8; 100]),
+            Err(KzgError::BlobLength { index: 0, len: 100 })
+        );
+    }
+
+    #[test]
+    fn counts_are_checked_before_any_work() {
+        let blob = vec![0u8; BYTES_PER_BLOB];
+        assert_eq!(
+            verify_blob_kzg_proof_batch(&[&blob], &[], &[]),
+            Err(KzgError::BlobCountMismatch {
+                commitments: 0,
+                blobs: 1
+            })
+        );
+        assert_eq!(
+            verify_cell_kzg_proofs_of_blobs(&[&blob], &[[0; 48]], &[[0; 48]]),
+            Err(KzgError::ProofCountMismatch {
+                expected: CELLS_PER_EXT_BLOB,
+                got: 1,
+                per_blob: CELLS_PER_EXT_BLOB
+            })
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! The kzg crate's public API on real blobs, commitments and proofs.
+
+mod bundle;
