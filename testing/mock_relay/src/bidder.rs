@@ -1,0 +1,516 @@
+//! Building bids: a real payload from the execution engine for the proposer's registered fee recipient,
+//! re-targeted to the registered gas limit, re-hashed, wrapped in a signed `BuilderBid`, with the
+//! header faults applied. Served bids are remembered by block hash until the proposer reveals.
+
+use crate::faults::{InvalidPayloadFault, RelayFaults};
+use crate::state::Core;
+use engine_api::{
+    BlobsBundle, EngineClient, ForkchoiceStateV1, GetPayloadResponse, PayloadAttributes,
+};
+use execution_block_hash::compute_execution_block_hash;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+use types::ssz_types::VariableList;
+use types::tree_hash::TreeHash;
+use types::*;
+
+/// The extra-data of every payload this relay builds.
+pub const EXTRA_DATA: &[u8] = b"mock-relay";
+/// The extra-data of the `mismatched_payload` fault's reveal.
+pub const MISMATCHED_EXTRA_DATA: &[u8] = b"mock-relay-mismatch";
+
+/// EIP-1559's gas limit bound: a block's gas limit may differ from its parent's by less than
+/// `parent_gas_limit / GAS_LIMIT_BOUND_DIVISOR`.
+const GAS_LIMIT_BOUND_DIVISOR: u64 = 1024;
+/// The execution layer's minimum gas limit.
+const MIN_GAS_LIMIT: u64 = 5000;
+
+/// Builds and served bids are kept for this many slots behind the newest.
+const KEPT_SLOTS: u64 = 64;
+
+/// The gas limit to build towards `target` on a parent with `parent_gas_limit`: one step of at most
+/// `parent / 1024 - 1` (the EIP-1559 bound, strictly inside it) towards the target, which is raised to
+/// the EL minimum, stopping at the target. The rule execution clients and `execution_layer`'s bid
+/// checks use, so an honest bid passes them.
+pub fn expected_gas_limit(parent_gas_limit: u64, target: u64) -> u64 {
+    let target = target.max(MIN_GAS_LIMIT);
+    let step = (parent_gas_limit / GAS_LIMIT_BOUND_DIVISOR).saturating_sub(1);
+    if parent_gas_limit < target {
+        parent_gas_limit.saturating_add(step).min(target)
+    } else {
+        parent_gas_limit.saturating_sub(step).max(target)
+    }
+}
+
+/// What the engine built for one (slot, parent, fee recipient).
+pub(crate) struct Built<E: EthSpec> {
+    response: GetPayloadResponse<E>,
+    parent_gas_limit: u64,
+    parent_beacon_block_root: Option<Root>,
+}
+
+/// A bid this relay served, kept to check and answer the proposer's reveal.
+pub(crate) struct Served<E: EthSpec> {
+    pub slot: Slot,
+    /// The proposer who asked for the bid: the only key whose signed block unblinds it.
+    pub proposer: PublicKeyBytes,
+    /// The root of the header in the bid (faults included): what the proposer must have signed.
+    pub header_root: Root,
+    pub payload: ExecutionPayload<E>,
+    pub blobs_bundle: Option<BlobsBundle>,
+    pub parent_beacon_block_root: Option<Root>,
+    pub execution_requests: Option<ExecutionRequests<E>>,
+}
+
+type BuildKey = (Slot, ExecutionBlockHash, Address);
+/// A build shared by the getHeader calls that wait for it.
+type SharedBuild<E> = Arc<OnceCell<Arc<Built<E>>>>;
+
+/// The bid side of the relay for preset `E`.
+pub(crate) struct Bidder<E: EthSpec> {
+    pub core: Arc<Core>,
+    engine: EngineClient,
+    /// Where v2 submissions publish full blocks.
+    pub beacon_node: Option<url::Url>,
+    /// The client that publishes to the beacon node.
+    pub http: reqwest::Client,
+    /// One engine build per key; concurrent getHeader calls for it wait for the same build.
+    builds: Mutex<HashMap<BuildKey, SharedBuild<E>>>,
+    served: Mutex<HashMap<ExecutionBlockHash, Arc<Served<E>>>>,
+}
+
+/// The outcome of a getHeader that did not fail.
+pub(crate) enum BidOutcome<E: EthSpec> {
+    Bid(ForkName, Box<SignedBuilderBid<E>>),
+    /// No bid, and why (answered 204).
+    NoBid(&'static str),
+}
+
+macro_rules! each_payload {
+    ($Enum:ident, $value:expr, $p:ident => $body:expr) => {
+        match $value {
+            $Enum::Capella($p) => $body,
+            $Enum::Deneb($p) => $body,
+            $Enum::Electra($p) => $body,
+            $Enum::Fulu($p) => $body,
+        }
+    };
+}
+
+impl<E: EthSpec> Bidder<E> {
+    pub fn new(
+        core: Arc<Core>,
+        engine: EngineClient,
+        beacon_node: Option<url::Url>,
+        http: reqwest::Client,
+    ) -> Self {
+        Self {
+            core,
+            engine,
+            beacon_node,
+            http,
+            builds: Mutex::new(HashMap::new()),
+            served: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// getHeader: the signed bid for `(slot, parent_hash, pubkey)` under `faults`, or why there is none.
+    pub async fn get_header(
+        &self,
+        slot: Slot,
+        parent_hash: ExecutionBlockHash,
+        pubkey: PublicKeyBytes,
+        faults: &RelayFaults,
+    ) -> Result<BidOutcome<E>, String> {
+        let Some(attributes) = self.core.attributes(slot, parent_hash) else {
+            return Ok(BidOutcome::NoBid(
+                "no payload attributes for this slot and parent",
+            ));
+        };
+        let Some(registration) = self.core.registration(&pubkey) else {
+            return Ok(BidOutcome::NoBid("the proposer is not registered"));
+        };
+        let fork = self.core.spec.fork_name_at_slot::<E>(slot);
+        let built = self
+            .build(fork, &attributes, registration.fee_recipient)
+            .await?;
+        let invalid = faults.invalid_payload != InvalidPayloadFault::Off;
+        let payload = finish_payload(&built, registration.gas_limit, invalid)?;
+
+        let mut header = payload.to_header();
+        apply_header_faults(&mut header, faults);
+        let header_root = header.tree_hash_root();
+        let block_hash = payload.block_hash();
+        let mut commitments = commitments_of::<E>(built.response.blobs_bundle.as_ref())?;
+        if faults.too_many_blobs && fork.deneb_enabled() {
+            let max = self
+                .core
+                .spec
+                .max_blobs_per_block(slot / E::slots_per_epoch());
+            while (commitments.len() as u64) <= max {
+                if commitments.push(KzgCommitment::default()).is_err() {
+                    break;
+                }
+            }
+        }
+        let value = if faults.zero_value {
+            U256::ZERO
+        } else {
+            built
+                .response
+                .block_value
+                .saturating_add(self.core.bid_bonus_wei)
+        };
+        let key = if faults.wrong_pubkey {
+            &self.core.other_key
+        } else {
+            &self.core.secret_key
+        };
+        let requests = built.response.execution_requests.clone();
+        let bid = make_bid(
+            header,
+            commitments,
+            requests.clone().unwrap_or_default(),
+            value,
+            key.public_key().to_bytes(),
+        );
+        // builder-specs `get_bid_signature`; `bad_signature` signs under a zero domain instead.
+        let domain = if faults.bad_signature {
+            Hash256::ZERO
+        } else {
+            self.core.spec.builder_domain()
+        };
+        let signature = key
+            .sign(compute_signing_root(&bid, domain).as_slice())
+            .to_bytes();
+
+        self.remember(
+            block_hash,
+            Served {
+                slot,
+                proposer: pubkey,
+                header_root,
+                payload,
+                blobs_bundle: built.response.blobs_bundle.clone(),
+                parent_beacon_block_root: built.parent_beacon_block_root,
+                execution_requests: requests,
+            },
+        );
+        if faults.invalid_payload == InvalidPayloadFault::Once {
+            let mut live = self.core.faults.lock();
+            if live.invalid_payload == InvalidPayloadFault::Once {
+                live.invalid_payload = InvalidPayloadFault::Off;
+            }
+        }
+        tracing::info!(
+            slot,
+            block_hash = %block_hash,
+            builder = %self.core.pubkey,
+            value = %value,
+            "serving a bid"
+        );
+        Ok(BidOutcome::Bid(fork, Box::new(sign_bid(bid, signature))))
+    }
+
+    /// The served bid with this block hash, if any.
+    pub fn served(&self, block_hash: &ExecutionBlockHash) -> Option<Arc<Served<E>>> {
+        self.served.lock().get(block_hash).cloned()
+    }
+
+    fn remember(&self, block_hash: ExecutionBlockHash, served: Served<E>) {
+        let mut map = self.served.lock();
+        let oldest = served.slot.saturating_sub(KEPT_SLOTS);
+        map.retain(|_, s| s.slot >= oldest);
+        map.insert(block_hash, Arc::new(served));
+    }
+
+    /// The engine's payload for the attributes with `fee_recipient`, built once per key.
+    async fn build(
+        &self,
+        fork: ForkName,
+        attributes: &PayloadAttributesEvent,
+        fee_recipient: Address,
+    ) -> Result<Arc<Built<E>>, String> {
+        let slot = attributes.proposal_slot;
+        let key = (slot, attributes.parent_block_hash, fee_recipient);
+        let cell = {
+            let mut builds = self.builds.lock();
+            let oldest = slot.saturating_sub(KEPT_SLOTS);
+            builds.retain(|(s, _, _), _| *s >= oldest);
+            builds.entry(key).or_default().clone()
+        };
+        cell.get_or_try_init(|| async {
+            self.build_from_engine(fork, attributes, fee_recipient)
+                .await
+                .map(Arc::new)
+        })
+        .await
+        .cloned()
+    }
+
+    /// `forkchoiceUpdated` on the parent with the proposer's attributes, then `getPayload`.
+    async fn build_from_engine(
+        &self,
+        fork: ForkName,
+        event: &PayloadAttributesEvent,
+        fee_recipient: Address,
+    ) -> Result<Built<E>, String> {
+        let a = &event.payload_attributes;
+        let parent_beacon_block_root = if fork.deneb_enabled() {
+            Some(a.parent_beacon_block_root.ok_or_else(|| {
+                format!("{fork} payload attributes lack the parent beacon block root")
+            })?)
+        } else {
+            None
+        };
+        let attributes = PayloadAttributes::new(
+            fork,
+            a.timestamp,
+            a.prev_randao,
+            fee_recipient,
+            &a.withdrawals,
+            parent_beacon_block_root.unwrap_or_default(),
+        );
+        // Safe and finalized stay zero ("unknown"): the relay must not move the finality of an engine
+        // it may share with a beacon node.
+        let state = ForkchoiceStateV1 {
+            head_block_hash: event.parent_block_hash,
+            safe_block_hash: ExecutionBlockHash::ZERO,
+            finalized_block_hash: ExecutionBlockHash::ZERO,
+        };
+        let updated = self
+            .engine
+            .forkchoice_updated(fork, state, Some(&attributes))
+            .await
+            .map_err(|e| format!("forkchoiceUpdated: {e}"))?;
+        let id = updated.payload_id.ok_or_else(|| {
+            format!(
+                "the engine started no build (status {:?})",
+                updated.payload_status.status
+            )
+        })?;
+        let response = self
+            .engine
+            .get_payload::<E>(fork, id)
+            .await
+            .map_err(|e| format!("getPayload: {e}"))?;
+        let parent_gas_limit = self
+            .engine
+            .eth_get_block_by_hash(event.parent_block_hash)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|block| {
+                let text = block.get("gasLimit")?.as_str()?.to_string();
+                u64::from_str_radix(text.trim_start_matches("0x"), 16).ok()
+            })
+            .unwrap_or_else(|| response.payload.gas_limit());
+        Ok(Built {
+            response,
+            parent_gas_limit,
+            parent_beacon_block_root,
+        })
+    }
+}
+
+/// The engine's payload made the relay's: gas limit towards the registered target, the relay's
+/// extra-data, `gas_used` past the limit if `invalid`, and the block hash recomputed.
+fn finish_payload<E: EthSpec>(
+    built: &Built<E>,
+    target_gas_limit: u64,
+    invalid: bool,
+) -> Result<ExecutionPayload<E>, String> {
+    let mut payload = built.response.payload.clone();
+    let gas_used = payload.gas_used();
+    // A full block cannot go below its own gas used; the bound still holds, as the engine's limit did.
+    let gas_limit = expected_gas_limit(built.parent_gas_limit, target_gas_limit).max(gas_used);
+    let extra_data = VariableList::new(EXTRA_DATA.to_vec()).map_err(|e| format!("{e:?}"))?;
+    each_payload!(ExecutionPayload, &mut payload, p => {
+        p.gas_limit = gas_limit;
+        p.extra_data = extra_data;
+        if invalid {
+            p.gas_used = gas_limit.saturating_add(1);
+        }
+    });
+    rehash(
+        &mut payload,
+        built.parent_beacon_block_root,
+        built.response.execution_requests.as_ref(),
+    )?;
+    Ok(payload)
+}
+
+/// Recompute and set the payload's block hash.
+pub(crate) fn rehash<E: EthSpec>(
+    payload: &mut ExecutionPayload<E>,
+    parent_beacon_block_root: Option<Root>,
+    execution_requests: Option<&ExecutionRequests<E>>,
+) -> Result<(), String> {
+    let hash = compute_execution_block_hash(payload, parent_beacon_block_root, execution_requests)
+        .map_err(|e| format!("cannot hash the payload: {e}"))?;
+    each_payload!(ExecutionPayload, payload, p => p.block_hash = hash);
+    Ok(())
+}
+
+/// The `mismatched_payload` fault's reveal: the served payload with other extra-data, re-hashed, so
+/// its root differs from the signed header's.
+pub(crate) fn mismatched<E: EthSpec>(served: &Served<E>) -> Result<ExecutionPayload<E>, String> {
+    let mut payload = served.payload.clone();
+    let extra = VariableList::new(MISMATCHED_EXTRA_DATA.to_vec()).map_err(|e| format!("{e:?}"))?;
+    each_payload!(ExecutionPayload, &mut payload, p => p.extra_data = extra);
+    rehash(
+        &mut payload,
+        served.parent_beacon_block_root,
+        served.execution_requests.as_ref(),
+    )?;
+    Ok(payload)
+}
+
+/// Flip one bit of a hash-like value: different, and obviously so in a diff.
+fn flip(h: Hash256) -> Hash256 {
+    let mut bytes = h.0;
+    bytes[0] ^= 0x01;
+    Hash256::from(bytes)
+}
+
+fn apply_header_faults<E: EthSpec>(header: &mut ExecutionPayloadHeader<E>, f: &RelayFaults) {
+    each_payload!(ExecutionPayloadHeader, header, h => {
+        if f.wrong_parent_hash {
+            h.parent_hash = flip(h.parent_hash);
+        }
+        if f.wrong_fee_recipient {
+            let mut bytes = h.fee_recipient.0 .0;
+            bytes[0] ^= 0x01;
+            h.fee_recipient = Address::from(bytes);
+        }
+        if f.wrong_gas_limit {
+            h.gas_limit = h.gas_limit.saturating_add(1);
+        }
+        if f.wrong_prev_randao {
+            h.prev_randao = flip(h.prev_randao);
+        }
+        if f.wrong_timestamp {
+            h.timestamp = h.timestamp.saturating_add(1);
+        }
+        if f.wrong_withdrawals_root {
+            h.withdrawals_root = flip(h.withdrawals_root);
+        }
+        if f.wrong_block_number {
+            h.block_number = h.block_number.saturating_add(1);
+        }
+    });
+}
+
+/// The engine's blob commitments as the bid's list.
+pub(crate) fn commitments_of<E: EthSpec>(
+    bundle: Option<&BlobsBundle>,
+) -> Result<BlobKzgCommitments<E>, String> {
+    let list = bundle
+        .map(|b| b.commitments.iter().map(|c| PublicKeyBytes(c.0)).collect())
+        .unwrap_or_default();
+    VariableList::new(list).map_err(|e| format!("too many blob commitments: {e:?}"))
+}
+
+/// builder-specs `get_bid` for the header's fork.
+fn make_bid<E: EthSpec>(
+    header: ExecutionPayloadHeader<E>,
+    blob_kzg_commitments: BlobKzgCommitments<E>,
+    execution_requests: ExecutionRequests<E>,
+    value: U256,
+    pubkey: PublicKeyBytes,
+) -> BuilderBid<E> {
+    match header {
+        ExecutionPayloadHeader::Capella(header) => BuilderBid::Capella(BuilderBidCapella {
+            header,
+            value,
+            pubkey,
+        }),
+        ExecutionPayloadHeader::Deneb(header) => BuilderBid::Deneb(BuilderBidDeneb {
+            header,
+            blob_kzg_commitments,
+            value,
+            pubkey,
+        }),
+        ExecutionPayloadHeader::Electra(header) => BuilderBid::Electra(BuilderBidElectra {
+            header,
+            blob_kzg_commitments,
+            execution_requests,
+            value,
+            pubkey,
+        }),
+        ExecutionPayloadHeader::Fulu(header) => BuilderBid::Fulu(BuilderBidFulu {
+            header,
+            blob_kzg_commitments,
+            execution_requests,
+            value,
+            pubkey,
+        }),
+    }
+}
+
+fn sign_bid<E: EthSpec>(bid: BuilderBid<E>, signature: SignatureBytes) -> SignedBuilderBid<E> {
+    match bid {
+        BuilderBid::Capella(message) => {
+            SignedBuilderBid::Capella(SignedBuilderBidCapella { message, signature })
+        }
+        BuilderBid::Deneb(message) => {
+            SignedBuilderBid::Deneb(SignedBuilderBidDeneb { message, signature })
+        }
+        BuilderBid::Electra(message) => {
+            SignedBuilderBid::Electra(SignedBuilderBidElectra { message, signature })
+        }
+        BuilderBid::Fulu(message) => {
+            SignedBuilderBid::Fulu(SignedBuilderBidFulu { message, signature })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gas_limit_steps_towards_the_target_within_the_bound() {
+        assert_eq!(expected_gas_limit(30_000_000, 36_000_000), 30_029_295);
+        assert_eq!(expected_gas_limit(36_000_000, 30_000_000), 35_964_845);
+        assert_eq!(expected_gas_limit(30_000_000, 30_010_000), 30_010_000);
+        assert_eq!(expected_gas_limit(30_000_000, 30_000_000), 30_000_000);
+        assert_eq!(expected_gas_limit(5_000, 0), 5_000);
+        assert_eq!(expected_gas_limit(0, u64::MAX), 0);
+        assert_eq!(
+            expected_gas_limit(u64::MAX, 0),
+            u64::MAX - (u64::MAX / 1024 - 1)
+        );
+    }
+
+    #[test]
+    fn header_faults_change_only_their_field() {
+        let base = ExecutionPayloadHeader::<MainnetEthSpec>::empty(ForkName::Deneb);
+        let mut h = base.clone();
+        apply_header_faults(
+            &mut h,
+            &RelayFaults {
+                wrong_timestamp: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(h.timestamp(), base.timestamp() + 1);
+        assert_eq!(h.parent_hash(), base.parent_hash());
+        apply_header_faults(&mut h, &RelayFaults::default());
+        assert_eq!(h.timestamp(), base.timestamp() + 1);
+        let mut h = base.clone();
+        apply_header_faults(
+            &mut h,
+            &RelayFaults {
+                wrong_fee_recipient: true,
+                wrong_withdrawals_root: true,
+                ..Default::default()
+            },
+        );
+        assert_ne!(h.fee_recipient(), base.fee_recipient());
+        assert_ne!(h.withdrawals_root(), base.withdrawals_root());
+        assert_eq!(h.block_number(), base.block_number());
+    }
+}

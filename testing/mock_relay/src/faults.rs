@@ -1,0 +1,141 @@
+//! Fault switches: the ways a relay can misbehave, set by flags at start and at run time through
+//! `/admin/faults`, so that a client's defences (bid checks, timeouts, the circuit breaker, the
+//! faulty-builder registry) can be exercised against each of them.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether the bid's payload is one the execution engine will call INVALID.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvalidPayloadFault {
+    /// Honest payloads.
+    #[default]
+    Off,
+    /// The next bid carries an invalid payload; the switch then turns itself `Off`.
+    Once,
+    /// Every bid carries an invalid payload.
+    Always,
+}
+
+impl std::str::FromStr for InvalidPayloadFault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "off" => Ok(Self::Off),
+            "once" => Ok(Self::Once),
+            "always" => Ok(Self::Always),
+            other => Err(format!("{other:?} is not one of off, once, always")),
+        }
+    }
+}
+
+/// Every switch, all off by default. JSON field names are the admin endpoint's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RelayFaults {
+    /// Wait this long before answering getHeader (to trip the client's timeout).
+    pub get_header_delay_ms: u64,
+    /// Answer getHeader with this HTTP status (and an error body) instead of a bid.
+    pub get_header_status: Option<u16>,
+    /// Answer submitBlindedBlock (v1 and v2) with this HTTP status, revealing nothing.
+    pub submit_status: Option<u16>,
+    /// getHeader answers 200 with a body that is not valid JSON.
+    pub malformed_json: bool,
+    /// getHeader answers 204 (no bid).
+    pub no_bid: bool,
+    /// The bid's header names another parent hash.
+    pub wrong_parent_hash: bool,
+    /// The bid's header pays another fee recipient than the registered one.
+    pub wrong_fee_recipient: bool,
+    /// The bid's header has a gas limit off the registered target's path by one.
+    pub wrong_gas_limit: bool,
+    /// The bid's header carries another `prev_randao`.
+    pub wrong_prev_randao: bool,
+    /// The bid's header timestamp is one second off the slot's.
+    pub wrong_timestamp: bool,
+    /// The bid's header commits to other withdrawals.
+    pub wrong_withdrawals_root: bool,
+    /// The bid's header block number is the parent's plus two.
+    pub wrong_block_number: bool,
+    /// The bid carries one blob commitment more than the fork's per-block maximum (Deneb on; no effect
+    /// on Capella bids, which have no commitments).
+    pub too_many_blobs: bool,
+    /// The bid's signature is over a different message (a zero domain), so it fails verification.
+    pub bad_signature: bool,
+    /// The bid names another builder key and is signed by it: it verifies, so only a client that pins
+    /// the relay's key catches it.
+    pub wrong_pubkey: bool,
+    /// The bid's value is zero.
+    pub zero_value: bool,
+    /// submitBlindedBlock checks the proposer's signature, then answers 500 without the payload.
+    pub withhold_payload: bool,
+    /// submitBlindedBlock v1 reveals a payload whose root differs from the signed header (other
+    /// extra-data, block hash recomputed); v2 answers 202 but publishes nothing.
+    pub mismatched_payload: bool,
+    /// The bid's payload has `gas_used > gas_limit` (block hash recomputed, so only execution catches it).
+    pub invalid_payload: InvalidPayloadFault,
+}
+
+impl RelayFaults {
+    /// Apply a partial update: every field present in `patch` (a JSON object) replaces the current
+    /// one. Unknown fields and ill-typed values are refused, leaving `self` unchanged.
+    pub fn patch(&mut self, patch: serde_json::Value) -> Result<(), String> {
+        let serde_json::Value::Object(changes) = patch else {
+            return Err("a fault patch must be a JSON object".into());
+        };
+        let mut current = match serde_json::to_value(&*self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => return Err("cannot encode the current faults".into()),
+        };
+        for (key, value) in changes {
+            current.insert(key, value);
+        }
+        *self = serde_json::from_value(serde_json::Value::Object(current))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Whether a header field is to be falsified (the bid is then re-signed unless `bad_signature`).
+    pub fn alters_header(&self) -> bool {
+        self.wrong_parent_hash
+            || self.wrong_fee_recipient
+            || self.wrong_gas_limit
+            || self.wrong_prev_randao
+            || self.wrong_timestamp
+            || self.wrong_withdrawals_root
+            || self.wrong_block_number
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn patch_replaces_only_given_fields() {
+        let mut f = RelayFaults {
+            no_bid: true,
+            ..Default::default()
+        };
+        f.patch(json!({"get_header_delay_ms": 300, "invalid_payload": "once"}))
+            .unwrap();
+        assert!(f.no_bid);
+        assert_eq!(f.get_header_delay_ms, 300);
+        assert_eq!(f.invalid_payload, InvalidPayloadFault::Once);
+        let before = f.clone();
+        assert!(f.patch(json!({"no_bids": true})).is_err());
+        assert!(f.patch(json!({"invalid_payload": "sometimes"})).is_err());
+        assert!(f.patch(json!([1])).is_err());
+        assert_eq!(f, before);
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json["invalid_payload"], "once");
+        assert_eq!(serde_json::from_value::<RelayFaults>(json).unwrap(), f);
+    }
+
+    #[test]
+    fn invalid_payload_parses_from_flags() {
+        assert_eq!("always".parse(), Ok(InvalidPayloadFault::Always));
+        assert!("ALWAYS".parse::<InvalidPayloadFault>().is_err());
+    }
+}

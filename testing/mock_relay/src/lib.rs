@@ -1,0 +1,252 @@
+//! A mock builder-specs relay on 127.0.0.1: it registers validators, builds real payloads through an
+//! execution engine and bids for them, and reveals them only to the proposer's valid signature, with
+//! fault switches for every way a relay can fail a proposer.
+//!
+//! Endpoints (one port):
+//! - `GET /eth/v1/builder/status`: 200.
+//! - `POST /eth/v1/builder/validators`: JSON or SSZ `SignedValidatorRegistrationV1` list;
+//!   `process_registration`'s signature and timestamp checks (never decreasing, at most 10 s ahead). A
+//!   batch is all or nothing: 400 `{"code","message"}` naming the first bad entry's index and pubkey.
+//! - `GET /eth/v1/builder/header/{slot}/{parent_hash}/{pubkey}`: 204 unless payload attributes for the
+//!   slot and parent are known and the proposer is registered; else a payload built by the engine for
+//!   the registered fee recipient, its gas limit stepped towards the registered target, extra-data
+//!   `mock-relay`, the block hash recomputed, bid at the engine's value plus a bonus, signed under the
+//!   builder domain. JSON or SSZ by `Accept`, with `Eth-Consensus-Version`.
+//! - `POST /eth/v1/builder/blinded_blocks` (deprecated from Fulu, still served) and
+//!   `POST /eth/v2/builder/blinded_blocks`: the proposer's signature (`DOMAIN_BEACON_PROPOSER`, the key
+//!   that asked for the bid) is verified before anything is revealed; v1 answers the payload (and blobs
+//!   from Deneb), v2 publishes the full block to the beacon node and answers 202.
+//! - `GET|POST|PUT|DELETE /admin/faults` (read, patch, replace, reset [`RelayFaults`]), `GET /admin/stats`
+//!   ([`RelayStats`]), `POST /admin/payload_attributes` (feed an event by hand), `GET /metrics`.
+//!
+//! Payload attributes come from the beacon node's `payload_attributes` events
+//! ([`MockRelayConfig::beacon_node`]) or, in process, from [`MockRelay::on_payload_attributes`].
+
+mod bidder;
+pub mod faults;
+mod http;
+mod reveal;
+mod server;
+pub mod sse;
+mod state;
+pub mod stats;
+
+pub use bidder::{expected_gas_limit, EXTRA_DATA, MISMATCHED_EXTRA_DATA};
+pub use faults::{InvalidPayloadFault, RelayFaults};
+pub use state::MAX_REGISTRATION_LOOKAHEAD;
+pub use stats::RelayStats;
+
+use bidder::Bidder;
+use engine_api::{EngineClient, JwtAuth, JwtSecret};
+use state::Core;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use types::{
+    ChainSpec, EthSpec, Hash256, PayloadAttributesEvent, PublicKeyBytes, Root,
+    ValidatorRegistrationV1, U256,
+};
+
+/// The default bid bonus: 1 gwei over the engine's block value, so the relay beats a local payload of
+/// the same engine by default.
+pub const DEFAULT_BID_BONUS_WEI: u64 = 1_000_000_000;
+
+/// How to start a relay.
+pub struct MockRelayConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Fork schedule and domains.
+    pub spec: ChainSpec,
+    /// For `DOMAIN_BEACON_PROPOSER` checks on submitBlindedBlock.
+    pub genesis_validators_root: Hash256,
+    /// The builder key that signs bids.
+    pub secret_key: bls::SecretKey,
+    /// The execution engine (mock-el or real) that builds payloads.
+    pub engine_url: url::Url,
+    pub engine_jwt: JwtSecret,
+    /// Follow `GET {bn}/eth/v1/events?topics=payload_attributes`; v2 submissions POST the full block to
+    /// `{bn}/eth/v2/beacon/blocks`. Without it, v2 blocks are only counted.
+    pub beacon_node: Option<url::Url>,
+    pub faults: RelayFaults,
+    /// Bid value = the engine's block value + this.
+    pub bid_bonus_wei: U256,
+}
+
+impl MockRelayConfig {
+    /// Port 0, no beacon node, no faults, a 1 gwei bonus.
+    pub fn new(
+        spec: ChainSpec,
+        genesis_validators_root: Hash256,
+        secret_key: bls::SecretKey,
+        engine_url: url::Url,
+        engine_jwt: JwtSecret,
+    ) -> Self {
+        Self {
+            port: 0,
+            spec,
+            genesis_validators_root,
+            secret_key,
+            engine_url,
+            engine_jwt,
+            beacon_node: None,
+            faults: RelayFaults::default(),
+            bid_bonus_wei: U256::from(DEFAULT_BID_BONUS_WEI),
+        }
+    }
+}
+
+/// Why the relay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MockRelayError {
+    #[error("cannot bind 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: warp::Error },
+    #[error("engine client: {0}")]
+    Engine(#[from] engine_api::EngineError),
+    #[error("HTTP client: {0}")]
+    Http(String),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// A running relay. Dropping it stops the server (and the event follower).
+pub struct MockRelay {
+    addr: SocketAddr,
+    url: url::Url,
+    core: Arc<Core>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    follower: Option<JoinHandle<()>>,
+}
+
+impl MockRelay {
+    /// Binds 127.0.0.1 and serves on the current Tokio runtime, for preset `E`.
+    pub async fn start<E: EthSpec>(config: MockRelayConfig) -> Result<MockRelay, MockRelayError> {
+        let engine = EngineClient::new(config.engine_url, JwtAuth::new(config.engine_jwt))?;
+        let http = reqwest::Client::builder()
+            .build()
+            .map_err(|e| MockRelayError::Http(e.to_string()))?;
+        let core = Arc::new(Core::new(
+            config.spec,
+            config.genesis_validators_root,
+            config.secret_key,
+            config.bid_bonus_wei,
+            config.faults,
+            stats::Metrics::new()?,
+        ));
+        let bidder = Arc::new(Bidder::<E>::new(
+            core.clone(),
+            engine,
+            config.beacon_node.clone(),
+            http,
+        ));
+        let (tx, rx) = oneshot::channel::<()>();
+        let (addr, server) = warp::serve(server::routes(bidder))
+            .try_bind_with_graceful_shutdown(([127, 0, 0, 1], config.port), async {
+                rx.await.ok();
+            })
+            .map_err(|source| MockRelayError::Bind {
+                port: config.port,
+                source,
+            })?;
+        let url = format!("http://{addr}/")
+            .parse()
+            .map_err(|e| MockRelayError::Http(format!("bad listen URL: {e}")))?;
+        let task = tokio::spawn(server);
+        let follower = config.beacon_node.map(|bn| {
+            let core = core.clone();
+            tokio::spawn(sse::follow(bn, move |event| {
+                core.on_payload_attributes(event)
+            }))
+        });
+        tracing::info!(%addr, builder = %core.pubkey, "mock relay listening");
+        Ok(Self {
+            addr,
+            url,
+            core,
+            shutdown: Some(tx),
+            task: Some(task),
+            follower,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/`.
+    pub fn url(&self) -> url::Url {
+        self.url.clone()
+    }
+
+    /// The key bids are signed with.
+    pub fn pubkey(&self) -> PublicKeyBytes {
+        self.core.pubkey
+    }
+
+    pub fn faults(&self) -> RelayFaults {
+        self.core.faults()
+    }
+
+    pub fn set_faults(&self, faults: RelayFaults) {
+        *self.core.faults.lock() = faults;
+    }
+
+    pub fn update_faults(&self, f: impl FnOnce(&mut RelayFaults)) {
+        f(&mut self.core.faults.lock());
+    }
+
+    /// In-process feed of the beacon node's `payload_attributes` event (what `beacon_node` does over
+    /// SSE).
+    pub fn on_payload_attributes(&self, event: PayloadAttributesEvent) {
+        self.core.on_payload_attributes(event);
+    }
+
+    /// The proposer's latest accepted registration.
+    pub fn registration(&self, pubkey: &PublicKeyBytes) -> Option<ValidatorRegistrationV1> {
+        self.core.registration(pubkey)
+    }
+
+    /// Counters: registrations, headers served, submissions, payloads revealed, blocks published,
+    /// rejections.
+    pub fn stats(&self) -> RelayStats {
+        self.core.metrics.snapshot()
+    }
+
+    /// v2 submissions published (to the beacon node, or only counted when there is none).
+    pub fn published_blocks(&self) -> usize {
+        self.core.metrics.snapshot().blocks_published as usize
+    }
+
+    /// Roots of the blocks published by v2 submissions, oldest first (the last 1024).
+    pub fn published_block_roots(&self) -> Vec<Root> {
+        self.core.published()
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(follower) = self.follower.take() {
+            follower.abort();
+        }
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockRelay {
+    fn drop(&mut self) {
+        if let Some(follower) = self.follower.take() {
+            follower.abort();
+        }
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

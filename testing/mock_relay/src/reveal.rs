@@ -1,0 +1,316 @@
+//! submitBlindedBlock: decode the signed blinded block, check it is the proposer's signature over a
+//! header this relay bid (before anything is revealed), then reveal the payload (v1) or publish the
+//! full block (v2).
+
+use crate::bidder::{mismatched, Bidder, Served};
+use crate::http::{self, Encoding};
+use bls::{PublicKey, Signature};
+use builder_api::CONSENSUS_VERSION_HEADER;
+use engine_api::BlobsBundle;
+use serde_json::{json, Value};
+use std::time::Duration;
+use types::ssz_types::{FixedVector, VariableList};
+use types::tree_hash::TreeHash;
+use types::*;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+/// How long a v2 submission waits for the beacon node to take the block.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which endpoint was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubmitVersion {
+    /// `POST /eth/v1/builder/blinded_blocks`: answer with the payload (and blobs).
+    V1,
+    /// `POST /eth/v2/builder/blinded_blocks`: publish, answer 202.
+    V2,
+}
+
+/// A submitBlindedBlock request as received.
+pub(crate) struct Submission<'a> {
+    pub version: SubmitVersion,
+    pub content_type: Option<&'a str>,
+    pub consensus_version: Option<&'a str>,
+    pub accept: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// Decode a signed blinded block: its fork from `Eth-Consensus-Version` if given, else from its slot.
+fn decode_block<E: EthSpec>(
+    spec: &ChainSpec,
+    encoding: Encoding,
+    consensus_version: Option<&str>,
+    body: &[u8],
+) -> Result<SignedBlindedBeaconBlock<E>, String> {
+    let fork = consensus_version
+        .map(|v| v.parse::<ForkName>().map_err(|e| e.to_string()))
+        .transpose()?;
+    match encoding {
+        Encoding::Ssz => match fork {
+            Some(fork) => SignedBlindedBeaconBlock::from_ssz_bytes_by_fork(body, fork),
+            None => SignedBlindedBeaconBlock::from_ssz_bytes_with_spec(body, spec),
+        }
+        .map_err(|e| format!("undecodable SSZ block: {e:?}")),
+        Encoding::Json => {
+            let value: Value =
+                serde_json::from_slice(body).map_err(|e| format!("undecodable JSON: {e}"))?;
+            let fork = match fork {
+                Some(fork) => fork,
+                None => {
+                    let slot = value["message"]["slot"]
+                        .as_str()
+                        .and_then(|s| s.parse::<Slot>().ok())
+                        .ok_or("the block has no message.slot")?;
+                    spec.fork_name_at_slot::<E>(slot)
+                }
+            };
+            SignedBlindedBeaconBlock::from_value_by_fork(value, fork)
+                .map_err(|e| format!("undecodable {fork} block: {e}"))
+        }
+    }
+}
+
+/// builder-specs `verify_blinded_block_signature`, with the proposer's key taken from the getHeader
+/// request that the bid answered (the relay has no beacon state to look it up in).
+fn verify_blinded_block_signature<E: EthSpec>(
+    spec: &ChainSpec,
+    genesis_validators_root: Hash256,
+    block: &SignedBlindedBeaconBlock<E>,
+    proposer: &PublicKeyBytes,
+) -> Result<(), String> {
+    let epoch = block.slot() / E::slots_per_epoch();
+    let domain = spec.domain_at_epoch(DOMAIN_BEACON_PROPOSER, epoch, genesis_validators_root);
+    let signing_root = SigningData {
+        object_root: block.message_root(),
+        domain,
+    }
+    .tree_hash_root();
+    let pubkey =
+        PublicKey::try_from(proposer).map_err(|e| format!("the proposer key is invalid: {e:?}"))?;
+    let signature = Signature::try_from(&block.signature())
+        .map_err(|e| format!("the block signature is not a valid point: {e:?}"))?;
+    if signature.verify(&pubkey, signing_root.as_slice()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the block signature does not verify for proposer {proposer}"
+        ))
+    }
+}
+
+impl<E: EthSpec> Bidder<E> {
+    /// Handle submitBlindedBlock v1 or v2.
+    pub async fn submit(&self, submission: Submission<'_>) -> Response {
+        let core = &self.core;
+        core.metrics.submissions.inc();
+        let faults = core.faults();
+        if let Some(status) = faults.submit_status {
+            return http::error(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "submit_status fault",
+            );
+        }
+        let reject = |message: String| {
+            core.metrics.rejections.inc();
+            tracing::warn!(builder = %core.pubkey, %message, "refusing a blinded block");
+            http::error(StatusCode::BAD_REQUEST, message)
+        };
+        let encoding = match http::request_encoding(submission.content_type) {
+            Ok(e) => e,
+            Err(other) => {
+                return http::error(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    format!("unsupported content type {other:?}"),
+                )
+            }
+        };
+        let Some(answer_encoding) = http::negotiate(submission.accept) else {
+            return http::error(StatusCode::NOT_ACCEPTABLE, "only JSON and SSZ are served");
+        };
+        let block = match decode_block::<E>(
+            &core.spec,
+            encoding,
+            submission.consensus_version,
+            submission.body,
+        ) {
+            Ok(b) => b,
+            Err(e) => return reject(e),
+        };
+        let slot = block.slot();
+        let block_root = block.message_root();
+        let header = block.execution_payload_header();
+        let Some(served) = self.served(&header.block_hash()) else {
+            return reject(format!(
+                "unknown payload {}: this relay made no such bid",
+                header.block_hash()
+            ));
+        };
+        if served.slot != slot {
+            return reject(format!(
+                "the bid was for slot {}, the block is for slot {slot}",
+                served.slot
+            ));
+        }
+        if let Err(e) = verify_blinded_block_signature(
+            &core.spec,
+            core.genesis_validators_root,
+            &block,
+            &served.proposer,
+        ) {
+            return reject(e);
+        }
+        if header.tree_hash_root() != served.header_root {
+            return reject("the signed header differs from the bid's header".into());
+        }
+        tracing::info!(slot, %block_root, builder = %core.pubkey, "proposer signature verified");
+        if faults.withhold_payload {
+            tracing::warn!(slot, %block_root, "withholding the payload (fault)");
+            return http::error(StatusCode::INTERNAL_SERVER_ERROR, "payload withheld");
+        }
+        let payload = if faults.mismatched_payload {
+            match mismatched(&served) {
+                Ok(p) => p,
+                Err(e) => return http::error(StatusCode::INTERNAL_SERVER_ERROR, e),
+            }
+        } else {
+            served.payload.clone()
+        };
+        match submission.version {
+            SubmitVersion::V1 => reveal(&served, payload, answer_encoding, core),
+            SubmitVersion::V2 => {
+                let full = match block.into_full_block(payload) {
+                    Ok(full) => full,
+                    Err(e) => {
+                        // Only the mismatched fault gets here: accept, and publish nothing.
+                        tracing::warn!(slot, %block_root, error = %e, "not publishing (fault)");
+                        return http::empty(StatusCode::ACCEPTED);
+                    }
+                };
+                match self.publish(&full, &served).await {
+                    Ok(()) => {
+                        core.record_published(block_root);
+                        tracing::info!(slot, %block_root, "published the full block");
+                        http::empty(StatusCode::ACCEPTED)
+                    }
+                    Err(e) => http::error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("publishing failed: {e}"),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// v2: POST the full block (with blobs and proofs from Deneb on) to the beacon node's
+    /// `/eth/v2/beacon/blocks`, or keep it when no beacon node is configured.
+    async fn publish(
+        &self,
+        block: &SignedBeaconBlock<E>,
+        served: &Served<E>,
+    ) -> Result<(), String> {
+        let Some(bn) = &self.beacon_node else {
+            return Ok(());
+        };
+        let fork = block.fork_name();
+        let body = if fork.deneb_enabled() {
+            let bundle = served.blobs_bundle.clone().unwrap_or_default();
+            json!({"signed_block": block, "kzg_proofs": bundle.proofs, "blobs": bundle.blobs})
+        } else {
+            json!(block)
+        };
+        let mut url = bn.clone();
+        let path = format!("{}/eth/v2/beacon/blocks", bn.path().trim_end_matches('/'));
+        url.set_path(&path);
+        let response = self
+            .http
+            .post(url)
+            .header(CONSENSUS_VERSION_HEADER, fork.as_str())
+            .json(&body)
+            .timeout(PUBLISH_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("the beacon node answered {}", response.status()))
+        }
+    }
+}
+
+/// v1's answer: the payload (Capella) or `ExecutionPayloadAndBlobsBundle` (Deneb on).
+fn reveal<E: EthSpec>(
+    served: &Served<E>,
+    payload: ExecutionPayload<E>,
+    encoding: Encoding,
+    core: &crate::state::Core,
+) -> Response {
+    let fork = payload.fork_name();
+    let answer = if fork.deneb_enabled() {
+        payload_and_blobs(payload, served.blobs_bundle.as_ref())
+            .map(|p| http::versioned(fork, &p, encoding))
+    } else {
+        Ok(http::versioned(fork, &payload, encoding))
+    };
+    match answer {
+        Ok(response) => {
+            core.metrics.payloads_revealed.inc();
+            tracing::info!(slot = served.slot, builder = %core.pubkey, "revealed the payload");
+            response
+        }
+        Err(e) => http::error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    }
+}
+
+/// The engine's blobs bundle and the payload as the builder-specs container of the payload's fork.
+fn payload_and_blobs<E: EthSpec>(
+    payload: ExecutionPayload<E>,
+    bundle: Option<&BlobsBundle>,
+) -> Result<ExecutionPayloadAndBlobsBundle<E>, String> {
+    let empty = BlobsBundle::default();
+    let bundle = bundle.unwrap_or(&empty);
+    let commitments = crate::bidder::commitments_of::<E>(Some(bundle))?;
+    let blobs = bundle
+        .blobs
+        .iter()
+        .map(|b| FixedVector::new(b.to_vec()).map_err(|e| format!("bad blob length: {e:?}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let blobs = VariableList::new(blobs).map_err(|e| format!("too many blobs: {e:?}"))?;
+    let proofs: Vec<KzgProof> = bundle.proofs.iter().map(|p| PublicKeyBytes(p.0)).collect();
+    let deneb_bundle = |proofs: Vec<KzgProof>| -> Result<BlobsBundleDeneb<E>, String> {
+        Ok(BlobsBundleDeneb {
+            commitments: commitments.clone(),
+            proofs: VariableList::new(proofs).map_err(|e| format!("too many proofs: {e:?}"))?,
+            blobs: blobs.clone(),
+        })
+    };
+    Ok(match payload {
+        ExecutionPayload::Capella(_) => {
+            return Err("a capella payload has no blobs bundle".into());
+        }
+        ExecutionPayload::Deneb(execution_payload) => {
+            ExecutionPayloadAndBlobsBundle::Deneb(ExecutionPayloadAndBlobsBundleDeneb {
+                execution_payload,
+                blobs_bundle: deneb_bundle(proofs)?,
+            })
+        }
+        ExecutionPayload::Electra(execution_payload) => {
+            ExecutionPayloadAndBlobsBundle::Electra(ExecutionPayloadAndBlobsBundleElectra {
+                execution_payload,
+                blobs_bundle: deneb_bundle(proofs)?,
+            })
+        }
+        ExecutionPayload::Fulu(execution_payload) => {
+            ExecutionPayloadAndBlobsBundle::Fulu(ExecutionPayloadAndBlobsBundleFulu {
+                execution_payload,
+                blobs_bundle: BlobsBundleFulu {
+                    commitments,
+                    proofs: VariableList::new(proofs)
+                        .map_err(|e| format!("too many proofs: {e:?}"))?,
+                    blobs,
+                },
+            })
+        }
+    })
+}

@@ -1,0 +1,179 @@
+//! The relay's preset-independent state: keys, fault switches, counters, the validator registry and the
+//! payload attributes it was told about.
+
+use crate::faults::RelayFaults;
+use crate::stats::Metrics;
+use bls::{PublicKey, SecretKey, Signature};
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use types::{
+    compute_signing_root, ChainSpec, ExecutionBlockHash, Hash256, PayloadAttributesEvent,
+    PublicKeyBytes, Root, SignedValidatorRegistrationV1, Slot, ValidatorRegistrationV1, U256,
+};
+
+/// builder-specs `MAX_REGISTRATION_LOOKAHEAD`: how far in the future a registration's timestamp may be.
+pub const MAX_REGISTRATION_LOOKAHEAD: u64 = 10;
+
+/// Payload attributes are kept for this many slots behind the newest one.
+const ATTRIBUTES_KEPT_SLOTS: u64 = 64;
+
+/// Published block roots kept for inspection.
+const PUBLISHED_KEPT: usize = 1024;
+
+/// What every handler shares, whatever the preset.
+pub(crate) struct Core {
+    pub spec: ChainSpec,
+    pub genesis_validators_root: Hash256,
+    pub secret_key: SecretKey,
+    pub pubkey: PublicKeyBytes,
+    /// The key of the `wrong_pubkey` fault: another builder's.
+    pub other_key: SecretKey,
+    pub bid_bonus_wei: U256,
+    pub faults: Mutex<RelayFaults>,
+    pub metrics: Metrics,
+    pub registrations: Mutex<HashMap<PublicKeyBytes, ValidatorRegistrationV1>>,
+    attributes: Mutex<BTreeMap<(Slot, ExecutionBlockHash), PayloadAttributesEvent>>,
+    published: Mutex<Vec<Root>>,
+}
+
+/// A refused registration: which entry and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("registration {index} (pubkey {pubkey}): {reason}")]
+pub struct RegistrationError {
+    pub index: usize,
+    pub pubkey: PublicKeyBytes,
+    pub reason: String,
+}
+
+impl Core {
+    pub fn new(
+        spec: ChainSpec,
+        genesis_validators_root: Hash256,
+        secret_key: SecretKey,
+        bid_bonus_wei: U256,
+        faults: RelayFaults,
+        metrics: Metrics,
+    ) -> Self {
+        let pubkey = secret_key.public_key().to_bytes();
+        Self {
+            spec,
+            genesis_validators_root,
+            secret_key,
+            pubkey,
+            other_key: SecretKey::random(),
+            bid_bonus_wei,
+            faults: Mutex::new(faults),
+            metrics,
+            registrations: Mutex::new(HashMap::new()),
+            attributes: Mutex::new(BTreeMap::new()),
+            published: Mutex::new(vec![]),
+        }
+    }
+
+    pub fn faults(&self) -> RelayFaults {
+        self.faults.lock().clone()
+    }
+
+    /// Remember the attributes of a proposal, dropping those more than 64 slots older than the newest.
+    pub fn on_payload_attributes(&self, event: PayloadAttributesEvent) {
+        self.metrics.payload_attributes.inc();
+        let slot = event.proposal_slot;
+        tracing::debug!(slot, parent_hash = %event.parent_block_hash, "payload attributes");
+        let mut map = self.attributes.lock();
+        map.insert((slot, event.parent_block_hash), event);
+        if let Some(&(newest, _)) = map.keys().next_back() {
+            let oldest = newest.saturating_sub(ATTRIBUTES_KEPT_SLOTS);
+            map.retain(|(s, _), _| *s >= oldest);
+        }
+    }
+
+    pub fn attributes(
+        &self,
+        slot: Slot,
+        parent_hash: ExecutionBlockHash,
+    ) -> Option<PayloadAttributesEvent> {
+        self.attributes.lock().get(&(slot, parent_hash)).cloned()
+    }
+
+    /// `process_registration` for a batch (without the validator-set checks: the relay has no state).
+    /// Each signature is checked under the builder domain, each timestamp against `now` plus
+    /// `MAX_REGISTRATION_LOOKAHEAD` and against the pubkey's previous registration (earlier entries of
+    /// the batch included). The batch is all or nothing: on the first bad entry nothing is stored, so a
+    /// client's retry of the fixed batch sees the same registry as the first attempt.
+    pub fn register(
+        &self,
+        batch: &[SignedValidatorRegistrationV1],
+        now: u64,
+    ) -> Result<usize, RegistrationError> {
+        let domain = self.spec.builder_domain();
+        let mut accepted: HashMap<PublicKeyBytes, ValidatorRegistrationV1> = HashMap::new();
+        {
+            let registry = self.registrations.lock();
+            for (index, signed) in batch.iter().enumerate() {
+                let message = &signed.message;
+                let refuse = |reason: String| RegistrationError {
+                    index,
+                    pubkey: message.pubkey,
+                    reason,
+                };
+                if message.timestamp > now.saturating_add(MAX_REGISTRATION_LOOKAHEAD) {
+                    return Err(refuse(format!(
+                        "timestamp {} is more than {MAX_REGISTRATION_LOOKAHEAD} s in the future (now {now})",
+                        message.timestamp
+                    )));
+                }
+                let previous = accepted
+                    .get(&message.pubkey)
+                    .or_else(|| registry.get(&message.pubkey));
+                if let Some(previous) = previous {
+                    if message.timestamp < previous.timestamp {
+                        return Err(refuse(format!(
+                            "timestamp {} is older than the previous registration's {}",
+                            message.timestamp, previous.timestamp
+                        )));
+                    }
+                }
+                verify_registration_signature(signed, domain).map_err(refuse)?;
+                accepted.insert(message.pubkey, message.clone());
+            }
+        }
+        let count = accepted.len();
+        self.registrations.lock().extend(accepted);
+        self.metrics.registrations.inc_by(batch.len() as u64);
+        Ok(count)
+    }
+
+    pub fn registration(&self, pubkey: &PublicKeyBytes) -> Option<ValidatorRegistrationV1> {
+        self.registrations.lock().get(pubkey).cloned()
+    }
+
+    pub fn record_published(&self, root: Root) {
+        self.metrics.blocks_published.inc();
+        let mut published = self.published.lock();
+        published.push(root);
+        if published.len() > PUBLISHED_KEPT {
+            published.remove(0);
+        }
+    }
+
+    pub fn published(&self) -> Vec<Root> {
+        self.published.lock().clone()
+    }
+}
+
+/// builder-specs `verify_registration_signature`.
+fn verify_registration_signature(
+    signed: &SignedValidatorRegistrationV1,
+    domain: Hash256,
+) -> Result<(), String> {
+    let pubkey = PublicKey::try_from(&signed.message.pubkey)
+        .map_err(|e| format!("invalid public key: {e:?}"))?;
+    let signature =
+        Signature::try_from(&signed.signature).map_err(|e| format!("invalid signature: {e:?}"))?;
+    let root = compute_signing_root(&signed.message, domain);
+    if signature.verify(&pubkey, root.as_slice()) {
+        Ok(())
+    } else {
+        Err("signature does not verify under the builder domain".into())
+    }
+}

@@ -1,0 +1,10 @@
+//! mock-relay over HTTP, against an in-process mock-el, through `builder_api::BuilderClient`:
+//! registrations, bids for each fork, every fault switch, reveals, the event stream and the binary.
+
+mod binary;
+mod common;
+mod events;
+mod faults;
+mod get_header;
+mod registration;
+mod submit;
