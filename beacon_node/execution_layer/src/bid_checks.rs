@@ -23,7 +23,9 @@ pub struct BidContext {
     pub fork: ForkName,
     /// The head's execution block hash: the bid's `parent_hash`.
     pub parent_hash: ExecutionBlockHash,
+    /// `get_randao_mix` of the proposal's epoch.
     pub prev_randao: Hash256,
+    /// `compute_timestamp_at_slot` of the proposal's slot.
     pub timestamp: u64,
     /// The head's execution block number; the bid must be one higher.
     pub parent_block_number: u64,
@@ -107,26 +109,32 @@ pub struct VerifiedBid<E: EthSpec> {
 }
 
 impl<E: EthSpec> VerifiedBid<E> {
+    /// The bid as received.
     pub fn bid(&self) -> &SignedBuilderBid<E> {
         &self.bid
     }
 
+    /// The payload header the bid offers.
     pub fn header(&self) -> &ExecutionPayloadHeader<E> {
         &self.header
     }
 
+    /// Wei to the proposer.
     pub fn value(&self) -> U256 {
         self.bid.message_enum().value()
     }
 
+    /// The offered payload's block hash.
     pub fn block_hash(&self) -> ExecutionBlockHash {
         self.header.block_hash()
     }
 
+    /// The builder key that signed the bid.
     pub fn pubkey(&self) -> PublicKeyBytes {
         self.bid.message_enum().pubkey()
     }
 
+    /// The bid, for the blinded block.
     pub fn into_bid(self) -> SignedBuilderBid<E> {
         self.bid
     }

@@ -20,15 +20,19 @@ pub const DEFAULT_BUILDER_BOOST_FACTOR: u64 = 100;
 pub struct LocalCandidate {
     /// The block value reported by `engine_getPayload`.
     pub value: U256,
+    /// `shouldOverrideBuilder` of `engine_getPayload`: the engine suspects censorship.
     pub should_override_builder: bool,
 }
 
 /// Where the payload comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadSource {
+    /// The local execution engine's payload.
     Local,
-    /// The bid at this index of the slice given to [`choose_payload_source`].
+    /// The bid at this index of the slice given to [`choose_payload_source`] (in a
+    /// `ProducedPayload` of the execution layer: the builder's position in the configuration).
     Builder {
+        /// See above.
         index: usize,
     },
 }
@@ -36,13 +40,29 @@ pub enum PayloadSource {
 /// Why that source was chosen, for logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChoiceReason {
+    /// The chain is unhealthy: local only.
     CircuitBreaker(CircuitBreakerReason),
+    /// The engine's `shouldOverrideBuilder`.
     ShouldOverrideBuilder,
+    /// `builder_boost_factor` 0: local only.
     LocalOnlyBoostFactor,
+    /// No builder bid passed the checks.
     NoValidBids,
+    /// `builder_boost_factor` 2^64 - 1: the builder whenever it has a valid bid.
     BuilderAlwaysBoostFactor,
-    BuilderValueHigher { boosted_builder_value: U256 },
-    LocalValueHigherOrEqual { boosted_builder_value: U256 },
+    /// The best bid, scaled by the boost factor, pays more than the local payload.
+    BuilderValueHigher {
+        /// `value * boost_factor / 100`.
+        boosted_builder_value: U256,
+    },
+    /// The local payload pays at least as much as the scaled best bid.
+    LocalValueHigherOrEqual {
+        /// `value * boost_factor / 100`.
+        boosted_builder_value: U256,
+    },
+    /// The execution engine gave no payload, so the best valid bid is used (before signing, so this
+    /// is no fallback after signing).
+    LocalUnavailable,
 }
 
 impl ChoiceReason {
@@ -56,6 +76,7 @@ impl ChoiceReason {
             Self::BuilderAlwaysBoostFactor => "boost_factor_max",
             Self::BuilderValueHigher { .. } => "builder_value_higher",
             Self::LocalValueHigherOrEqual { .. } => "local_value_higher_or_equal",
+            Self::LocalUnavailable => "local_unavailable",
         }
     }
 }
@@ -63,7 +84,9 @@ impl ChoiceReason {
 /// The decision: the source and the reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Choice {
+    /// Where the payload comes from.
     pub source: PayloadSource,
+    /// Why.
     pub reason: ChoiceReason,
 }
 

@@ -13,7 +13,9 @@ pub struct ChainHealth {
     pub head_slot: Slot,
     /// Slots without a block among the 32 slots before `current_slot`.
     pub empty_slots_in_last_32: u64,
+    /// The finalized checkpoint's epoch.
     pub finalized_epoch: Epoch,
+    /// The epoch of `current_slot`.
     pub current_epoch: Epoch,
 }
 
@@ -25,6 +27,7 @@ impl ChainHealth {
             .saturating_sub(1)
     }
 
+    /// Epochs between the finalized checkpoint and now.
     pub fn epochs_since_finality(&self) -> u64 {
         self.current_epoch.saturating_sub(self.finalized_epoch)
     }
@@ -34,8 +37,11 @@ impl ChainHealth {
 /// its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CircuitBreakerConfig {
+    /// Most empty slots allowed between the head and the proposal.
     pub max_skipped_slots_at_head: Option<u64>,
+    /// Most empty slots allowed among the 32 before the proposal.
     pub max_empty_slots_in_last_32: Option<u64>,
+    /// Most epochs allowed since finality.
     pub max_epochs_since_finality: Option<u64>,
 }
 
@@ -92,6 +98,7 @@ pub enum CircuitBreakerVerdict {
 }
 
 impl CircuitBreakerVerdict {
+    /// Whether builders are kept out.
     pub fn is_tripped(&self) -> bool {
         matches!(self, Self::Tripped(_))
     }

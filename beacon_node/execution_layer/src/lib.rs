@@ -1,22 +1,40 @@
 //! The payload-builder module: local and builder payloads in parallel, bid checks, choice, circuit breaker, unblinding and the faulty-builder registry.
 //!
-//! This crate is adoptable by any consensus client: it depends on `types` and `bls` only (plus redb for
-//! the builder-block store), never on Blindfold's chain crates. So far it holds the pure core:
-//! - [`bid_checks`]: [`verify_bid`] checks a `SignedBuilderBid` against what the chain expects;
-//! - [`choice`]: [`choose_payload_source`] picks local or the best builder bid (boost factor, ties,
-//!   `shouldOverrideBuilder`, circuit breaker);
-//! - [`circuit_breaker`]: [`circuit_breaker()`] decides from chain health whether builders may compete;
-//! - [`registry`]: [`FaultyBuilderRegistry`] attributes blocks to builders and disables a builder whose
-//!   payload the execution engine finds INVALID, until restart.
+//! This crate is adoptable by any consensus client: it depends on `types`, `bls`, `kzg`, `engine_api`
+//! and `builder_api` (plus redb for the builder-block store), never on Blindfold's chain crates; it asks
+//! the chain what it needs through one trait, [`ExecutionLayerChain`].
+//!
+//! - [`ExecutionLayer::get_payload`] asks the execution engine and every enabled builder at once,
+//!   checks each bid ([`verify_bid`]), applies the circuit breaker ([`circuit_breaker()`]) and picks the
+//!   source ([`choose_payload_source`]);
+//! - [`ExecutionLayer::unblind`] puts the payload back into a signed blinded block, from the local cache
+//!   or from the builder that offered it, checked; it never falls back to a local payload after signing;
+//! - [`ExecutionLayer::on_invalid_payload`] feeds the engine's INVALID verdicts to the
+//!   [`FaultyBuilderRegistry`], which disables the builder that produced the payload until restart;
+//! - [`ExecutionLayer::status`] and [`ExecutionLayer::metrics`] make each builder's state visible.
 
 pub mod bid_checks;
+pub mod blobs;
+mod builders;
+pub mod chain;
 pub mod choice;
 pub mod circuit_breaker;
+pub mod config;
+pub mod metrics;
 pub mod registry;
+mod sourcing;
+mod unblind;
+mod verdict;
 
 pub use bid_checks::{
     expected_gas_limit, verify_bid, withdrawals_root, BidContext, BidRejection, VerifiedBid,
 };
+pub use blobs::{check_blobs_bundle, BlobsBundle, BlobsBundleError};
+pub use builders::{
+    BuilderCounters, BuilderOutcome, BuilderReport, BuilderStatus, BuilderStatusState,
+    CircuitBreakerStatus, ExecutionLayerStatus, LastBid,
+};
+pub use chain::{ExecutionLayerChain, PayloadRequest, ProposerRegistration};
 pub use choice::{
     choose_payload_source, Choice, ChoiceReason, LocalCandidate, PayloadSource,
     DEFAULT_BUILDER_BOOST_FACTOR,
@@ -24,7 +42,221 @@ pub use choice::{
 pub use circuit_breaker::{
     circuit_breaker, ChainHealth, CircuitBreakerConfig, CircuitBreakerReason, CircuitBreakerVerdict,
 };
+pub use config::ExecutionLayerConfig;
+pub use metrics::Metrics;
 pub use registry::{
     BuilderBlock, BuilderBlockStore, BuilderState, DisabledBuilder, FaultyBuilderRegistry,
     InvalidPayloadId, MemoryBuilderBlockStore, RedbBuilderBlockStore, RegistryError,
 };
+pub use sourcing::{LocalPayload, LocalPayloadError, PayloadError, ProducedPayload, WinningBid};
+pub use unblind::{UnblindError, UnblindSource, Unblinded};
+
+use builder_api::{BuilderClient, BuilderError};
+use builders::{builder_names, Builder};
+use engine_api::EngineClient;
+use parking_lot::Mutex;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use types::{EthSpec, ExecutionBlockHash, Hash256, SignedValidatorRegistrationV1, Slot};
+
+/// Why the execution layer could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutionLayerError {
+    /// A metric name clashes with one already in the registry.
+    #[error("cannot register the metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// The payload-builder module of a beacon node: one execution engine, any number of builders.
+pub struct ExecutionLayer<E: EthSpec> {
+    config: ExecutionLayerConfig,
+    engine: EngineClient,
+    builders: Vec<Arc<Builder>>,
+    registry: FaultyBuilderRegistry,
+    chain: Arc<dyn ExecutionLayerChain>,
+    metrics: Metrics,
+    caches: Mutex<unblind::Caches<E>>,
+    last_breaker: Mutex<Option<CircuitBreakerStatus>>,
+    _spec: PhantomData<E>,
+}
+
+impl<E: EthSpec> std::fmt::Debug for ExecutionLayer<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecutionLayer")
+            .field("engine", &self.engine)
+            .field("builders", &self.builders)
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: EthSpec> ExecutionLayer<E> {
+    /// The module over `engine` and `builders` (named by their URL's `host:port`), recording builder
+    /// blocks in `store`, with metrics in a fresh registry.
+    pub fn new(
+        config: ExecutionLayerConfig,
+        engine: EngineClient,
+        builders: Vec<BuilderClient>,
+        store: Box<dyn BuilderBlockStore>,
+        chain: Arc<dyn ExecutionLayerChain>,
+    ) -> Result<Self, ExecutionLayerError> {
+        Self::with_metrics_registry(
+            config,
+            engine,
+            builders,
+            store,
+            chain,
+            prometheus::Registry::new(),
+        )
+    }
+
+    /// As [`Self::new`], registering the metrics in the node's `registry`.
+    pub fn with_metrics_registry(
+        config: ExecutionLayerConfig,
+        engine: EngineClient,
+        builders: Vec<BuilderClient>,
+        store: Box<dyn BuilderBlockStore>,
+        chain: Arc<dyn ExecutionLayerChain>,
+        registry: prometheus::Registry,
+    ) -> Result<Self, ExecutionLayerError> {
+        let metrics = Metrics::new(registry)?;
+        let names = builder_names(&builders);
+        let builders: Vec<Arc<Builder>> = names
+            .iter()
+            .cloned()
+            .zip(builders)
+            .map(|(name, client)| Arc::new(Builder::new(name, client)))
+            .collect();
+        for builder in &builders {
+            metrics
+                .builder_enabled
+                .with_label_values(&[&builder.name])
+                .set(1);
+            tracing::info!(builder = %builder.name, url = %builder.client.url(), pinned_pubkey = ?builder.client.pinned_pubkey(), "payload builder configured");
+        }
+        Ok(Self {
+            config,
+            engine,
+            builders,
+            registry: FaultyBuilderRegistry::new(store, names),
+            chain,
+            metrics,
+            caches: Mutex::new(unblind::Caches::default()),
+            last_breaker: Mutex::new(None),
+            _spec: PhantomData,
+        })
+    }
+
+    /// The settings it was built with.
+    pub fn config(&self) -> &ExecutionLayerConfig {
+        &self.config
+    }
+
+    /// The execution engine's client (the node also imports payloads through it).
+    pub fn engine(&self) -> &EngineClient {
+        &self.engine
+    }
+
+    /// The module's metrics (and the registry they are in).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The names of the configured builders, in configuration order.
+    pub fn builder_names(&self) -> Vec<String> {
+        self.builders.iter().map(|b| b.name.clone()).collect()
+    }
+
+    /// Records that the block `block_root`, about to be published, carries the payload of `builder`'s
+    /// bid: if the execution engine later finds it INVALID, the builder is disabled. The beacon node
+    /// calls this when it produced a block from a bid ([`ProducedPayload::winner`]).
+    pub fn record_builder_block(
+        &self,
+        block_root: Hash256,
+        builder: &str,
+        slot: Slot,
+        execution_block_hash: ExecutionBlockHash,
+    ) -> Result<(), RegistryError> {
+        self.registry
+            .record_builder_block(block_root, builder, slot, execution_block_hash)
+    }
+
+    /// The builder that produced `block_root`, if any (persistent across restarts).
+    pub fn builder_of(&self, block_root: Hash256) -> Result<Option<BuilderBlock>, RegistryError> {
+        self.registry.builder_of(block_root)
+    }
+
+    /// Whether `builder` is disabled until restart.
+    pub fn is_builder_disabled(&self, builder: &str) -> bool {
+        self.registry.is_disabled(builder)
+    }
+
+    /// Every builder's visible state, in configuration order.
+    pub fn builder_states(&self) -> Vec<BuilderStatus> {
+        let states: std::collections::BTreeMap<String, BuilderState> =
+            self.registry.builder_states().into_iter().collect();
+        self.builders
+            .iter()
+            .map(|builder| {
+                let record = builder.record.lock();
+                BuilderStatus {
+                    name: builder.name.clone(),
+                    url: builder.client.url().to_string(),
+                    pubkey: builder.client.pinned_pubkey(),
+                    state: states
+                        .get(&builder.name)
+                        .map(BuilderStatusState::from)
+                        .unwrap_or(BuilderStatusState::Enabled),
+                    last_bid: record.last_bid.clone(),
+                    counters: record.counters.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Every builder's state plus the circuit breaker's last verdict: what `GET /blindfold/v1/builders`
+    /// serves.
+    pub fn status(&self) -> ExecutionLayerStatus {
+        ExecutionLayerStatus {
+            builders: self.builder_states(),
+            circuit_breaker: self.last_breaker.lock().clone(),
+        }
+    }
+
+    /// Forwards validator registrations to every enabled builder at once (each client batches them), and
+    /// returns each builder's result; failures are logged per builder.
+    pub async fn register_validators(
+        &self,
+        registrations: &[SignedValidatorRegistrationV1],
+    ) -> Vec<(String, Result<(), BuilderError>)> {
+        let registrations: Arc<[SignedValidatorRegistrationV1]> = registrations.into();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, builder) in self.builders.iter().enumerate() {
+            if self.registry.is_disabled(&builder.name) {
+                continue;
+            }
+            let client = builder.client.clone();
+            let registrations = registrations.clone();
+            tasks.spawn(async move { (index, client.register_validators(&registrations).await) });
+        }
+        let mut results = Vec::with_capacity(self.builders.len());
+        while let Some(joined) = tasks.join_next().await {
+            // A task only fails to join if it panicked, which the client does not do.
+            let Ok((index, result)) = joined else {
+                continue;
+            };
+            let name = self.builders[index].name.clone();
+            match &result {
+                Ok(()) => {
+                    tracing::debug!(builder = %name, count = registrations.len(), "validator registrations forwarded")
+                }
+                Err(error) => {
+                    tracing::warn!(builder = %name, %error, count = registrations.len(), "validator registrations failed")
+                }
+            }
+            results.push((index, (name, result)));
+        }
+        results.sort_by_key(|(index, _)| *index);
+        results.into_iter().map(|(_, result)| result).collect()
+    }
+}

@@ -46,7 +46,9 @@ from_redb!(
 pub struct BuilderBlock {
     /// The builder's identity as configured (its URL without credentials, or a name).
     pub builder: String,
+    /// The block's slot.
     pub slot: Slot,
+    /// The block's payload hash, for verdicts that name the payload rather than the block.
     pub execution_block_hash: ExecutionBlockHash,
 }
 
@@ -54,6 +56,7 @@ pub struct BuilderBlock {
 pub trait BuilderBlockStore: Send + Sync {
     /// Records (or overwrites) the attribution of `block_root`, atomically with its hash index.
     fn record(&self, block_root: Hash256, block: &BuilderBlock) -> Result<(), RegistryError>;
+    /// The record of `block_root`, if a builder produced it.
     fn by_block_root(&self, block_root: Hash256) -> Result<Option<BuilderBlock>, RegistryError>;
     /// The block root and record of the builder block with this execution block hash.
     fn by_execution_block_hash(
@@ -210,9 +213,13 @@ pub enum InvalidPayloadId {
 /// A builder that was disabled, and the block that caused it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisabledBuilder {
+    /// The builder's name.
     pub builder: String,
+    /// The block whose payload was INVALID.
     pub block_root: Hash256,
+    /// Its slot.
     pub slot: Slot,
+    /// Its payload's block hash.
     pub execution_block_hash: ExecutionBlockHash,
 }
 

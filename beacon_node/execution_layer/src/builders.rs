@@ -1,0 +1,298 @@
+//! Per-builder state: the client, what it did (bids, rejections, failures, wins, unblinding) and the
+//! visible status served by the node's API.
+
+use crate::bid_checks::BidRejection;
+use crate::circuit_breaker::CircuitBreakerVerdict;
+use crate::registry::BuilderState;
+use builder_api::BuilderClient;
+use parking_lot::Mutex;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use types::{ExecutionBlockHash, Hash256, PublicKeyBytes, Slot, U256};
+
+/// What one builder answered for one proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuilderOutcome {
+    /// A bid that passed every check.
+    Bid {
+        /// Wei to the proposer.
+        value: U256,
+        /// The offered payload's block hash.
+        block_hash: ExecutionBlockHash,
+    },
+    /// A bid that failed a check.
+    Rejected(BidRejection),
+    /// The builder answered 204: it has nothing for this slot.
+    NoBid,
+    /// No answer within the getHeader timeout: a late bid is ignored.
+    Timeout,
+    /// Any other failure (transport, HTTP status, undecodable answer, wrong fork).
+    Error(String),
+    /// Disabled until restart after an INVALID payload: not asked.
+    Disabled,
+    /// Not asked, for the reason given (`not_registered`, `boost_factor_zero`, `circuit_breaker`).
+    Skipped(&'static str),
+}
+
+impl BuilderOutcome {
+    /// A short, stable label for logs.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Bid { .. } => "bid",
+            Self::Rejected(rejection) => rejection.reason(),
+            Self::NoBid => "no_bid",
+            Self::Timeout => "timeout",
+            Self::Error(_) => "error",
+            Self::Disabled => "disabled",
+            Self::Skipped(reason) => reason,
+        }
+    }
+}
+
+/// One builder's part in a proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuilderReport {
+    /// The builder's name.
+    pub builder: String,
+    /// What it answered.
+    pub outcome: BuilderOutcome,
+    /// How long getHeader (and the bid checks) took; zero when the builder was not asked.
+    pub elapsed: Duration,
+}
+
+/// Counters of one builder since start.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BuilderCounters {
+    /// Valid bids.
+    pub bids: u64,
+    /// Rejected bids by failed check.
+    pub rejections: BTreeMap<String, u64>,
+    /// getHeader calls without an answer in time.
+    pub timeouts: u64,
+    /// getHeader calls that failed otherwise.
+    pub errors: u64,
+    /// getHeader calls answered 204.
+    pub no_bids: u64,
+    /// Proposals whose payload came from this builder's bid.
+    pub wins: u64,
+    /// Blocks revealed (or accepted for publishing) after signing.
+    pub unblind_successes: u64,
+    /// Revealed payloads whose root or blobs did not match the signed block.
+    pub unblind_mismatches: u64,
+    /// Signed blocks the builder never revealed (or published) within the budget.
+    pub unblind_withheld: u64,
+    /// Payloads the execution engine found INVALID.
+    pub invalid_payloads: u64,
+}
+
+/// The last valid bid of a builder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastBid {
+    /// The proposal's slot.
+    #[serde(with = "quoted_u64")]
+    pub slot: Slot,
+    /// Wei, as a decimal string (beacon-API style).
+    pub value: String,
+    /// The offered payload's block hash.
+    pub block_hash: ExecutionBlockHash,
+}
+
+/// Whether a builder is asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum BuilderStatusState {
+    /// Asked at every proposal.
+    Enabled,
+    /// Disabled until restart: the execution engine found the payload of `block_root` INVALID.
+    Disabled {
+        /// `invalid_payload`.
+        reason: String,
+        /// The block whose payload was INVALID.
+        block_root: Hash256,
+        /// Its slot.
+        #[serde(with = "quoted_u64")]
+        slot: Slot,
+        /// Its payload's block hash.
+        execution_block_hash: ExecutionBlockHash,
+    },
+}
+
+impl From<&BuilderState> for BuilderStatusState {
+    fn from(state: &BuilderState) -> Self {
+        match state {
+            BuilderState::Enabled => Self::Enabled,
+            BuilderState::Disabled(disabled) => Self::Disabled {
+                reason: "invalid_payload".into(),
+                block_root: disabled.block_root,
+                slot: disabled.slot,
+                execution_block_hash: disabled.execution_block_hash,
+            },
+        }
+    }
+}
+
+/// A builder's visible state, as `GET /blindfold/v1/builders` serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuilderStatus {
+    /// `host:port` of the builder's URL: the name in logs, metrics and the registry.
+    pub name: String,
+    /// The URL requests go to (never with credentials: a pinned key is moved out of it).
+    pub url: String,
+    /// The key its bids must carry, when pinned.
+    pub pubkey: Option<PublicKeyBytes>,
+    /// Enabled, or disabled with the reason.
+    pub state: BuilderStatusState,
+    /// Its last valid bid.
+    pub last_bid: Option<LastBid>,
+    /// What it did since start.
+    pub counters: BuilderCounters,
+}
+
+/// The circuit breaker's last verdict, for visibility.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CircuitBreakerStatus {
+    /// The proposal's slot.
+    #[serde(with = "quoted_u64")]
+    pub slot: Slot,
+    /// Whether builders were kept out.
+    pub tripped: bool,
+    /// The exceeded threshold, e.g. `"5 skipped slots at the head exceed 3"`.
+    pub reason: Option<String>,
+    /// A stable label for the reason, e.g. `skipped_slots_at_head`.
+    pub reason_label: Option<&'static str>,
+}
+
+impl CircuitBreakerStatus {
+    pub(crate) fn new(slot: Slot, verdict: &CircuitBreakerVerdict) -> Self {
+        match verdict {
+            CircuitBreakerVerdict::Closed => Self {
+                slot,
+                tripped: false,
+                reason: None,
+                reason_label: None,
+            },
+            CircuitBreakerVerdict::Tripped(reason) => Self {
+                slot,
+                tripped: true,
+                reason: Some(reason.to_string()),
+                reason_label: Some(reason.reason()),
+            },
+        }
+    }
+}
+
+/// The whole module's visible state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExecutionLayerStatus {
+    /// Every builder, in configuration order.
+    pub builders: Vec<BuilderStatus>,
+    /// `None` before the first proposal.
+    pub circuit_breaker: Option<CircuitBreakerStatus>,
+}
+
+/// A configured builder and what it did since start.
+#[derive(Debug)]
+pub(crate) struct Builder {
+    pub name: String,
+    pub client: BuilderClient,
+    pub record: Mutex<BuilderRecord>,
+}
+
+/// The mutable part of a [`Builder`].
+#[derive(Debug, Default)]
+pub(crate) struct BuilderRecord {
+    pub counters: BuilderCounters,
+    pub last_bid: Option<LastBid>,
+}
+
+impl Builder {
+    pub fn new(name: String, client: BuilderClient) -> Self {
+        Self {
+            name,
+            client,
+            record: Mutex::new(BuilderRecord::default()),
+        }
+    }
+}
+
+/// A builder's name: the `host:port` of its URL (the port spelled out even when it is the scheme's
+/// default), made unique by a `#n` suffix when two URLs share it.
+pub(crate) fn builder_names(clients: &[BuilderClient]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(clients.len());
+    for client in clients {
+        let url = client.url();
+        let host = url.host_str().unwrap_or("builder");
+        let base = match url.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base}#{n}");
+            n += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// Serde for a `u64` as a quoted decimal string (beacon-API style).
+pub(crate) mod quoted_u64 {
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use builder_api::BuilderConfig;
+
+    fn client(url: &str) -> BuilderClient {
+        BuilderClient::new(BuilderConfig::from_flag(url, "--builder").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn names_are_host_port_and_unique() {
+        let clients = [
+            client("http://127.0.0.1:18550"),
+            client("https://relay.example"),
+            client("http://127.0.0.1:18550/other"),
+        ];
+        assert_eq!(
+            builder_names(&clients),
+            ["127.0.0.1:18550", "relay.example:443", "127.0.0.1:18550#2"]
+        );
+    }
+
+    #[test]
+    fn status_serializes_with_state_tag_and_quoted_integers() {
+        let status = BuilderStatus {
+            name: "a:1".into(),
+            url: "http://a:1/".into(),
+            pubkey: None,
+            state: BuilderStatusState::Disabled {
+                reason: "invalid_payload".into(),
+                block_root: Hash256::repeat_byte(1),
+                slot: 7,
+                execution_block_hash: Hash256::repeat_byte(2),
+            },
+            last_bid: Some(LastBid {
+                slot: 6,
+                value: "1000".into(),
+                block_hash: Hash256::repeat_byte(3),
+            }),
+            counters: BuilderCounters::default(),
+        };
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(json["state"]["status"], "disabled");
+        assert_eq!(json["state"]["slot"], "7");
+        assert_eq!(json["last_bid"]["slot"], "6");
+        assert_eq!(json["last_bid"]["value"], "1000");
+        assert_eq!(json["counters"]["wins"], 0);
+    }
+}

@@ -1,0 +1,44 @@
+//! Settings of the execution layer that are not per builder (those live in each builder's
+//! `builder_api::BuilderConfig`).
+
+use crate::circuit_breaker::CircuitBreakerConfig;
+use std::sync::Arc;
+use std::time::Duration;
+use types::ChainSpec;
+
+/// How long unblinding may keep retrying a builder by default: past about half a slot a block would
+/// hardly be attested to, but it may still be included, so it is better to keep trying than give up.
+pub const DEFAULT_UNBLIND_BUDGET: Duration = Duration::from_secs(6);
+/// Pause between unblinding attempts after a transient failure.
+pub const DEFAULT_UNBLIND_RETRY_INTERVAL: Duration = Duration::from_millis(250);
+/// Slots for which local payloads (to unblind locally) and builder bids (to know whom to submit to) are
+/// kept: a block is signed within its slot, so a few slots cover late signers and re-orgs of the head.
+pub const DEFAULT_PAYLOAD_CACHE_SLOTS: u64 = 8;
+
+/// The execution layer's settings.
+#[derive(Debug, Clone)]
+pub struct ExecutionLayerConfig {
+    /// Fork schedule and domains (the builder domain signs bids).
+    pub spec: Arc<ChainSpec>,
+    /// When builders may not compete.
+    pub circuit_breaker: CircuitBreakerConfig,
+    /// See [`DEFAULT_PAYLOAD_CACHE_SLOTS`].
+    pub payload_cache_slots: u64,
+    /// See [`DEFAULT_UNBLIND_BUDGET`]; [`crate::ExecutionLayer::unblind_until`] takes an explicit deadline.
+    pub unblind_budget: Duration,
+    /// See [`DEFAULT_UNBLIND_RETRY_INTERVAL`].
+    pub unblind_retry_interval: Duration,
+}
+
+impl ExecutionLayerConfig {
+    /// Defaults for `spec`.
+    pub fn new(spec: ChainSpec) -> Self {
+        Self {
+            spec: Arc::new(spec),
+            circuit_breaker: CircuitBreakerConfig::default(),
+            payload_cache_slots: DEFAULT_PAYLOAD_CACHE_SLOTS,
+            unblind_budget: DEFAULT_UNBLIND_BUDGET,
+            unblind_retry_interval: DEFAULT_UNBLIND_RETRY_INTERVAL,
+        }
+    }
+}

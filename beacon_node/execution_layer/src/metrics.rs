@@ -1,0 +1,143 @@
+//! The execution layer's Prometheus metrics, all prefixed `blindfold_`, registered in a registry the
+//! node passes in (or a fresh one), which it serves on `/metrics`.
+
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
+
+/// Every metric of the module.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Valid bids received, per builder.
+    pub bids: IntCounterVec,
+    /// Bids that failed a check, per builder and check.
+    pub bid_rejections: IntCounterVec,
+    /// getHeader calls that gave no usable bid (`timeout`, `error`, `no_bid`), per builder.
+    pub get_header_failures: IntCounterVec,
+    /// getHeader latency, per builder (bids and failures alike).
+    pub get_header_seconds: HistogramVec,
+    /// Proposals by chosen source (`local`, `builder`) and reason.
+    pub payload_source: IntCounterVec,
+    /// 1 while a builder is enabled, 0 once it is disabled.
+    pub builder_enabled: IntGaugeVec,
+    /// 1 when the circuit breaker tripped at the last proposal.
+    pub circuit_breaker_tripped: IntGauge,
+    /// Proposals at which the circuit breaker tripped, per reason.
+    pub circuit_breaker_trips: IntCounterVec,
+    /// Local payload requests (forkchoiceUpdated + getPayload) that failed.
+    pub local_payload_failures: IntCounter,
+    /// Unblinding results per builder (`local` for the cache): `success`, `builder_publishes`,
+    /// `mismatch`, `bad_blobs`, `withheld`.
+    pub unblind: IntCounterVec,
+    /// Payloads of a builder that the execution engine found INVALID.
+    pub invalid_payloads: IntCounterVec,
+}
+
+impl Metrics {
+    /// Registers every metric in `registry`.
+    pub fn new(registry: Registry) -> Result<Self, prometheus::Error> {
+        let counter = |name: &str, help: &str, labels: &[&str]| -> Result<_, prometheus::Error> {
+            let metric = IntCounterVec::new(Opts::new(name, help), labels)?;
+            registry.register(Box::new(metric.clone()))?;
+            Ok(metric)
+        };
+        let bids = counter(
+            "blindfold_builder_bids_total",
+            "Valid builder bids received",
+            &["builder"],
+        )?;
+        let bid_rejections = counter(
+            "blindfold_builder_bid_rejections_total",
+            "Builder bids rejected, by failed check",
+            &["builder", "reason"],
+        )?;
+        let get_header_failures = counter(
+            "blindfold_builder_get_header_failures_total",
+            "getHeader calls without a usable bid (timeout, error, no_bid)",
+            &["builder", "kind"],
+        )?;
+        let payload_source = counter(
+            "blindfold_payload_source_total",
+            "Proposals by chosen payload source and reason",
+            &["source", "reason"],
+        )?;
+        let circuit_breaker_trips = counter(
+            "blindfold_circuit_breaker_trips_total",
+            "Proposals at which the circuit breaker tripped, by reason",
+            &["reason"],
+        )?;
+        let unblind = counter(
+            "blindfold_builder_unblind_total",
+            "Unblinding results by builder (local for the local cache) and result",
+            &["builder", "result"],
+        )?;
+        let invalid_payloads = counter(
+            "blindfold_builder_invalid_payloads_total",
+            "Builder payloads the execution engine found INVALID",
+            &["builder"],
+        )?;
+        let get_header_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "blindfold_builder_get_header_seconds",
+                "getHeader latency per builder",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0,
+            ]),
+            &["builder"],
+        )?;
+        registry.register(Box::new(get_header_seconds.clone()))?;
+        let builder_enabled = IntGaugeVec::new(
+            Opts::new(
+                "blindfold_builder_enabled",
+                "1 while a builder is enabled, 0 once disabled until restart",
+            ),
+            &["builder"],
+        )?;
+        registry.register(Box::new(builder_enabled.clone()))?;
+        let circuit_breaker_tripped = IntGauge::new(
+            "blindfold_circuit_breaker_tripped",
+            "1 when the circuit breaker tripped at the last proposal",
+        )?;
+        registry.register(Box::new(circuit_breaker_tripped.clone()))?;
+        let local_payload_failures = IntCounter::new(
+            "blindfold_local_payload_failures_total",
+            "Local payload requests (forkchoiceUpdated and getPayload) that failed",
+        )?;
+        registry.register(Box::new(local_payload_failures.clone()))?;
+        Ok(Self {
+            registry,
+            bids,
+            bid_rejections,
+            get_header_failures,
+            get_header_seconds,
+            payload_source,
+            builder_enabled,
+            circuit_breaker_tripped,
+            circuit_breaker_trips,
+            local_payload_failures,
+            unblind,
+            invalid_payloads,
+        })
+    }
+
+    /// The registry the metrics are in.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The registry's metrics in the Prometheus text format.
+    pub fn encode_text(&self) -> String {
+        use prometheus::Encoder;
+        let mut out = Vec::new();
+        // Encoding into a Vec only fails on metric families that cannot be encoded, which these are not.
+        if prometheus::TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .is_err()
+        {
+            return String::new();
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}

@@ -1,0 +1,483 @@
+//! Parallel sourcing: for a proposal, the local execution engine (forkchoiceUpdated with attributes,
+//! then getPayload) and every enabled builder (getHeader) are asked at once; each bid is checked, the
+//! circuit breaker applied, and the source chosen.
+
+use crate::bid_checks::{verify_bid, withdrawals_root, BidContext, VerifiedBid};
+use crate::blobs::{BlobsBundle, BlobsBundleError};
+use crate::builders::{BuilderOutcome, BuilderReport, CircuitBreakerStatus, LastBid};
+use crate::chain::PayloadRequest;
+use crate::choice::{
+    best_bid, choose_payload_source, Choice, ChoiceReason, LocalCandidate, PayloadSource,
+};
+use crate::circuit_breaker::{circuit_breaker, CircuitBreakerVerdict};
+use crate::{BidRejection, ExecutionLayer};
+use builder_api::{BuilderClient, BuilderError};
+use engine_api::{EngineError, ForkchoiceStateV1, PayloadAttributes, PayloadStatusKind};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tree_hash::TreeHash;
+use types::{
+    ChainSpec, EthSpec, ExecutionPayload, ExecutionRequests, Hash256, PublicKeyBytes, Slot, U256,
+};
+
+/// A payload built by the local execution engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalPayload<E: EthSpec> {
+    /// The payload the engine built.
+    pub payload: ExecutionPayload<E>,
+    /// Wei to the fee recipient.
+    pub block_value: U256,
+    /// From Deneb on.
+    pub blobs_bundle: Option<BlobsBundle<E>>,
+    /// From Electra on.
+    pub execution_requests: Option<ExecutionRequests<E>>,
+    /// The engine's hint that the builders' blocks may be censoring.
+    pub should_override_builder: bool,
+}
+
+impl<E: EthSpec> LocalPayload<E> {
+    /// `hash_tree_root` of the payload, equal to its header's: the key of the local payload cache, so
+    /// that a local payload served blinded can be unblinded.
+    pub fn header_root(&self) -> Hash256 {
+        self.payload.tree_hash_root()
+    }
+}
+
+/// The builder bid that won.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WinningBid<E: EthSpec> {
+    /// The builder's name (pass it to [`ExecutionLayer::record_builder_block`]).
+    pub builder: String,
+    /// The builder's position in the configuration.
+    pub builder_index: usize,
+    /// The checked bid.
+    pub bid: VerifiedBid<E>,
+}
+
+/// The outcome of one proposal's sourcing.
+#[derive(Debug, Clone)]
+pub struct ProducedPayload<E: EthSpec> {
+    /// The proposal's slot.
+    pub slot: Slot,
+    /// The chosen source and why; a builder source's `index` is the builder's configuration position.
+    pub choice: Choice,
+    /// The circuit breaker's verdict for this proposal.
+    pub circuit_breaker: CircuitBreakerVerdict,
+    /// The local payload, when the engine gave one (always awaited, even when a builder wins).
+    pub local: Option<Arc<LocalPayload<E>>>,
+    /// Why the engine gave no payload.
+    pub local_error: Option<String>,
+    /// The winning bid when a builder was chosen.
+    pub winner: Option<WinningBid<E>>,
+    /// Every builder's part, in configuration order.
+    pub builders: Vec<BuilderReport>,
+}
+
+impl<E: EthSpec> ProducedPayload<E> {
+    /// Whether the block will be built from a builder's bid (blinded).
+    pub fn is_builder(&self) -> bool {
+        self.winner.is_some()
+    }
+
+    /// The report of the builder named `builder`.
+    pub fn report(&self, builder: &str) -> Option<&BuilderReport> {
+        self.builders.iter().find(|r| r.builder == builder)
+    }
+}
+
+/// Why the local engine gave no payload.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalPayloadError {
+    /// A failed engine call.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("forkchoiceUpdated answered {status:?} without a payload id: {error}")]
+    /// The engine did not start a build (syncing, or the head is invalid).
+    NoPayloadId {
+        /// The head's payload status.
+        status: PayloadStatusKind,
+        /// The engine's validation error, if any.
+        error: String,
+    },
+    /// The engine's blobs bundle does not fit the consensus types.
+    #[error("the engine's blobs bundle: {0}")]
+    Blobs(#[from] BlobsBundleError),
+}
+
+/// Why no payload could be produced at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// More withdrawals than `MAX_WITHDRAWALS_PER_PAYLOAD`: the caller's request is wrong.
+    #[error("{0} expected withdrawals exceed MAX_WITHDRAWALS_PER_PAYLOAD")]
+    TooManyWithdrawals(usize),
+    /// The engine failed and no builder could stand in.
+    #[error("no local payload ({local}) and no usable builder bid")]
+    NoPayload {
+        /// Why the engine gave none.
+        local: LocalPayloadError,
+    },
+}
+
+/// What a builder task hands back.
+struct BuilderAnswer<E: EthSpec> {
+    index: usize,
+    outcome: BuilderOutcome,
+    bid: Option<VerifiedBid<E>>,
+    elapsed: Duration,
+}
+
+/// getHeader on one builder, bounded by its timeout, and the bid checks (builder-specs `process_bid`).
+async fn ask_builder<E: EthSpec>(
+    index: usize,
+    client: BuilderClient,
+    slot: Slot,
+    pubkey: PublicKeyBytes,
+    context: BidContext,
+    spec: Arc<ChainSpec>,
+) -> BuilderAnswer<E> {
+    let start = Instant::now();
+    let timeout = client.config().timeouts.get_header;
+    let call = client.get_header::<E>(slot, context.parent_hash, &pubkey, context.fork);
+    let (outcome, bid) = match tokio::time::timeout(timeout, call).await {
+        Err(_) | Ok(Err(BuilderError::Timeout { .. })) => (BuilderOutcome::Timeout, None),
+        Ok(Err(BuilderError::UnexpectedBuilderKey { pinned, got })) => (
+            BuilderOutcome::Rejected(BidRejection::UnexpectedBuilderPubkey {
+                expected: pinned,
+                got,
+            }),
+            None,
+        ),
+        Ok(Err(error)) => (BuilderOutcome::Error(error.to_string()), None),
+        Ok(Ok(None)) => (BuilderOutcome::NoBid, None),
+        Ok(Ok(Some(bid))) => match verify_bid(&bid, &context, &spec) {
+            Ok(verified) => (
+                BuilderOutcome::Bid {
+                    value: verified.value(),
+                    block_hash: verified.block_hash(),
+                },
+                Some(verified),
+            ),
+            Err(rejection) => (BuilderOutcome::Rejected(rejection), None),
+        },
+    };
+    BuilderAnswer {
+        index,
+        outcome,
+        bid,
+        elapsed: start.elapsed(),
+    }
+}
+
+impl<E: EthSpec> ExecutionLayer<E> {
+    /// Produces the payload of a proposal: asks the engine and every enabled builder at once, checks
+    /// every bid, applies the circuit breaker and the boost factor, and returns the choice with every
+    /// builder's outcome. The local payload is always awaited; a bid arriving after its builder's
+    /// getHeader timeout is ignored.
+    pub async fn get_payload(
+        &self,
+        request: &PayloadRequest,
+    ) -> Result<ProducedPayload<E>, PayloadError> {
+        let slot = request.slot;
+        let withdrawals_root = withdrawals_root::<E>(&request.withdrawals)
+            .ok_or(PayloadError::TooManyWithdrawals(request.withdrawals.len()))?;
+
+        let breaker = circuit_breaker(self.chain.chain_health(slot), self.config.circuit_breaker);
+        self.note_breaker(slot, &breaker);
+
+        let registration = self.chain.proposer_registration(&request.proposer_pubkey);
+        let skip = if breaker.is_tripped() {
+            Some("circuit_breaker")
+        } else if request.builder_boost_factor == Some(0) {
+            Some("boost_factor_zero")
+        } else if registration.is_none() {
+            Some("not_registered")
+        } else {
+            None
+        };
+
+        let mut reports: Vec<BuilderReport> = self
+            .builders
+            .iter()
+            .map(|b| BuilderReport {
+                builder: b.name.clone(),
+                outcome: BuilderOutcome::Skipped(skip.unwrap_or("not_asked")),
+                elapsed: Duration::ZERO,
+            })
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        if let (None, Some(registration)) = (skip, registration) {
+            for (index, builder) in self.builders.iter().enumerate() {
+                if self.registry.is_disabled(&builder.name) {
+                    reports[index].outcome = BuilderOutcome::Disabled;
+                    continue;
+                }
+                let context = BidContext {
+                    fork: request.fork,
+                    parent_hash: request.parent_hash,
+                    prev_randao: request.prev_randao,
+                    timestamp: request.timestamp,
+                    parent_block_number: request.parent_block_number,
+                    fee_recipient: registration.fee_recipient,
+                    gas_limit_target: registration.gas_limit,
+                    parent_gas_limit: request.parent_gas_limit,
+                    withdrawals_root,
+                    max_blobs_per_block: request.max_blobs_per_block,
+                    pinned_pubkey: builder.client.pinned_pubkey(),
+                };
+                tasks.spawn(ask_builder::<E>(
+                    index,
+                    builder.client.clone(),
+                    slot,
+                    request.proposer_pubkey,
+                    context,
+                    self.config.spec.clone(),
+                ));
+            }
+        }
+
+        let local = self.local_payload(request).await;
+
+        let mut bids: Vec<(usize, VerifiedBid<E>)> = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            // A builder task only fails to join if it panicked; its report then stays "not asked".
+            let Ok(answer) = joined else { continue };
+            self.note_builder_answer(slot, &answer);
+            reports[answer.index] = BuilderReport {
+                builder: self.builders[answer.index].name.clone(),
+                outcome: answer.outcome,
+                elapsed: answer.elapsed,
+            };
+            if let Some(bid) = answer.bid {
+                bids.push((answer.index, bid));
+            }
+        }
+        bids.sort_by_key(|(index, _)| *index);
+        {
+            let mut caches = self.caches.lock();
+            for (index, bid) in &bids {
+                caches.insert_bid(
+                    slot,
+                    bid.block_hash(),
+                    *index,
+                    self.config.payload_cache_slots,
+                );
+            }
+        }
+
+        let local = match local {
+            Ok(local) => {
+                let local = Arc::new(local);
+                self.caches.lock().insert_local(
+                    slot,
+                    local.header_root(),
+                    local.clone(),
+                    self.config.payload_cache_slots,
+                );
+                Ok(local)
+            }
+            Err(error) => {
+                self.metrics.local_payload_failures.inc();
+                tracing::error!(slot, %error, "the execution engine gave no payload");
+                Err(error)
+            }
+        };
+        let local_error = local.as_ref().err().map(ToString::to_string);
+
+        let verified: Vec<VerifiedBid<E>> = bids.iter().map(|(_, bid)| bid.clone()).collect();
+        let (choice, local) = match local {
+            Ok(local) => (
+                choose_payload_source(
+                    LocalCandidate {
+                        value: local.block_value,
+                        should_override_builder: local.should_override_builder,
+                    },
+                    &verified,
+                    request.builder_boost_factor,
+                    &breaker,
+                ),
+                Some(local),
+            ),
+            // Builders were only asked if the breaker is closed and the boost factor allows them, and
+            // nothing is signed yet: using a bid here is no fallback after signing.
+            Err(error) => match best_bid(&verified) {
+                Some(index) => (
+                    Choice {
+                        source: PayloadSource::Builder { index },
+                        reason: ChoiceReason::LocalUnavailable,
+                    },
+                    None,
+                ),
+                None => return Err(PayloadError::NoPayload { local: error }),
+            },
+        };
+        let (choice, winner) = match choice.source {
+            PayloadSource::Local => (choice, None),
+            PayloadSource::Builder { index } => {
+                let (builder_index, bid) = bids.swap_remove(index);
+                let builder = self.builders[builder_index].name.clone();
+                self.builders[builder_index].record.lock().counters.wins += 1;
+                (
+                    Choice {
+                        source: PayloadSource::Builder {
+                            index: builder_index,
+                        },
+                        reason: choice.reason,
+                    },
+                    Some(WinningBid {
+                        builder,
+                        builder_index,
+                        bid,
+                    }),
+                )
+            }
+        };
+        let source = if winner.is_some() { "builder" } else { "local" };
+        self.metrics
+            .payload_source
+            .with_label_values(&[source, choice.reason.reason()])
+            .inc();
+        tracing::info!(
+            slot,
+            source,
+            reason = choice.reason.reason(),
+            builder = winner.as_ref().map(|w| w.builder.as_str()).unwrap_or("-"),
+            local_value = %local.as_ref().map(|l| l.block_value).unwrap_or_default(),
+            builder_value = %winner.as_ref().map(|w| w.bid.value()).unwrap_or_default(),
+            valid_bids = verified.len(),
+            "payload source chosen"
+        );
+        Ok(ProducedPayload {
+            slot,
+            choice,
+            circuit_breaker: breaker,
+            local,
+            local_error,
+            winner,
+            builders: reports,
+        })
+    }
+
+    /// forkchoiceUpdated with the proposal's attributes, then getPayload.
+    async fn local_payload(
+        &self,
+        request: &PayloadRequest,
+    ) -> Result<LocalPayload<E>, LocalPayloadError> {
+        let fork = request.fork;
+        let attributes = PayloadAttributes::new(
+            fork,
+            request.timestamp,
+            request.prev_randao,
+            request.suggested_fee_recipient,
+            &request.withdrawals,
+            request.parent_beacon_block_root,
+        );
+        let state = ForkchoiceStateV1 {
+            head_block_hash: request.parent_hash,
+            safe_block_hash: request.safe_block_hash,
+            finalized_block_hash: request.finalized_block_hash,
+        };
+        let response = self
+            .engine
+            .forkchoice_updated(fork, state, Some(&attributes))
+            .await?;
+        let Some(payload_id) = response.payload_id else {
+            return Err(LocalPayloadError::NoPayloadId {
+                status: response.payload_status.status,
+                error: response.payload_status.validation_error.unwrap_or_default(),
+            });
+        };
+        let built = self.engine.get_payload::<E>(fork, payload_id).await?;
+        let blobs_bundle = built
+            .blobs_bundle
+            .as_ref()
+            .map(|bundle| BlobsBundle::from_engine(fork, bundle))
+            .transpose()?;
+        Ok(LocalPayload {
+            payload: built.payload,
+            block_value: built.block_value,
+            blobs_bundle,
+            execution_requests: built.execution_requests,
+            should_override_builder: built.should_override_builder,
+        })
+    }
+
+    fn note_breaker(&self, slot: Slot, breaker: &CircuitBreakerVerdict) {
+        match breaker {
+            CircuitBreakerVerdict::Closed => self.metrics.circuit_breaker_tripped.set(0),
+            CircuitBreakerVerdict::Tripped(reason) => {
+                self.metrics.circuit_breaker_tripped.set(1);
+                self.metrics
+                    .circuit_breaker_trips
+                    .with_label_values(&[reason.reason()])
+                    .inc();
+                tracing::warn!(slot, %reason, "circuit breaker tripped: local payload only");
+            }
+        }
+        *self.last_breaker.lock() = Some(CircuitBreakerStatus::new(slot, breaker));
+    }
+
+    /// Counters, metrics and logs of one builder's answer.
+    fn note_builder_answer(&self, slot: Slot, answer: &BuilderAnswer<E>) {
+        let builder = &self.builders[answer.index];
+        let name = builder.name.as_str();
+        self.metrics
+            .get_header_seconds
+            .with_label_values(&[name])
+            .observe(answer.elapsed.as_secs_f64());
+        let mut record = builder.record.lock();
+        match &answer.outcome {
+            BuilderOutcome::Bid { value, block_hash } => {
+                record.counters.bids += 1;
+                record.last_bid = Some(LastBid {
+                    slot,
+                    value: value.to_string(),
+                    block_hash: *block_hash,
+                });
+                self.metrics.bids.with_label_values(&[name]).inc();
+                tracing::debug!(slot, builder = name, %value, %block_hash, "valid builder bid");
+            }
+            BuilderOutcome::Rejected(rejection) => {
+                *record
+                    .counters
+                    .rejections
+                    .entry(rejection.reason().to_string())
+                    .or_default() += 1;
+                self.metrics
+                    .bid_rejections
+                    .with_label_values(&[name, rejection.reason()])
+                    .inc();
+                tracing::warn!(slot, builder = name, reason = rejection.reason(), %rejection, "builder bid rejected");
+            }
+            BuilderOutcome::NoBid => {
+                record.counters.no_bids += 1;
+                self.metrics
+                    .get_header_failures
+                    .with_label_values(&[name, "no_bid"])
+                    .inc();
+                tracing::debug!(slot, builder = name, "builder has no bid");
+            }
+            BuilderOutcome::Timeout => {
+                record.counters.timeouts += 1;
+                self.metrics
+                    .get_header_failures
+                    .with_label_values(&[name, "timeout"])
+                    .inc();
+                tracing::warn!(
+                    slot,
+                    builder = name,
+                    elapsed_ms = answer.elapsed.as_millis() as u64,
+                    "builder getHeader timed out; a later bid is ignored"
+                );
+            }
+            BuilderOutcome::Error(error) => {
+                record.counters.errors += 1;
+                self.metrics
+                    .get_header_failures
+                    .with_label_values(&[name, "error"])
+                    .inc();
+                tracing::warn!(slot, builder = name, %error, "builder getHeader failed");
+            }
+            BuilderOutcome::Disabled | BuilderOutcome::Skipped(_) => {}
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the execution layer against an in-process mock-el and mock relays: sourcing
+//! and the choice, one test per bid check and relay fault, unblinding, and verdicts across a restart.
+
+mod faults;
+mod harness;
+mod sourcing;
+mod unblind;
+mod verdicts;

@@ -1,0 +1,149 @@
+//! Verdicts (seed 004): a builder whose payload the execution engine finds INVALID is disabled until
+//! restart and asked no more; the attribution of its blocks survives a restart, the disablement does not.
+
+use crate::harness::*;
+use engine_api::NewPayloadRequest;
+use execution_layer::{BuilderOutcome, BuilderStatusState, PayloadSource, Unblinded};
+use mock_relay::InvalidPayloadFault;
+use types::{ExecutionBlockHash, Hash256, SignedBeaconBlock};
+
+/// Proposes at `slot`, unblinds the builder's block and records it; returns the block root, the
+/// execution block hash and the full block.
+async fn builder_block(
+    bench: &Bench,
+    slot: u64,
+) -> (Hash256, ExecutionBlockHash, SignedBeaconBlock<E>) {
+    let produced = bench.propose(slot).await;
+    assert_eq!(produced.choice.source, PayloadSource::Builder { index: 0 });
+    let winner = produced.winner.as_ref().expect("a winner");
+    let blinded = block_for_winner(&bench.spec, &produced);
+    let block_root = blinded.message_root();
+    let block_hash = winner.bid.block_hash();
+    bench
+        .layer
+        .record_builder_block(block_root, &winner.builder, slot, block_hash)
+        .expect("recorded");
+    let Unblinded::Full { block, .. } = bench.layer.unblind(blinded).await.expect("unblinded")
+    else {
+        panic!("an Electra block is revealed, not published by the builder");
+    };
+    (block_root, block_hash, *block)
+}
+
+/// Imports the block's payload into mock-el (`newPayload`) and feeds the verdict to the layer.
+async fn import(bench: &Bench, block_root: Hash256, block: &SignedBeaconBlock<E>) -> bool {
+    let body = block.message_enum().body_enum();
+    let payload = body.execution_payload_enum();
+    let requests = body.execution_requests().ok().cloned();
+    let status = bench
+        .layer
+        .engine()
+        .new_payload(&NewPayloadRequest {
+            payload: &payload,
+            versioned_hashes: vec![],
+            parent_beacon_block_root: Some(Hash256::repeat_byte(0xbb)),
+            execution_requests: requests.as_ref(),
+        })
+        .await
+        .expect("newPayload answers");
+    bench.layer.on_new_payload_status(block_root, &status);
+    status.is_invalid()
+}
+
+#[tokio::test]
+async fn invalid_payload_disables_the_builder_until_restart() {
+    let path = TempPath::new("verdict_restart");
+    let mut options = BenchOptions::relays(2);
+    options.relays[0].invalid_payload = InvalidPayloadFault::Once;
+    options.bonuses = vec![2_000_000_000, 1_000_000_000];
+    options.store_path = Some(path.0.clone());
+    let mut bench = Bench::start(options).await;
+    let faulty = bench.name(0);
+
+    let (block_root, block_hash, block) = builder_block(&bench, 1).await;
+    assert!(
+        import(&bench, block_root, &block).await,
+        "mock-el must find the payload INVALID"
+    );
+    assert!(bench.layer.is_builder_disabled(&faulty));
+    let status = &bench.layer.builder_states()[0];
+    assert_eq!(
+        status.state,
+        BuilderStatusState::Disabled {
+            reason: "invalid_payload".into(),
+            block_root,
+            slot: 1,
+            execution_block_hash: block_hash,
+        }
+    );
+    assert_eq!(status.counters.invalid_payloads, 1);
+    let metrics = bench.layer.metrics().encode_text();
+    assert!(metrics.contains(&format!(
+        r#"blindfold_builder_enabled{{builder="{faulty}"}} 0"#
+    )));
+
+    // The disabled builder is asked no more; the other one still wins.
+    let served = bench.headers_served(0);
+    let produced = bench.propose(2).await;
+    assert_eq!(outcome(&produced, &faulty), &BuilderOutcome::Disabled);
+    assert_eq!(bench.headers_served(0), served);
+    assert_eq!(produced.choice.source, PayloadSource::Builder { index: 1 });
+
+    // After a restart over the same store: the root is still attributed, the builder enabled again.
+    bench.restart(&path.0);
+    let attributed = bench
+        .layer
+        .builder_of(block_root)
+        .expect("readable")
+        .expect("attributed");
+    assert_eq!(attributed.builder, faulty);
+    assert_eq!(attributed.execution_block_hash, block_hash);
+    assert!(!bench.layer.is_builder_disabled(&faulty));
+    let produced = bench.propose(3).await;
+    assert!(matches!(
+        outcome(&produced, &faulty),
+        BuilderOutcome::Bid { .. }
+    ));
+    assert_eq!(bench.headers_served(0), served + 1);
+    assert_eq!(produced.choice.source, PayloadSource::Builder { index: 0 });
+}
+
+#[tokio::test]
+async fn valid_payload_keeps_the_builder() {
+    let bench = Bench::start(BenchOptions::relays(1)).await;
+    let (block_root, _, block) = builder_block(&bench, 1).await;
+    assert!(!import(&bench, block_root, &block).await);
+    assert!(!bench.layer.is_builder_disabled(&bench.name(0)));
+}
+
+#[tokio::test]
+async fn always_invalid_builder_is_disabled_by_forkchoice_invalidation() {
+    let mut options = BenchOptions::relays(1);
+    options.relays[0].invalid_payload = InvalidPayloadFault::Always;
+    let bench = Bench::start(options).await;
+    let (_, block_hash, _) = builder_block(&bench, 1).await;
+    // A later forkchoiceUpdated invalidated the chain from this payload on.
+    let disabled = bench
+        .layer
+        .on_invalidated_block_hashes(&[Hash256::repeat_byte(0x01), block_hash]);
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0].builder, bench.name(0));
+    let produced = bench.propose(2).await;
+    assert_eq!(
+        outcome(&produced, &bench.name(0)),
+        &BuilderOutcome::Disabled
+    );
+    assert_eq!(produced.choice.source, PayloadSource::Local);
+}
+
+#[tokio::test]
+async fn invalid_local_payload_disables_nobody() {
+    let bench = Bench::start(BenchOptions::relays(1)).await;
+    let disabled = bench
+        .layer
+        .on_invalid_payload(execution_layer::InvalidPayloadId::BlockRoot(
+            Hash256::repeat_byte(9),
+        ));
+    assert!(disabled.is_none());
+    assert!(!bench.layer.is_builder_disabled(&bench.name(0)));
+}
