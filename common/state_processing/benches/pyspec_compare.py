@@ -6,7 +6,7 @@ process_epoch takes ~40 s at this size (per-validator reward helpers, full shuff
 mainnet preset's 90 shuffle rounds and 32 proposer shufflings per epoch make it impractical there.
 
 The state mirrors `build_state_with` in `benches/common/mod.rs` (same shape, not byte-identical):
-VALIDATORS validators with placeholder public keys, at the last slot of epoch 10; ~95% of validators
+VALIDATORS validators with synthetic public keys, at the last slot of epoch 10; ~95% of validators
 with all three timely flags in both epochs; balances 31-33 ETH (~3% compounding with up to 64 ETH);
 ~60% 0x01 credentials; 64 slashed and 256 exiting validators; a few non-zero inactivity scores;
 distinct block roots, state roots and RANDAO mixes; justified epoch 9, finalized 8. Its tree hash is

@@ -1,5 +1,7 @@
 //! Caches a mainnet-size state needs, kept next to the state (never inside it): per-epoch committee
-//! shufflings, the total active balance, pre-Fulu proposers, and a pubkey → validator index map.
+//! shufflings, the total active balance, pre-Fulu proposers, a pubkey → validator index map, the epoch's
+//! effective balances and progressive (participating) balances (see [`crate::progressive_balances`]), and
+//! decompressed public keys for signature checks.
 //!
 //! [`StateCaches`] answers the same questions as the spec-direct functions of [`crate::common`], with the
 //! same names and results; when it holds nothing for the asked epoch it computes the answer from the state
@@ -9,15 +11,20 @@
 //! Why the cached values stay valid within an epoch: activation and exit epochs are only ever set to
 //! `current_epoch + 1 + MAX_SEED_LOOKAHEAD` or later, so the active sets of the previous, current and next
 //! epochs are fixed; seeds come from randao mixes at least one epoch old; and effective balances change
-//! only in epoch processing (which clears the balance-derived entries via
-//! [`StateCaches::invalidate_balances`]).
+//! only in epoch processing (which replaces the balance-derived entries with the new epoch's, or clears
+//! them via [`StateCaches::invalidate_balances`]) and at fork upgrades (after which slot processing clears
+//! them). Block processing keeps the progressive balances current as it sets flags and slashes.
 
 use crate::common::{
-    base_reward_per_increment, committee_count_per_slot, committee_range, compute_epoch_at_slot,
-    compute_proposer_indices, get_active_validator_indices, get_attesting_indices_with,
-    get_beacon_committee, get_beacon_proposer_index, get_current_epoch, get_previous_epoch,
-    get_seed, get_total_active_balance, indexed_attestation_from, AttestationRef,
-    IndexedAttestation,
+    attesting_indices_sorted_with, base_reward_per_increment, committee_count_per_slot,
+    committee_range, compute_epoch_at_slot, compute_proposer_indices, get_active_validator_indices,
+    get_attesting_indices_with, get_beacon_committee, get_beacon_proposer_index, get_current_epoch,
+    get_previous_epoch, get_seed, get_total_active_balance, indexed_attestation_from_sorted,
+    AttestationRef, IndexedAttestation,
+};
+use crate::per_block::DecompressedPubkeys;
+use crate::progressive_balances::{
+    build_epoch_caches, EpochValidatorCache, ProgressiveBalancesCache,
 };
 use crate::{Result, StateError};
 use std::borrow::Cow;
@@ -46,7 +53,16 @@ impl CommitteeCache {
     /// Build the committees of `epoch` from `state` (for any epoch the state can seed; in practice the
     /// previous, current or next epoch, which stay valid for the whole current epoch).
     pub fn new<E: EthSpec>(state: &BeaconState<E>, epoch: Epoch) -> Result<Self> {
-        let active_indices = get_active_validator_indices(state, epoch);
+        Self::from_active_indices(state, epoch, get_active_validator_indices(state, epoch))
+    }
+
+    /// As [`Self::new`], given `get_active_validator_indices(state, epoch)` (which epoch processing
+    /// gathers on its way for the epoch after the next).
+    pub fn from_active_indices<E: EthSpec>(
+        state: &BeaconState<E>,
+        epoch: Epoch,
+        active_indices: Vec<ValidatorIndex>,
+    ) -> Result<Self> {
         let seed = get_seed(state, epoch, DOMAIN_BEACON_ATTESTER)?;
         let mut shuffling = active_indices.clone();
         shuffle_list(&mut shuffling, &seed, E::SHUFFLE_ROUND_COUNT);
@@ -123,12 +139,18 @@ pub fn find_validator_index_by_pubkey<E: EthSpec>(
 }
 
 /// Pubkey → validator index for the first `len()` validators of a state (the registry only grows and
-/// pubkeys never change, so the map is extended, never rebuilt).
+/// pubkeys never change, so the map is extended, never rebuilt). The bulk of the map is shared between
+/// clones (a million entries are tens of megabytes, and caches are cloned with every state); validators
+/// indexed since are held apart until there are enough of them to fold into a new shared map.
 #[derive(Debug, Clone, Default)]
 pub struct PubkeyCache {
-    map: HashMap<PublicKeyBytes, ValidatorIndex>,
+    shared: Arc<HashMap<PublicKeyBytes, ValidatorIndex>>,
+    recent: HashMap<PublicKeyBytes, ValidatorIndex>,
     len: usize,
 }
+
+/// Validators held apart from the shared map before it is rebuilt with them.
+const PUBKEY_RECENT_MAX: usize = 1 << 12;
 
 impl PubkeyCache {
     /// How many validators are indexed.
@@ -152,14 +174,27 @@ impl PubkeyCache {
             return;
         }
         for (i, v) in validators.iter().enumerate().skip(self.len) {
-            self.map.entry(v.pubkey).or_insert(i as ValidatorIndex);
+            // The first validator with a key keeps it.
+            if !self.shared.contains_key(&v.pubkey) {
+                self.recent.entry(v.pubkey).or_insert(i as ValidatorIndex);
+            }
         }
         self.len = validators.len();
+        if self.shared.is_empty() {
+            self.shared = Arc::new(std::mem::take(&mut self.recent));
+        } else if self.recent.len() > PUBKEY_RECENT_MAX {
+            let mut merged = (*self.shared).clone();
+            merged.extend(self.recent.drain());
+            self.shared = Arc::new(merged);
+        }
     }
 
     /// The indexed validator with `pubkey`, if any (ignores validators added since the last update).
     pub fn get(&self, pubkey: &PublicKeyBytes) -> Option<ValidatorIndex> {
-        self.map.get(pubkey).copied()
+        self.shared
+            .get(pubkey)
+            .or_else(|| self.recent.get(pubkey))
+            .copied()
     }
 
     /// The first validator of `state` with `pubkey`: the map for the indexed prefix, then a scan of the
@@ -195,6 +230,14 @@ pub struct StateCaches {
     proposers: Option<(Epoch, Vec<ValidatorIndex>)>,
     /// Pubkey → index map; keep it current with [`PubkeyCache::update`] (done by [`Self::prepare`]).
     pub pubkeys: PubkeyCache,
+    /// Decompressed public keys for signature checks, shared by every clone of these caches.
+    pub decompressed_pubkeys: DecompressedPubkeys,
+    /// The active set of a coming epoch, gathered by epoch processing, for its committee cache.
+    active_indices_hint: Option<(Epoch, Vec<ValidatorIndex>)>,
+    /// Effective balances and slashed flags of the current epoch (read per attester).
+    epoch_validators: Option<EpochValidatorCache>,
+    /// Participating balances of the previous and current epochs, kept current by block processing.
+    progressive_balances: Option<ProgressiveBalancesCache>,
 }
 
 impl StateCaches {
@@ -222,9 +265,24 @@ impl StateCaches {
         for epoch in [previous, current, next] {
             self.build_committee_cache(state, epoch)?;
         }
+        let progressive = match (
+            self.epoch_validators.take(),
+            self.progressive_balances.take(),
+        ) {
+            (Some(v), Some(p)) if v.epoch() == current && p.epoch() == current => {
+                self.epoch_validators = Some(v);
+                p
+            }
+            _ => {
+                let (v, p) = build_epoch_caches(state)?;
+                self.epoch_validators = Some(v);
+                p
+            }
+        };
         if self.total_active_balance.is_none_or(|(e, _)| e != current) {
-            self.total_active_balance = Some((current, get_total_active_balance(state)?));
+            self.total_active_balance = Some((current, progressive.total_active_balance::<E>()));
         }
+        self.progressive_balances = Some(progressive);
         if state.proposer_lookahead().is_err()
             && self.proposers.as_ref().is_none_or(|(e, _)| *e != current)
         {
@@ -253,7 +311,16 @@ impl StateCaches {
         if let Some(cache) = self.committees.iter().find(|c| c.epoch == epoch) {
             return Ok(cache.clone());
         }
-        let cache = Arc::new(CommitteeCache::new(state, epoch)?);
+        let cache = match self.active_indices_hint.take() {
+            Some((hint_epoch, indices)) if hint_epoch == epoch => {
+                CommitteeCache::from_active_indices(state, epoch, indices)?
+            }
+            hint => {
+                self.active_indices_hint = hint;
+                CommitteeCache::new(state, epoch)?
+            }
+        };
+        let cache = Arc::new(cache);
         self.committees.push(cache.clone());
         Ok(cache)
     }
@@ -266,11 +333,73 @@ impl StateCaches {
             .map(|c| c.as_ref())
     }
 
-    /// Forget the entries derived from effective balances (the total active balance and the proposers):
-    /// epoch processing calls this after `process_effective_balance_updates`.
+    /// Forget the entries derived from effective balances (the total active balance, the proposers, the
+    /// effective balances and the progressive balances): the per-step epoch processing calls this after
+    /// `process_effective_balance_updates`, and slot processing after a fork upgrade.
     pub fn invalidate_balances(&mut self) {
         self.total_active_balance = None;
         self.proposers = None;
+        self.epoch_validators = None;
+        self.progressive_balances = None;
+        self.active_indices_hint = None;
+    }
+
+    /// Install the balance caches of the epoch that epoch processing just started (it computes them on
+    /// its way, sparing the next block a pass over the registry).
+    pub(crate) fn set_epoch_balances<E: EthSpec>(
+        &mut self,
+        validators: EpochValidatorCache,
+        progressive: ProgressiveBalancesCache,
+        active_indices_hint: Option<(Epoch, Vec<ValidatorIndex>)>,
+    ) {
+        self.active_indices_hint = active_indices_hint;
+        self.total_active_balance =
+            Some((progressive.epoch(), progressive.total_active_balance::<E>()));
+        self.epoch_validators = Some(validators);
+        self.progressive_balances = Some(progressive);
+    }
+
+    /// The effective balances and slashed flags of the epoch they were built for, if built.
+    pub fn epoch_validators(&self) -> Option<&EpochValidatorCache> {
+        self.epoch_validators.as_ref()
+    }
+
+    /// The progressive balances of the epoch they were built for, if built.
+    pub fn progressive_balances(&self) -> Option<&ProgressiveBalancesCache> {
+        self.progressive_balances.as_ref()
+    }
+
+    /// The epoch caches of `state`'s current epoch, mutably, if both are built for it (what block
+    /// processing updates as it sets flags and slashes).
+    pub(crate) fn epoch_balances_mut<E: EthSpec>(
+        &mut self,
+        state: &BeaconState<E>,
+    ) -> Option<(&mut EpochValidatorCache, &mut ProgressiveBalancesCache)> {
+        let current = get_current_epoch(state);
+        match (&mut self.epoch_validators, &mut self.progressive_balances) {
+            (Some(v), Some(p)) if v.epoch() == current && p.epoch() == current => Some((v, p)),
+            _ => None,
+        }
+    }
+
+    /// `state.validators[index].effective_balance`, from the epoch cache when it covers `index`.
+    pub fn effective_balance<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        index: ValidatorIndex,
+    ) -> Result<Gwei> {
+        if let Some(cache) = &self.epoch_validators {
+            if cache.epoch() == get_current_epoch(state) {
+                if let Some(balance) = cache.effective_balance(index) {
+                    return Ok(balance);
+                }
+            }
+        }
+        state
+            .validators()
+            .get(index as usize)
+            .map(|v| v.effective_balance)
+            .ok_or(StateError::UnknownValidator(index))
     }
 
     /// Forget everything.
@@ -334,7 +463,10 @@ impl StateCaches {
         state: &BeaconState<E>,
         attestation: AttestationRef<'_, E>,
     ) -> Result<IndexedAttestation<E>> {
-        indexed_attestation_from(attestation, self.get_attesting_indices(state, attestation)?)
+        let indices = attesting_indices_sorted_with(attestation, |slot, index| {
+            self.get_beacon_committee(state, slot, index)
+        })?;
+        indexed_attestation_from_sorted(attestation, indices)
     }
 
     /// `get_total_active_balance`.
@@ -395,5 +527,52 @@ impl StateCaches {
         pubkey: &PublicKeyBytes,
     ) -> Option<ValidatorIndex> {
         self.pubkeys.find(state, pubkey)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::genesis::interop_genesis_state;
+    use types::{ChainSpec, ForkName, MinimalEthSpec};
+
+    #[test]
+    fn pubkey_cache_grows_shared_and_recent_alike() {
+        let spec = ChainSpec::minimal().with_forks_at_genesis_up_to(ForkName::Fulu);
+        let mut state =
+            interop_genesis_state::<MinimalEthSpec>(16, 1_600_000_000, ForkName::Fulu, None, &spec)
+                .unwrap();
+        let mut cache = PubkeyCache::default();
+        cache.update(&state);
+        let copy = cache.clone();
+        // Grow past the fold threshold, with one duplicate key (the first index keeps it).
+        let template = state.validators().get(0).unwrap().clone();
+        let added = PUBKEY_RECENT_MAX + 10;
+        for i in 0..added {
+            let mut v = template.clone();
+            if i != 5 {
+                v.pubkey.0[40..48].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+                v.pubkey.0[0] ^= 0xff;
+            }
+            state.validators_mut().push(v).unwrap();
+            if i == 20 {
+                cache.update(&state);
+                assert!(!cache.recent.is_empty());
+            }
+        }
+        cache.update(&state);
+        assert!(cache.recent.is_empty(), "folded into the shared map");
+        assert_eq!(cache.len(), state.validators().len());
+        for (i, v) in state.validators().iter().enumerate() {
+            let first = find_validator_index_by_pubkey(&state, &v.pubkey);
+            assert_eq!(cache.get(&v.pubkey), first, "validator {i}");
+        }
+        // The earlier clone still answers for its own prefix only.
+        assert_eq!(copy.len(), 16);
+        assert_eq!(copy.get(&template.pubkey), Some(0));
+        assert_eq!(
+            copy.find(&state, &state.validators().get(30).unwrap().pubkey),
+            Some(30)
+        );
     }
 }

@@ -7,9 +7,11 @@ pub mod genesis;
 pub mod per_block;
 pub mod per_epoch;
 pub mod per_slot;
+pub mod progressive_balances;
 pub mod upgrade;
 
 pub use caches::StateCaches;
 pub use errors::*;
 pub use per_epoch::{process_epoch, process_epoch_with_caches};
 pub use per_slot::{process_slot, process_slots, process_slots_with_caches};
+pub use progressive_balances::{EpochValidatorCache, ProgressiveBalancesCache};

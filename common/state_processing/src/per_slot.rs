@@ -62,7 +62,12 @@ pub fn process_slots_with_caches<E: EthSpec>(
         }
         *state.slot_mut() += 1;
         if is_multiple(state.slot(), E::slots_per_epoch()) {
+            let fork = state.fork_name();
             upgrade_at_epoch_start(state, spec)?;
+            if state.fork_name() != fork {
+                // An upgrade may change effective balances (Electra's) and the participation lists.
+                caches.invalidate_balances();
+            }
         }
     }
     Ok(())

@@ -7,7 +7,14 @@
 use crate::state_utils::{compare_states, load_state_of, minimal_spec, FORKS};
 use spec_tests::{name, read_ssz_snappy, read_yaml, subdirs, vectors_dir, Summary};
 use state_processing::caches::StateCaches;
+use state_processing::common::{
+    get_active_validator_indices, get_current_epoch, get_previous_epoch, get_total_balance,
+    get_unslashed_participating_indices,
+};
 use state_processing::per_block::{self, VerifySignatures};
+use state_processing::per_epoch;
+use state_processing::progressive_balances::compute_unrealized_checkpoints;
+use state_processing::{EpochValidatorCache, ProgressiveBalancesCache};
 use std::path::{Path, PathBuf};
 use types::{
     BeaconState, ChainSpec, EthSpec, ForkName, MainnetEthSpec, MinimalEthSpec, SignedBeaconBlock,
@@ -69,6 +76,7 @@ pub fn check_case<E: EthSpec>(
         let block = SignedBeaconBlock::<E>::from_ssz_bytes_with_spec(&bytes, spec)
             .map_err(|e| format!("decoding blocks_{i}: {e:?}"))?;
         result = apply_signed_block(&mut state, &block, mode, spec, &mut caches)
+            .and_then(|()| check_epoch_caches(&state, &caches))
             .map_err(|e| format!("block {i}: {e}"));
         if result.is_err() {
             break;
@@ -125,6 +133,81 @@ pub fn apply_signed_block<E: EthSpec>(
         .map_err(|e| format!("{e:?}"))?;
     if blinded_root != root {
         return Err(format!("blinded state root {blinded_root} != {root}"));
+    }
+    Ok(())
+}
+
+/// The caches block processing kept current (carried across epoch transitions, where the fused epoch
+/// processing produced them) equal a recomputation from the state, and the unrealized justification and
+/// finalization computed from the progressive balances equal the spec's
+/// `process_justification_and_finalization` run on a copy of the state.
+pub fn check_epoch_caches<E: EthSpec>(
+    state: &BeaconState<E>,
+    caches: &StateCaches,
+) -> Result<(), String> {
+    let progressive = caches
+        .progressive_balances()
+        .ok_or("no progressive balances after a block")?;
+    let fresh = ProgressiveBalancesCache::new(state).map_err(|e| e.to_string())?;
+    if *progressive != fresh {
+        return Err(format!(
+            "progressive balances {progressive:?} != recomputed {fresh:?}"
+        ));
+    }
+    // And the spec's own sums, flag by flag.
+    let err = |e: state_processing::StateError| e.to_string();
+    let current = get_current_epoch(state);
+    let previous = get_previous_epoch(state);
+    for flag in 0..3 {
+        let spec_sum = |epoch| {
+            let indices = get_unslashed_participating_indices(state, flag, epoch).map_err(err)?;
+            get_total_balance(state, indices).map_err(err)
+        };
+        let cached = (
+            progressive
+                .previous_epoch_flag_attesting_balance::<E>(flag)
+                .map_err(err)?,
+            progressive
+                .current_epoch_flag_attesting_balance::<E>(flag)
+                .map_err(err)?,
+        );
+        if cached != (spec_sum(previous)?, spec_sum(current)?) {
+            return Err(format!("flag {flag} balances differ from the spec's sums"));
+        }
+    }
+    // The committee caches (the next epoch's built from the active set epoch processing gathered).
+    for epoch in [previous, current, current + 1] {
+        let cache = caches
+            .committee_cache(epoch)
+            .ok_or(format!("no committee cache for epoch {epoch}"))?;
+        if cache.active_validator_indices() != get_active_validator_indices(state, epoch) {
+            return Err(format!("cached active set of epoch {epoch} differs"));
+        }
+    }
+    let validators = caches
+        .epoch_validators()
+        .ok_or("no effective-balance cache after a block")?;
+    // Validators added by the epoch's deposits are not covered (they fall back to the state).
+    let fresh = EpochValidatorCache::new(state);
+    let covered = validators.len();
+    let same = covered <= fresh.len()
+        && validators.effective_balances() == &fresh.effective_balances()[..covered]
+        && (0..covered as u64).all(|i| validators.is_slashed(i) == fresh.is_slashed(i));
+    if !same {
+        return Err("effective balances or slashed flags differ from the state".into());
+    }
+    let unrealized =
+        compute_unrealized_checkpoints(state, progressive).map_err(|e| e.to_string())?;
+    let mut copy = state.clone();
+    per_epoch::process_justification_and_finalization(&mut copy).map_err(|e| e.to_string())?;
+    let spec_path = (
+        copy.current_justified_checkpoint(),
+        copy.finalized_checkpoint(),
+    );
+    if unrealized != spec_path {
+        return Err(format!(
+            "unrealized checkpoints {unrealized:?} != spec {spec_path:?}"
+        ));
     }
     Ok(())
 }

@@ -4,8 +4,9 @@
 
 use crate::state_utils::{compare_states, load_state, minimal_spec, State, FORKS};
 use spec_tests::{name, subdirs, vectors_dir, Summary};
-use state_processing::caches::PubkeyCache;
+use state_processing::caches::{PubkeyCache, StateCaches};
 use state_processing::per_epoch::{self, process_epoch};
+use state_processing::{EpochValidatorCache, ProgressiveBalancesCache};
 use std::path::Path;
 use types::{ChainSpec, ForkName};
 
@@ -126,3 +127,75 @@ handler_tests!(
     sync_committee_updates,
     proposer_lookahead,
 );
+
+/// The fused `process_epoch` (what `process_epoch` runs) against the spec-ordered sub-steps one by one
+/// (`process_epoch_per_step`), on the pre-state of every epoch_processing case and on the states of
+/// `sanity/slots`, `random/random` and `finality/finality` (all forks): same outcome, same post-state, also
+/// with the shared pass split over two threads; and the caches the fused path leaves for the new epoch
+/// equal a recomputation once the slot advances.
+#[test]
+fn fused_process_epoch_matches_per_step() {
+    let mut summary = Summary::new("process_epoch fused vs per step");
+    let root = vectors_dir().join("consensus-spec-tests/tests/minimal");
+    for fork in FORKS {
+        let spec = minimal_spec(fork);
+        let fork_dir = root.join(fork.as_str());
+        let mut cases = vec![];
+        for handler in subdirs(&fork_dir.join("epoch_processing")) {
+            cases.extend(subdirs(&handler.join("pyspec_tests")));
+        }
+        for suite in ["sanity/slots", "random/random", "finality/finality"] {
+            cases.extend(subdirs(&fork_dir.join(suite).join("pyspec_tests")));
+        }
+        for case in cases {
+            let label = case
+                .strip_prefix(&root)
+                .map_or_else(|_| name(&case).to_string(), |p| p.display().to_string());
+            summary.record(label, compare_fused(&case, fork, &spec));
+        }
+    }
+    summary.finish();
+}
+
+fn compare_fused(case: &Path, fork: ForkName, spec: &ChainSpec) -> Result<(), String> {
+    let Some(pre) = load_state(&case.join("pre.ssz_snappy"), fork)? else {
+        return Err("pre missing".into());
+    };
+    let pre_copy = pre.clone();
+    let mut fused = pre.clone();
+    let mut caches = StateCaches::new();
+    let fused_result = per_epoch::process_epoch_with_caches(&mut fused, spec, &mut caches);
+    let mut per_step = pre;
+    let per_step_result =
+        per_epoch::process_epoch_per_step(&mut per_step, spec, &mut StateCaches::new());
+    // The shared pass split over two threads, as on mainnet-size registries.
+    let mut split = pre_copy;
+    let split_result =
+        per_epoch::process_epoch_single_pass_split(&mut split, spec, &mut StateCaches::new(), 0);
+    match (fused_result, per_step_result, split_result) {
+        (Ok(()), Ok(()), Ok(())) => {}
+        (Err(_), Err(_), Err(_)) => return Ok(()),
+        (f, p, s) => return Err(format!("fused {f:?}, per step {p:?}, split {s:?}")),
+    }
+    compare_states(&mut split, &mut per_step).map_err(|e| format!("split: {e}"))?;
+    compare_states(&mut fused, &mut per_step)?;
+    // The caches are for the next epoch (the pre-state need not be at an epoch's last slot).
+    let slots_per_epoch = <types::MinimalEthSpec as types::EthSpec>::slots_per_epoch();
+    *fused.slot_mut() = (fused.slot() / slots_per_epoch + 1) * slots_per_epoch;
+    let progressive = caches
+        .progressive_balances()
+        .ok_or("no progressive balances left")?;
+    let fresh = ProgressiveBalancesCache::new(&fused).map_err(|e| e.to_string())?;
+    if *progressive != fresh {
+        return Err(format!(
+            "progressive balances {progressive:?} != recomputed {fresh:?}"
+        ));
+    }
+    let validators = caches
+        .epoch_validators()
+        .ok_or("no effective-balance cache left")?;
+    if *validators != EpochValidatorCache::new(&fused) {
+        return Err("effective balances or slashed flags differ from the state".into());
+    }
+    Ok(())
+}

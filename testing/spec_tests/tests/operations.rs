@@ -10,6 +10,7 @@ use state_processing::caches::StateCaches;
 use state_processing::common::attestation::AttestationRef;
 use state_processing::common::IndexedAttestationRef;
 use state_processing::per_block::{self, PayloadWithdrawals, SignatureVerifier, VerifySignatures};
+use state_processing::ProgressiveBalancesCache;
 use std::path::Path;
 use types::{
     AttestationBase, AttestationElectra, AttesterSlashingBase, AttesterSlashingElectra,
@@ -40,13 +41,13 @@ fn ssz_by_fork<T: ForkVersioned>(ctx: &Ctx<'_>, file: &str) -> Result<T, String>
 }
 
 type Outcome = Result<state_processing::Result<()>, String>;
-type Apply = fn(&mut State, &Ctx<'_>, &mut SignatureVerifier, &StateCaches) -> Outcome;
+type Apply = fn(&mut State, &Ctx<'_>, &mut SignatureVerifier, &mut StateCaches) -> Outcome;
 
 fn apply_attestation(
     state: &mut State,
     ctx: &Ctx<'_>,
     v: &mut SignatureVerifier,
-    c: &StateCaches,
+    c: &mut StateCaches,
 ) -> Outcome {
     Ok(if ctx.fork.electra_enabled() {
         let a: AttestationElectra<E> = ssz(ctx, "attestation")?;
@@ -61,7 +62,7 @@ fn apply_attester_slashing(
     state: &mut State,
     ctx: &Ctx<'_>,
     v: &mut SignatureVerifier,
-    c: &StateCaches,
+    c: &mut StateCaches,
 ) -> Outcome {
     Ok(if ctx.fork.electra_enabled() {
         let s: AttesterSlashingElectra<E> = ssz(ctx, "attester_slashing")?;
@@ -90,7 +91,7 @@ fn apply_block_header(
     state: &mut State,
     ctx: &Ctx<'_>,
     _: &mut SignatureVerifier,
-    c: &StateCaches,
+    c: &mut StateCaches,
 ) -> Outcome {
     let block: BeaconBlock<E> = ssz_by_fork(ctx, "block")?;
     Ok(per_block::process_block_header(
@@ -107,7 +108,7 @@ fn apply_deposit(
     state: &mut State,
     ctx: &Ctx<'_>,
     _: &mut SignatureVerifier,
-    c: &StateCaches,
+    c: &mut StateCaches,
 ) -> Outcome {
     let deposit = ssz(ctx, "deposit")?;
     Ok(per_block::process_deposit(state, &deposit, c, &ctx.spec))
@@ -117,7 +118,7 @@ fn apply_proposer_slashing(
     state: &mut State,
     ctx: &Ctx<'_>,
     v: &mut SignatureVerifier,
-    c: &StateCaches,
+    c: &mut StateCaches,
 ) -> Outcome {
     let op = ssz(ctx, "proposer_slashing")?;
     Ok(per_block::process_proposer_slashing(
@@ -129,7 +130,7 @@ fn apply_voluntary_exit(
     state: &mut State,
     ctx: &Ctx<'_>,
     v: &mut SignatureVerifier,
-    _: &StateCaches,
+    _: &mut StateCaches,
 ) -> Outcome {
     let op = ssz(ctx, "voluntary_exit")?;
     Ok(per_block::process_voluntary_exit(state, &op, v, &ctx.spec))
@@ -139,7 +140,7 @@ fn apply_sync_aggregate(
     state: &mut State,
     ctx: &Ctx<'_>,
     v: &mut SignatureVerifier,
-    c: &StateCaches,
+    c: &mut StateCaches,
 ) -> Outcome {
     let op = ssz(ctx, "sync_aggregate")?;
     Ok(per_block::process_sync_aggregate(state, &op, v, c))
@@ -149,7 +150,7 @@ fn apply_execution_payload(
     state: &mut State,
     ctx: &Ctx<'_>,
     _: &mut SignatureVerifier,
-    _: &StateCaches,
+    _: &mut StateCaches,
 ) -> Outcome {
     #[derive(serde::Deserialize)]
     struct Execution {
@@ -173,7 +174,7 @@ fn apply_withdrawals(
     state: &mut State,
     ctx: &Ctx<'_>,
     _: &mut SignatureVerifier,
-    _: &StateCaches,
+    _: &mut StateCaches,
 ) -> Outcome {
     let payload: ExecutionPayload<E> = ssz_by_fork(ctx, "execution_payload")?;
     Ok(if ctx.blinded {
@@ -188,7 +189,7 @@ fn apply_bls_change(
     state: &mut State,
     ctx: &Ctx<'_>,
     v: &mut SignatureVerifier,
-    _: &StateCaches,
+    _: &mut StateCaches,
 ) -> Outcome {
     let op = ssz(ctx, "address_change")?;
     Ok(per_block::process_bls_to_execution_change(
@@ -200,7 +201,7 @@ fn apply_deposit_request(
     state: &mut State,
     ctx: &Ctx<'_>,
     _: &mut SignatureVerifier,
-    _: &StateCaches,
+    _: &mut StateCaches,
 ) -> Outcome {
     let op = ssz(ctx, "deposit_request")?;
     Ok(per_block::process_deposit_request(state, &op))
@@ -210,7 +211,7 @@ fn apply_withdrawal_request(
     state: &mut State,
     ctx: &Ctx<'_>,
     _: &mut SignatureVerifier,
-    c: &StateCaches,
+    c: &mut StateCaches,
 ) -> Outcome {
     let op = ssz(ctx, "withdrawal_request")?;
     Ok(per_block::process_withdrawal_request(
@@ -222,7 +223,7 @@ fn apply_consolidation_request(
     state: &mut State,
     ctx: &Ctx<'_>,
     _: &mut SignatureVerifier,
-    c: &StateCaches,
+    c: &mut StateCaches,
 ) -> Outcome {
     let op = ssz(ctx, "consolidation_request")?;
     Ok(per_block::process_consolidation_request(
@@ -252,7 +253,7 @@ fn run_once(ctx: &Ctx<'_>, apply: Apply, mode: VerifySignatures) -> Result<(), S
     let expected = load_state(&ctx.case.join("post.ssz_snappy"), ctx.fork)?;
     let mut verifier = SignatureVerifier::new(verify_mode(ctx.case, mode));
     // The batch run also uses prepared caches; the one-by-one run the spec-direct paths.
-    let caches = if mode == VerifySignatures::Batch {
+    let mut caches = if mode == VerifySignatures::Batch {
         // A state without active validators (`withdrawals/all_withdrawal`) has no committees or
         // proposer to cache; the operations that do not need them still run.
         match StateCaches::build(&state) {
@@ -263,7 +264,17 @@ fn run_once(ctx: &Ctx<'_>, apply: Apply, mode: VerifySignatures) -> Result<(), S
     } else {
         StateCaches::default()
     };
-    let result = apply(&mut state, ctx, &mut verifier, &caches)?.and_then(|()| verifier.finish());
+    let result =
+        apply(&mut state, ctx, &mut verifier, &mut caches)?.and_then(|()| verifier.finish());
+    // The progressive balances the operation kept current equal a recomputation.
+    if let (Ok(()), Some(progressive)) = (&result, caches.progressive_balances()) {
+        let fresh = ProgressiveBalancesCache::new(&state).map_err(|e| e.to_string())?;
+        if *progressive != fresh {
+            return Err(format!(
+                "progressive balances {progressive:?} != recomputed {fresh:?}"
+            ));
+        }
+    }
     match (result, expected) {
         (Ok(()), Some(mut expected)) => compare_states(&mut state, &mut expected),
         (Err(e), Some(_)) => Err(format!("failed: {e}")),

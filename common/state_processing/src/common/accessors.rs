@@ -4,12 +4,16 @@
 
 use super::math::{compute_epoch_at_slot, compute_start_slot_at_epoch, hash, safe_add};
 use super::predicates::is_active_validator;
-use super::shuffle::{compute_committee, compute_proposer_index, compute_proposer_index_bounded};
+use super::shuffle::{
+    compute_committee, compute_proposer_index, compute_proposer_index_bounded,
+    sample_proposer_index,
+};
 use crate::{Result, StateError};
 use milhouse::List;
 use types::{
-    BeaconState, ChainSpec, CommitteeIndex, Domain, DomainType, Epoch, EthSpec, Gwei, Hash256,
-    Root, Slot, ValidatorIndex, DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPOSER, GENESIS_EPOCH,
+    BeaconState, ChainSpec, CommitteeIndex, Domain, DomainType, Epoch, EthSpec, ForkName, Gwei,
+    Hash256, Root, Slot, ValidatorIndex, DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPOSER,
+    GENESIS_EPOCH,
 };
 
 /// `get_current_epoch` (phase0).
@@ -202,6 +206,41 @@ pub fn get_beacon_proposer_indices<E: EthSpec>(
     }
     let seed = get_seed(state, epoch, DOMAIN_BEACON_PROPOSER)?;
     compute_proposer_indices_bounded(state, epoch, &seed, &indices, max_effective_balance)
+}
+
+/// `compute_proposer_indices` (fulu) for `fork`, with effective balances read from
+/// `effective_balances` (indexed by validator index): the form epoch processing uses, with a vector built
+/// once per epoch instead of a registry lookup per candidate.
+pub fn compute_proposer_indices_from_balances<E: EthSpec>(
+    fork: ForkName,
+    epoch: Epoch,
+    seed: &Hash256,
+    indices: &[ValidatorIndex],
+    effective_balances: &[Gwei],
+) -> Result<Vec<ValidatorIndex>> {
+    let balance = |index: ValidatorIndex| {
+        effective_balances
+            .get(index as usize)
+            .copied()
+            .ok_or(StateError::UnknownValidator(index))
+    };
+    let mut max_effective_balance: Gwei = 0;
+    for &index in indices {
+        max_effective_balance = max_effective_balance.max(balance(index)?);
+    }
+    let start_slot = compute_start_slot_at_epoch::<E>(epoch)?;
+    (0..E::slots_per_epoch())
+        .map(|i| {
+            let slot = safe_add(start_slot, i)?;
+            sample_proposer_index::<E>(
+                fork,
+                indices,
+                &proposer_seed(seed, slot),
+                max_effective_balance,
+                balance,
+            )
+        })
+        .collect()
 }
 
 /// `get_beacon_proposer_index`: the proposer at the state's slot, sampled from the current epoch before

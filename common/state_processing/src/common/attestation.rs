@@ -141,19 +141,34 @@ pub fn get_committee_indices<E: EthSpec>(
 /// [`AttestationRef::Electra`]. An aggregation bit beyond the bit list is an error, as in the spec.
 pub fn get_attesting_indices_with<'c, E, F>(
     attestation: AttestationRef<'_, E>,
-    mut committee: F,
+    committee: F,
 ) -> Result<BTreeSet<ValidatorIndex>>
 where
     E: EthSpec,
     F: FnMut(Slot, CommitteeIndex) -> Result<Cow<'c, [ValidatorIndex]>>,
 {
-    let mut output = BTreeSet::new();
+    Ok(attesting_indices_sorted_with(attestation, committee)?
+        .into_iter()
+        .collect())
+}
+
+/// [`get_attesting_indices_with`] as an ascending vector of distinct indices (sorted once rather than
+/// inserted one by one into a set: block processing's form, for tens of thousands of attesters).
+pub fn attesting_indices_sorted_with<'c, E, F>(
+    attestation: AttestationRef<'_, E>,
+    mut committee: F,
+) -> Result<Vec<ValidatorIndex>>
+where
+    E: EthSpec,
+    F: FnMut(Slot, CommitteeIndex) -> Result<Cow<'c, [ValidatorIndex]>>,
+{
+    let mut output = vec![];
     match attestation {
         AttestationRef::Base(a) => {
             let members = committee(a.data.slot, a.data.index)?;
             for (i, &validator_index) in members.iter().enumerate() {
                 if a.aggregation_bits.get(i)? {
-                    output.insert(validator_index);
+                    output.push(validator_index);
                 }
             }
         }
@@ -163,13 +178,15 @@ where
                 let members = committee(a.data.slot, committee_index)?;
                 for (i, &validator_index) in members.iter().enumerate() {
                     if a.aggregation_bits.get(offset + i)? {
-                        output.insert(validator_index);
+                        output.push(validator_index);
                     }
                 }
                 offset += members.len();
             }
         }
     }
+    output.sort_unstable();
+    output.dedup();
     Ok(output)
 }
 
@@ -189,7 +206,14 @@ pub fn indexed_attestation_from<E: EthSpec>(
     attestation: AttestationRef<'_, E>,
     attesting_indices: BTreeSet<ValidatorIndex>,
 ) -> Result<IndexedAttestation<E>> {
-    let indices: Vec<ValidatorIndex> = attesting_indices.into_iter().collect();
+    indexed_attestation_from_sorted(attestation, attesting_indices.into_iter().collect())
+}
+
+/// [`indexed_attestation_from`] with the attesting indices as an ascending vector of distinct indices.
+pub fn indexed_attestation_from_sorted<E: EthSpec>(
+    attestation: AttestationRef<'_, E>,
+    indices: Vec<ValidatorIndex>,
+) -> Result<IndexedAttestation<E>> {
     Ok(match attestation {
         AttestationRef::Base(a) => IndexedAttestation::Base(IndexedAttestationBase {
             attesting_indices: VariableList::new(indices)?,
@@ -226,9 +250,10 @@ pub fn is_valid_indexed_attestation<E: EthSpec>(
         return false;
     }
     let validators = state.validators();
+    // Ascending, so every index is known iff the last one is (no registry lookup per attester).
     if indices
-        .iter()
-        .any(|&i| validators.get(i as usize).is_none())
+        .last()
+        .is_none_or(|&last| last as usize >= validators.len())
     {
         return false;
     }

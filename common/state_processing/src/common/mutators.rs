@@ -327,3 +327,65 @@ pub fn add_validator_to_registry<E: EthSpec>(
     set_or_append_list(state.inactivity_scores_mut(), index, 0)?;
     Ok(())
 }
+
+/// Write `changes` (`(index, value)`, distinct indices below the list's length) into `list`. With no
+/// writes staged yet, they are handed to milhouse as one update map (`bulk_update`), which spares
+/// `get_mut`'s tree walk per entry; the tree is rebuilt along the changed paths only when the state is
+/// next hashed, so untouched subtrees keep their cached hashes.
+pub fn write_list_entries<T, N>(
+    list: &mut milhouse::List<T, N>,
+    changes: impl IntoIterator<Item = (usize, T)>,
+) -> Result<()>
+where
+    T: milhouse::Value,
+    N: types::ssz_types::typenum::Unsigned,
+{
+    use milhouse::update_map::{MaxMap, UpdateMap};
+    let len = list.len();
+    if list.has_pending_updates() {
+        for (index, value) in changes {
+            *list
+                .get_mut(index)
+                .ok_or(StateError::UnknownValidator(index as u64))? = value;
+        }
+        return Ok(());
+    }
+    let mut updates = MaxMap::<vec_map::VecMap<T>>::default();
+    for (index, value) in changes {
+        if index >= len {
+            return Err(StateError::UnknownValidator(index as u64));
+        }
+        updates.insert(index, value);
+    }
+    if updates.is_empty() {
+        return Ok(());
+    }
+    list.bulk_update(updates)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::ssz_types::typenum::U1024;
+
+    #[test]
+    fn write_list_entries_staged_or_bulk_give_the_same_list() {
+        let base = milhouse::List::<u64, U1024>::new((0..300).collect()).unwrap();
+        let changes = [(0usize, 7u64), (33, 9), (299, 1)];
+        let mut bulk = base.clone();
+        write_list_entries(&mut bulk, changes).unwrap();
+        let mut staged = base.clone();
+        *staged.get_mut(5).unwrap() = 5;
+        write_list_entries(&mut staged, changes).unwrap();
+        bulk.apply_updates().unwrap();
+        staged.apply_updates().unwrap();
+        let mut expected: Vec<u64> = (0..300).collect();
+        for (i, v) in changes {
+            expected[i] = v;
+        }
+        assert_eq!(bulk.to_vec(), expected);
+        assert_eq!(staged.to_vec(), expected);
+        assert!(write_list_entries(&mut bulk, [(300, 1)]).is_err());
+    }
+}

@@ -161,6 +161,18 @@ struct FlagConstants {
     per_increment: Gwei,
 }
 
+/// One flag's `get_flag_index_deltas` entry for a given effective balance: the reward when the
+/// validator has the flag, the penalty when it has not.
+#[derive(Debug, Clone, Copy, Default)]
+struct FlagDeltas {
+    reward: Gwei,
+    penalty: Gwei,
+}
+
+/// Increment counts up to this many get a row in `apply_deltas`' table (2048 ETH is 2048 increments on
+/// mainnet); larger effective balances, which only a malformed state has, are computed directly.
+const DELTA_TABLE_MAX_INCREMENTS: usize = 1 << 16;
+
 /// Rewards and penalties, one entry per validator.
 pub type Deltas = (Vec<Gwei>, Vec<Gwei>);
 
@@ -324,27 +336,81 @@ impl RewardsContext {
             .map(|flag_index| self.flag_constants::<E>(flag_index))
             .collect::<Result<Vec<_>>>()?;
         let denominator = Self::inactivity_denominator::<E>(spec)?;
+        // A validator's flag deltas depend only on its effective-balance increments and its flags, so
+        // they are computed once per increment count (a few thousand at most in practice) rather than
+        // with u128 divisions per validator.
+        let mut table: Vec<Option<[FlagDeltas; 3]>> = vec![];
         for (index, balance) in balances.iter_mut().enumerate() {
             // Every delta of an ineligible validator is zero.
             if !self.eligible[index] {
                 continue;
             }
+            let effective_balance = self.effective_balances[index];
+            let increments = effective_balance / E::EFFECTIVE_BALANCE_INCREMENT;
+            let row = match usize::try_from(increments)
+                .ok()
+                .filter(|&i| i < DELTA_TABLE_MAX_INCREMENTS)
+            {
+                Some(i) => {
+                    if table.len() <= i {
+                        table.resize(i + 1, None);
+                    }
+                    match table[i] {
+                        Some(row) => row,
+                        None => {
+                            let row = self.flag_deltas_row::<E>(effective_balance, &flags)?;
+                            table[i] = Some(row);
+                            row
+                        }
+                    }
+                }
+                None => self.flag_deltas_row::<E>(effective_balance, &flags)?,
+            };
+            let participation = self.participation.get(index).copied().unwrap_or(0);
             let mut value = *balance;
-            for c in &flags {
-                let (reward, penalty) = self.flag_index_delta::<E>(index, c)?;
+            for (flag_index, deltas) in row.iter().enumerate() {
+                let (reward, penalty) = if has_flag(participation, flag_index) {
+                    (deltas.reward, 0)
+                } else {
+                    (0, deltas.penalty)
+                };
                 value = value
                     .checked_add(reward)
                     .ok_or(StateError::Overflow)?
                     .saturating_sub(penalty);
             }
-            if !self.is_participating(index, TIMELY_TARGET_FLAG_INDEX) {
-                let numerator =
-                    self.effective_balances[index] as u128 * self.inactivity_scores[index] as u128;
+            if !has_flag(participation, TIMELY_TARGET_FLAG_INDEX) {
+                let numerator = effective_balance as u128 * self.inactivity_scores[index] as u128;
                 value = value.saturating_sub(to_gwei(numerator / denominator)?);
             }
             *balance = value;
         }
         Ok(())
+    }
+
+    /// The `get_flag_index_deltas` entries of a validator with `effective_balance`, per flag: the reward
+    /// if it has the flag, the penalty if not.
+    fn flag_deltas_row<E: EthSpec>(
+        &self,
+        effective_balance: Gwei,
+        flags: &[FlagConstants],
+    ) -> Result<[FlagDeltas; 3]> {
+        let mut row = [FlagDeltas::default(); 3];
+        for (deltas, c) in row.iter_mut().zip(flags) {
+            let base_reward = (effective_balance / E::EFFECTIVE_BALANCE_INCREMENT) as u128
+                * c.per_increment as u128;
+            if !self.in_inactivity_leak {
+                let numerator = base_reward * c.weight as u128 * c.participating_increments as u128;
+                deltas.reward = to_gwei(
+                    numerator / (c.active_increments as u128 * WEIGHT_DENOMINATOR as u128),
+                )?;
+            }
+            if c.flag_index != TIMELY_HEAD_FLAG_INDEX {
+                deltas.penalty =
+                    to_gwei(base_reward * c.weight as u128 / WEIGHT_DENOMINATOR as u128)?;
+            }
+        }
+        Ok(row)
     }
 
     /// `get_inactivity_penalty_deltas` (bellatrix form).

@@ -236,34 +236,59 @@ pub(crate) fn compute_proposer_index_bounded<E: EthSpec>(
     seed: &Hash256,
     max_effective_balance: u64,
 ) -> Result<ValidatorIndex> {
+    let validators = state.validators();
+    sample_proposer_index::<E>(
+        state.fork_name(),
+        indices,
+        seed,
+        max_effective_balance,
+        |candidate| {
+            validators
+                .get(candidate as usize)
+                .map(|v| v.effective_balance)
+                .ok_or(StateError::UnknownValidator(candidate))
+        },
+    )
+}
+
+/// The sampling loop of `compute_proposer_index` under `fork`, reading effective balances through
+/// `effective_balance` (the state's registry, or a contiguous vector built once per epoch, which spares
+/// a tree walk per candidate). `max_effective_balance` bounds every balance of `indices` (see
+/// [`compute_proposer_index_bounded`]).
+pub(crate) fn sample_proposer_index<E: EthSpec>(
+    fork: ForkName,
+    indices: &[ValidatorIndex],
+    seed: &Hash256,
+    max_effective_balance: u64,
+    mut effective_balance: impl FnMut(ValidatorIndex) -> Result<u64>,
+) -> Result<ValidatorIndex> {
     if indices.is_empty() {
         return Err(StateError::NoActiveValidators);
     }
-    let fork = state.fork_name();
     let total = indices.len() as u64;
     let check_after = total.saturating_mul(64).saturating_add(1 << 16);
     let shuffler = IndexShuffler::new(seed, total, E::SHUFFLE_ROUND_COUNT);
     let mut i = 0u64;
     loop {
-        if !accept_candidate::<E>(fork, seed, i, max_effective_balance) {
-            if i == check_after {
-                ensure_samplable(state, indices)?;
+        if accept_candidate::<E>(fork, seed, i, max_effective_balance) {
+            let shuffled = shuffler.shuffled_index(i % total)?;
+            let candidate = indices[shuffled as usize];
+            if accept_candidate::<E>(fork, seed, i, effective_balance(candidate)?) {
+                return Ok(candidate);
             }
-            i = i.checked_add(1).ok_or(StateError::Overflow)?;
-            continue;
-        }
-        let shuffled = shuffler.shuffled_index(i % total)?;
-        let candidate = indices[shuffled as usize];
-        let effective_balance = state
-            .validators()
-            .get(candidate as usize)
-            .ok_or(StateError::UnknownValidator(candidate))?
-            .effective_balance;
-        if accept_candidate::<E>(fork, seed, i, effective_balance) {
-            return Ok(candidate);
         }
         if i == check_after {
-            ensure_samplable(state, indices)?;
+            // A degenerate set (every balance zero) would never end the loop.
+            let mut any = false;
+            for &index in indices {
+                if effective_balance(index)? > 0 {
+                    any = true;
+                    break;
+                }
+            }
+            if !any {
+                return Err(StateError::NoActiveValidators);
+            }
         }
         i = i.checked_add(1).ok_or(StateError::Overflow)?;
     }

@@ -16,7 +16,7 @@ pub use body::{Attestations, AttesterSlashings, BlockBody, PayloadWithdrawals};
 pub use execution_payload::process_execution_payload;
 pub use header::process_block_header;
 pub use operations::*;
-pub use signatures::{SignatureVerifier, VerifySignatures};
+pub use signatures::{DecompressedPubkeys, SignatureVerifier, VerifySignatures};
 pub use sync_aggregate::process_sync_aggregate;
 pub use withdrawals::process_withdrawals;
 
@@ -112,7 +112,8 @@ pub fn process_block_with_caches<E: EthSpec, B: ProcessableBlock<E>>(
 }
 
 /// `process_block` from a block's fields, generic over full and blinded bodies. `caches` must be empty
-/// or prepared for the state's current epoch (see [`StateCaches::prepare`]).
+/// or prepared for the state's current epoch (see [`StateCaches::prepare`]); its progressive balances
+/// are kept current as attestations and slashings are applied.
 #[allow(clippy::too_many_arguments)]
 pub fn process_block_parts<E: EthSpec, B: BlockBody<E>>(
     state: &mut BeaconState<E>,
@@ -123,7 +124,7 @@ pub fn process_block_parts<E: EthSpec, B: BlockBody<E>>(
     verify_signatures: VerifySignatures,
     payload_valid: bool,
     spec: &ChainSpec,
-    caches: &StateCaches,
+    caches: &mut StateCaches,
 ) -> Result<()> {
     ensure!(
         body.fork_name() == state.fork_name(),
@@ -131,7 +132,8 @@ pub fn process_block_parts<E: EthSpec, B: BlockBody<E>>(
         body.fork_name(),
         state.fork_name()
     );
-    let mut verifier = SignatureVerifier::new(verify_signatures);
+    let mut verifier = SignatureVerifier::new(verify_signatures)
+        .with_decompressed_pubkeys(caches.decompressed_pubkeys.clone());
     process_block_header(
         state,
         slot,

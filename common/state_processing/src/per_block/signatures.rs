@@ -2,7 +2,53 @@
 //! the whole block's signatures as one blst batch, or skip them (block production, tests).
 
 use crate::{Result, StateError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use types::{PublicKeyBytes, Root, SignatureBytes};
+
+/// Decompressed (and `KeyValidate`d) public keys by their compressed bytes, shared by every clone of the
+/// caches that hold it: decompressing a key costs tens of microseconds, and a block names thousands of
+/// attesters and 512 sync committee members, nearly all seen before. Keyed by the bytes, not the
+/// validator index, so that states of different branches (whose late deposits may differ) can share it.
+/// Grows to one entry per validator that has signed (about 200 bytes each).
+#[derive(Debug, Clone, Default)]
+pub struct DecompressedPubkeys {
+    keys: Arc<Mutex<HashMap<PublicKeyBytes, Option<bls::PublicKey>>>>,
+}
+
+impl DecompressedPubkeys {
+    /// How many keys (valid or not) are remembered.
+    pub fn len(&self) -> usize {
+        self.keys.lock().map(|k| k.len()).unwrap_or(0)
+    }
+
+    /// Whether nothing is remembered yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Decode `pubkeys`, from memory where possible; `None` if any does not decode.
+    fn decode<'a>(
+        &self,
+        pubkeys: impl IntoIterator<Item = &'a PublicKeyBytes>,
+    ) -> Option<Vec<bls::PublicKey>> {
+        let Ok(mut memo) = self.keys.lock() else {
+            // A panic elsewhere poisoned the lock: decode without the memory.
+            return pubkeys
+                .into_iter()
+                .map(|pk| bls::PublicKey::from_bytes(&pk.0).ok())
+                .collect();
+        };
+        pubkeys
+            .into_iter()
+            .map(|pk| {
+                *memo
+                    .entry(*pk)
+                    .or_insert_with(|| bls::PublicKey::from_bytes(&pk.0).ok())
+            })
+            .collect()
+    }
+}
 
 /// Whether and how block processing checks BLS signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +74,7 @@ struct PendingSet {
 pub struct SignatureVerifier {
     mode: VerifySignatures,
     pending: Vec<PendingSet>,
+    decompressed: Option<DecompressedPubkeys>,
 }
 
 fn invalid(what: &str, reason: &str) -> StateError {
@@ -39,7 +86,14 @@ impl SignatureVerifier {
         Self {
             mode,
             pending: vec![],
+            decompressed: None,
         }
+    }
+
+    /// Decode keys through `decompressed` (remembering each key once decoded).
+    pub fn with_decompressed_pubkeys(mut self, decompressed: DecompressedPubkeys) -> Self {
+        self.decompressed = Some(decompressed);
+        self
     }
 
     /// The policy.
@@ -64,13 +118,14 @@ impl SignatureVerifier {
         if !self.enabled() {
             return Ok(());
         }
-        let mut keys = vec![];
-        for pubkey in pubkeys {
-            keys.push(
-                bls::PublicKey::from_bytes(&pubkey.0)
-                    .map_err(|_| invalid(what, "public key does not decode"))?,
-            );
+        let keys = match &self.decompressed {
+            Some(decompressed) => decompressed.decode(pubkeys),
+            None => pubkeys
+                .into_iter()
+                .map(|pk| bls::PublicKey::from_bytes(&pk.0).ok())
+                .collect(),
         }
+        .ok_or_else(|| invalid(what, "public key does not decode"))?;
         self.add_decoded(what, signature, keys, signing_root)
     }
 
@@ -158,6 +213,28 @@ mod tests {
                     .unwrap();
             }
             verifier.finish().unwrap();
+        }
+    }
+
+    #[test]
+    fn remembered_keys_verify_alike_and_bad_keys_stay_bad() {
+        let decompressed = DecompressedPubkeys::default();
+        for round in 0..2 {
+            let mut verifier = SignatureVerifier::new(VerifySignatures::Individually)
+                .with_decompressed_pubkeys(decompressed.clone());
+            let (pk, sig) = signed(3, [3; 32]);
+            verifier
+                .add("good", &sig, [&pk], Root::from([3; 32]))
+                .unwrap();
+            let (_, wrong) = signed(4, [3; 32]);
+            assert!(verifier
+                .add("bad", &wrong, [&pk], Root::from([3; 32]))
+                .is_err());
+            let not_a_key = PublicKeyBytes([0x11; 48]);
+            assert!(verifier
+                .add("undecodable", &sig, [&not_a_key], Root::from([3; 32]))
+                .is_err());
+            assert_eq!(decompressed.len(), 2, "round {round}");
         }
     }
 

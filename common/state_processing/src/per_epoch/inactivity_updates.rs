@@ -1,7 +1,9 @@
 //! `process_inactivity_updates` (altair): inactivity scores rise for validators missing the target and
 //! recover outside a leak.
 
-use crate::common::{get_current_epoch, has_flag, RewardsContext, TIMELY_TARGET_FLAG_INDEX};
+use crate::common::{
+    get_current_epoch, has_flag, write_list_entries, RewardsContext, TIMELY_TARGET_FLAG_INDEX,
+};
 use crate::{Result, StateError};
 use types::{BeaconState, ChainSpec, EthSpec, GENESIS_EPOCH};
 
@@ -37,25 +39,31 @@ pub fn process_inactivity_updates_with_context<E: EthSpec>(
             .participation
             .get(index)
             .is_some_and(|&flags| has_flag(flags, TIMELY_TARGET_FLAG_INDEX));
-        let mut score = if participating {
-            old.saturating_sub(1)
-        } else {
-            old.checked_add(spec.inactivity_score_bias)
-                .ok_or(StateError::Overflow)?
-        };
-        if !ctx.in_inactivity_leak {
-            score = score.saturating_sub(spec.inactivity_score_recovery_rate);
-        }
+        let score = updated_inactivity_score(*old, participating, ctx.in_inactivity_leak, spec)?;
         if score != *old {
             updates.push((index, score));
             *old = score;
         }
     }
-    let scores = state.inactivity_scores_mut();
-    for (index, score) in updates {
-        *scores
-            .get_mut(index)
-            .ok_or(StateError::UnknownValidator(index as u64))? = score;
+    write_list_entries(state.inactivity_scores_mut(), updates)
+}
+
+/// One eligible validator's step of `process_inactivity_updates`: down by one for a timely target vote,
+/// up by `INACTIVITY_SCORE_BIAS` otherwise, then down by `INACTIVITY_SCORE_RECOVERY_RATE` outside a leak.
+pub(crate) fn updated_inactivity_score(
+    old: u64,
+    participating_target: bool,
+    in_inactivity_leak: bool,
+    spec: &ChainSpec,
+) -> Result<u64> {
+    let mut score = if participating_target {
+        old.saturating_sub(1)
+    } else {
+        old.checked_add(spec.inactivity_score_bias)
+            .ok_or(StateError::Overflow)?
+    };
+    if !in_inactivity_leak {
+        score = score.saturating_sub(spec.inactivity_score_recovery_rate);
     }
-    Ok(())
+    Ok(score)
 }

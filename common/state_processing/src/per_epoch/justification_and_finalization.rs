@@ -65,6 +65,38 @@ pub fn weigh_justification_and_finalization<E: EthSpec>(
     previous_epoch_target_balance: Gwei,
     current_epoch_target_balance: Gwei,
 ) -> Result<()> {
+    let outcome = weigh_checkpoints(
+        state,
+        total_active_balance,
+        previous_epoch_target_balance,
+        current_epoch_target_balance,
+    )?;
+    *state.previous_justified_checkpoint_mut() = outcome.previous_justified;
+    *state.current_justified_checkpoint_mut() = outcome.current_justified;
+    for (i, bit) in outcome.justification_bits.iter().enumerate() {
+        state.justification_bits_mut().set(i, *bit)?;
+    }
+    *state.finalized_checkpoint_mut() = outcome.finalized;
+    Ok(())
+}
+
+/// What `weigh_justification_and_finalization` leaves on a state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JustificationOutcome {
+    pub previous_justified: Checkpoint,
+    pub current_justified: Checkpoint,
+    pub justification_bits: [bool; 4],
+    pub finalized: Checkpoint,
+}
+
+/// `weigh_justification_and_finalization` (phase0) without writing: the checkpoints and bits it would
+/// set on `state` given the target balances (also fork choice's unrealized checkpoints).
+pub fn weigh_checkpoints<E: EthSpec>(
+    state: &BeaconState<E>,
+    total_active_balance: Gwei,
+    previous_epoch_target_balance: Gwei,
+    current_epoch_target_balance: Gwei,
+) -> Result<JustificationOutcome> {
     let previous_epoch = get_previous_epoch(state);
     let current_epoch = get_current_epoch(state);
     let old_previous_justified = state.previous_justified_checkpoint();
@@ -75,43 +107,45 @@ pub fn weigh_justification_and_finalization<E: EthSpec>(
     for (i, bit) in bits.iter_mut().enumerate().skip(1) {
         *bit = state.justification_bits().get(i - 1)?;
     }
-    *state.previous_justified_checkpoint_mut() = old_current_justified;
+    let mut current_justified = old_current_justified;
     let supermajority = |balance: Gwei| balance as u128 * 3 >= total_active_balance as u128 * 2;
     if supermajority(previous_epoch_target_balance) {
-        *state.current_justified_checkpoint_mut() = Checkpoint {
+        current_justified = Checkpoint {
             epoch: previous_epoch,
             root: get_block_root(state, previous_epoch)?,
         };
         bits[1] = true;
     }
     if supermajority(current_epoch_target_balance) {
-        *state.current_justified_checkpoint_mut() = Checkpoint {
+        current_justified = Checkpoint {
             epoch: current_epoch,
             root: get_block_root(state, current_epoch)?,
         };
         bits[0] = true;
     }
-    for (i, bit) in bits.iter().enumerate() {
-        state.justification_bits_mut().set(i, *bit)?;
-    }
 
     let all = |range: std::ops::Range<usize>| bits[range].iter().all(|b| *b);
-    let finalized = state.finalized_checkpoint_mut();
+    let mut finalized = state.finalized_checkpoint();
     // The 2nd/3rd/4th most recent epochs are justified, the 2nd using the 4th as source.
     if all(1..4) && old_previous_justified.epoch.saturating_add(3) == current_epoch {
-        *finalized = old_previous_justified;
+        finalized = old_previous_justified;
     }
     // The 2nd/3rd most recent epochs are justified, the 2nd using the 3rd as source.
     if all(1..3) && old_previous_justified.epoch.saturating_add(2) == current_epoch {
-        *finalized = old_previous_justified;
+        finalized = old_previous_justified;
     }
     // The 1st/2nd/3rd most recent epochs are justified, the 1st using the 3rd as source.
     if all(0..3) && old_current_justified.epoch.saturating_add(2) == current_epoch {
-        *finalized = old_current_justified;
+        finalized = old_current_justified;
     }
     // The 1st/2nd most recent epochs are justified, the 1st using the 2nd as source.
     if all(0..2) && old_current_justified.epoch.saturating_add(1) == current_epoch {
-        *finalized = old_current_justified;
+        finalized = old_current_justified;
     }
-    Ok(())
+    Ok(JustificationOutcome {
+        previous_justified: old_current_justified,
+        current_justified,
+        justification_bits: bits,
+        finalized,
+    })
 }

@@ -12,6 +12,7 @@ mod proposer_lookahead;
 mod randao_mixes_reset;
 mod registry_updates;
 mod rewards_and_penalties;
+mod single_pass;
 mod slashings;
 mod slashings_reset;
 mod sync_committee_updates;
@@ -21,7 +22,8 @@ pub use eth1_data_reset::process_eth1_data_reset;
 pub use historical_summaries_update::process_historical_summaries_update;
 pub use inactivity_updates::{process_inactivity_updates, process_inactivity_updates_with_context};
 pub use justification_and_finalization::{
-    process_justification_and_finalization, weigh_justification_and_finalization,
+    process_justification_and_finalization, weigh_checkpoints,
+    weigh_justification_and_finalization, JustificationOutcome,
 };
 pub use participation_flag_updates::process_participation_flag_updates;
 pub use pending_consolidations::process_pending_consolidations;
@@ -32,6 +34,7 @@ pub use registry_updates::process_registry_updates;
 pub use rewards_and_penalties::{
     process_rewards_and_penalties, process_rewards_and_penalties_with_context,
 };
+pub use single_pass::{process_epoch_single_pass, process_epoch_single_pass_split};
 pub use slashings::process_slashings;
 pub use slashings_reset::process_slashings_reset;
 pub use sync_committee_updates::process_sync_committee_updates;
@@ -47,9 +50,20 @@ pub fn process_epoch<E: EthSpec>(state: &mut BeaconState<E>, spec: &ChainSpec) -
     process_epoch_with_caches(state, spec, &mut StateCaches::new())
 }
 
-/// [`process_epoch`] using `caches` (its pubkey map for pending deposits) and keeping them consistent
-/// (balance-derived entries are dropped once effective balances change).
+/// [`process_epoch`] using `caches` (its pubkey map for pending deposits) and keeping them consistent: the
+/// per-validator steps run fused ([`process_epoch_single_pass`]), which also leaves in `caches` the new
+/// epoch's total active balance, effective balances and progressive balances.
 pub fn process_epoch_with_caches<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    spec: &ChainSpec,
+    caches: &mut StateCaches,
+) -> Result<()> {
+    process_epoch_single_pass(state, spec, caches)
+}
+
+/// `process_epoch` as the spec writes it, one sub-step after the other (each with its own pass over the
+/// registry): the reference the fused path is tested against.
+pub fn process_epoch_per_step<E: EthSpec>(
     state: &mut BeaconState<E>,
     spec: &ChainSpec,
     caches: &mut StateCaches,

@@ -2,71 +2,126 @@
 //! Deneb's activation cap before Electra; Electra's single pass from Electra on).
 
 use crate::common::{
-    compute_activation_exit_epoch, get_current_epoch, get_validator_activation_churn_limit,
-    get_validator_churn_limit, initiate_validator_exit, is_active_validator,
-    is_eligible_for_activation, is_eligible_for_activation_queue,
+    compute_activation_exit_epoch, get_current_epoch, initiate_validator_exit, is_active_validator,
+    is_eligible_for_activation_queue, validator_churn_limit,
 };
 use crate::{Result, StateError};
-use types::{BeaconState, ChainSpec, EthSpec, ForkName};
+use types::{BeaconState, ChainSpec, Epoch, EthSpec, ForkName, Validator, FAR_FUTURE_EPOCH};
+
+/// What `process_registry_updates` decides from each validator alone, gathered in a read-only pass
+/// (its own, or epoch processing's shared one). The conditions of one validator never depend on the
+/// updates of another, so every update can be decided first and applied afterwards in index order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RegistryCandidates {
+    fork: Option<ForkName>,
+    current_epoch: Epoch,
+    ejection_balance: u64,
+    /// `is_eligible_for_activation_queue`.
+    queue_for_activation: Vec<usize>,
+    /// To `initiate_validator_exit` (active with an effective balance at most `EJECTION_BALANCE`).
+    eject: Vec<usize>,
+    /// `(activation_eligibility_epoch, index)` of every validator not activated yet with an eligibility
+    /// epoch set: `is_eligible_for_activation` once compared with the finalized epoch.
+    activation: Vec<(Epoch, usize)>,
+    /// The size of the current epoch's active set (the pre-Electra churn limit).
+    active_count: u64,
+}
+
+impl RegistryCandidates {
+    pub(crate) fn new<E: EthSpec>(state: &BeaconState<E>, spec: &ChainSpec) -> Self {
+        Self {
+            fork: Some(state.fork_name()),
+            current_epoch: get_current_epoch(state),
+            ejection_balance: spec.ejection_balance,
+            ..Self::default()
+        }
+    }
+
+    /// Append the candidates gathered over the validators that follow `self`'s.
+    pub(crate) fn append(&mut self, mut next: Self) {
+        self.queue_for_activation
+            .append(&mut next.queue_for_activation);
+        self.eject.append(&mut next.eject);
+        self.activation.append(&mut next.activation);
+        self.active_count += next.active_count;
+    }
+
+    /// Record validator `index` (in ascending index order).
+    pub(crate) fn observe<E: EthSpec>(&mut self, index: usize, v: &Validator) {
+        let fork = self.fork.unwrap_or(ForkName::Capella);
+        let active = is_active_validator(v, self.current_epoch);
+        if active {
+            self.active_count += 1;
+        }
+        let eligible_for_queue = is_eligible_for_activation_queue::<E>(v, fork);
+        if eligible_for_queue {
+            self.queue_for_activation.push(index);
+        }
+        let to_eject = active && v.effective_balance <= self.ejection_balance;
+        // Electra's `elif` chain ejects only validators not entering the queue.
+        if to_eject && !(fork.electra_enabled() && eligible_for_queue) {
+            self.eject.push(index);
+        }
+        if v.activation_epoch == FAR_FUTURE_EPOCH
+            && v.activation_eligibility_epoch != FAR_FUTURE_EPOCH
+        {
+            self.activation
+                .push((v.activation_eligibility_epoch, index));
+        }
+    }
+}
 
 /// `process_registry_updates` for the state's fork.
 pub fn process_registry_updates<E: EthSpec>(
     state: &mut BeaconState<E>,
     spec: &ChainSpec,
 ) -> Result<()> {
+    let mut candidates = RegistryCandidates::new(state, spec);
+    for (index, v) in state.validators().iter().enumerate() {
+        candidates.observe::<E>(index, v);
+    }
+    apply_registry_updates(state, spec, candidates)
+}
+
+/// The updates of `process_registry_updates` from the candidates gathered on `state` (after
+/// justification and finalization, whose finalized epoch decides the activations).
+pub(crate) fn apply_registry_updates<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    spec: &ChainSpec,
+    candidates: RegistryCandidates,
+) -> Result<()> {
     let fork = state.fork_name();
     let current_epoch = get_current_epoch(state);
     let next_epoch = current_epoch.checked_add(1).ok_or(StateError::Overflow)?;
     let activation_epoch = compute_activation_exit_epoch::<E>(current_epoch)?;
+    let finalized_epoch = state.finalized_checkpoint().epoch;
 
-    // The conditions of one validator never depend on the updates of another, so a read-only pass
-    // decides every update and they are applied afterwards, in index order as the spec does.
-    let mut queue_for_activation = vec![];
-    let mut eject = vec![];
-    let mut activate = vec![];
-    for (index, v) in state.validators().iter().enumerate() {
-        let eligible_for_queue = is_eligible_for_activation_queue::<E>(v, fork);
-        let to_eject =
-            is_active_validator(v, current_epoch) && v.effective_balance <= spec.ejection_balance;
-        if eligible_for_queue {
-            queue_for_activation.push(index);
-        }
-        if fork.electra_enabled() {
-            if !eligible_for_queue && to_eject {
-                eject.push(index);
-            } else if !eligible_for_queue && is_eligible_for_activation(state, v) {
-                activate.push(index);
-            }
-        } else if to_eject {
-            eject.push(index);
-        }
-    }
-    for index in queue_for_activation {
+    for index in candidates.queue_for_activation {
         validator_mut(state, index)?.activation_eligibility_epoch = next_epoch;
     }
-    for index in eject {
+    for index in candidates.eject {
         initiate_validator_exit(state, index as u64, spec)?;
     }
+    // A validator queued above has no eligibility epoch yet, so it is never among the activations.
+    let mut queue: Vec<(Epoch, usize)> = candidates
+        .activation
+        .into_iter()
+        .filter(|(eligibility, _)| *eligibility <= finalized_epoch)
+        .collect();
     if fork.electra_enabled() {
-        for index in activate {
+        for (_, index) in queue {
             validator_mut(state, index)?.activation_epoch = activation_epoch;
         }
         return Ok(());
     }
 
     // Queue by (eligibility epoch, index) and activate up to the churn limit.
-    let mut queue: Vec<(u64, usize)> = state
-        .validators()
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| is_eligible_for_activation(state, v))
-        .map(|(i, v)| (v.activation_eligibility_epoch, i))
-        .collect();
     queue.sort_unstable();
+    let churn_limit = validator_churn_limit(candidates.active_count, spec);
     let churn_limit = if fork == ForkName::Capella {
-        get_validator_churn_limit(state, spec)
+        churn_limit
     } else {
-        get_validator_activation_churn_limit(state, spec)
+        spec.max_per_epoch_activation_churn_limit.min(churn_limit)
     };
     for &(_, index) in queue.iter().take(churn_limit as usize) {
         validator_mut(state, index)?.activation_epoch = activation_epoch;

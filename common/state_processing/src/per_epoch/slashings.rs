@@ -7,18 +7,10 @@ use types::{BeaconState, EthSpec};
 
 /// `process_slashings` for the state's fork.
 pub fn process_slashings<E: EthSpec>(state: &mut BeaconState<E>) -> Result<()> {
-    let epoch = get_current_epoch(state);
-    let mut sum_slashings: u64 = 0;
-    for s in state.slashings().iter() {
-        sum_slashings = safe_add(sum_slashings, *s)?;
-    }
-    if sum_slashings == 0 {
-        // Every penalty would be zero: skip the pass over the registry.
+    let Some(halfway) = slashings_halfway_epoch(state)? else {
         return Ok(());
-    }
-    let halfway = epoch
-        .checked_add(E::epochs_per_slashings_vector() as u64 / 2)
-        .ok_or(StateError::Overflow)?;
+    };
+    let epoch = get_current_epoch(state);
     // One pass over the registry: `get_total_active_balance` and the validators to penalise together.
     let mut active_balance: u64 = 0;
     let mut to_penalise = vec![];
@@ -29,6 +21,40 @@ pub fn process_slashings<E: EthSpec>(state: &mut BeaconState<E>) -> Result<()> {
         if v.slashed && v.withdrawable_epoch == halfway {
             to_penalise.push((index as u64, v.effective_balance));
         }
+    }
+    for (index, penalty) in slashing_penalties(state, active_balance, &to_penalise)? {
+        decrease_balance(state, index, penalty)?;
+    }
+    Ok(())
+}
+
+/// The withdrawable epoch of the validators `process_slashings` penalises (`epoch +
+/// EPOCHS_PER_SLASHINGS_VECTOR // 2`), or `None` when no slashing is recorded (every penalty would be
+/// zero, so the step can be skipped).
+pub(crate) fn slashings_halfway_epoch<E: EthSpec>(state: &BeaconState<E>) -> Result<Option<u64>> {
+    let mut sum_slashings: u64 = 0;
+    for s in state.slashings().iter() {
+        sum_slashings = safe_add(sum_slashings, *s)?;
+    }
+    if sum_slashings == 0 {
+        return Ok(None);
+    }
+    get_current_epoch(state)
+        .checked_add(E::epochs_per_slashings_vector() as u64 / 2)
+        .map(Some)
+        .ok_or(StateError::Overflow)
+}
+
+/// The penalties of `process_slashings` for `to_penalise` (`(index, effective_balance)` of each slashed
+/// validator at the halfway epoch), given the current epoch's total active effective balance.
+pub(crate) fn slashing_penalties<E: EthSpec>(
+    state: &BeaconState<E>,
+    active_balance: u64,
+    to_penalise: &[(u64, u64)],
+) -> Result<Vec<(u64, u64)>> {
+    let mut sum_slashings: u64 = 0;
+    for s in state.slashings().iter() {
+        sum_slashings = safe_add(sum_slashings, *s)?;
     }
     let total_balance = active_balance.max(E::EFFECTIVE_BALANCE_INCREMENT);
     let adjusted_total_slashing_balance = sum_slashings
@@ -41,7 +67,7 @@ pub fn process_slashings<E: EthSpec>(state: &mut BeaconState<E>) -> Result<()> {
         adjusted_total_slashing_balance / (total_balance / increment).max(1);
 
     let mut penalties = Vec::with_capacity(to_penalise.len());
-    for (index, effective_balance) in to_penalise {
+    for &(index, effective_balance) in to_penalise {
         let increments = effective_balance / increment;
         let penalty = if electra {
             penalty_per_increment
@@ -54,8 +80,5 @@ pub fn process_slashings<E: EthSpec>(state: &mut BeaconState<E>) -> Result<()> {
         };
         penalties.push((index, penalty));
     }
-    for (index, penalty) in penalties {
-        decrease_balance(state, index, penalty)?;
-    }
-    Ok(())
+    Ok(penalties)
 }

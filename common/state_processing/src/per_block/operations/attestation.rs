@@ -6,11 +6,15 @@ use crate::common::attestation::AttestationRef;
 use crate::common::{
     add_flag, compute_epoch_at_slot, get_attestation_participation_flag_indices,
     get_committee_indices, get_current_epoch, get_previous_epoch, has_flag, increase_balance,
-    safe_add, safe_mul, PARTICIPATION_FLAG_WEIGHTS, PROPOSER_WEIGHT, WEIGHT_DENOMINATOR,
+    safe_add, safe_mul, write_list_entries, PARTICIPATION_FLAG_WEIGHTS, PROPOSER_WEIGHT,
+    WEIGHT_DENOMINATOR,
 };
 use crate::per_block::signatures::SignatureVerifier;
 use crate::{ensure, Result, StateError};
-use types::{BeaconState, EthSpec};
+use milhouse::List;
+use std::collections::HashMap;
+use types::ssz_types::typenum::Unsigned;
+use types::{BeaconState, EthSpec, Gwei};
 
 /// `process_attestation`: check the target, timing and committees (Electra: every committee named by
 /// `committee_bits` has an attester and the bits cover exactly those committees), the source and the
@@ -19,7 +23,89 @@ pub fn process_attestation<E: EthSpec>(
     state: &mut BeaconState<E>,
     attestation: AttestationRef<'_, E>,
     verifier: &mut SignatureVerifier,
-    caches: &StateCaches,
+    caches: &mut StateCaches,
+) -> Result<()> {
+    let mut updates = ParticipationUpdates::new(0, state.validators().len());
+    process_attestation_with(state, attestation, verifier, caches, &mut updates)?;
+    updates.apply(state)
+}
+
+/// The participation flags a block's attestations set, held until the last attestation and then written
+/// to the state in one go (a block names tens of thousands of attesters: one staged write each would
+/// walk the list's tree per attester). Reads see the held flags first; for a block whose attesters are a
+/// sizeable share of the registry, the flags list is read once into a vector instead of a tree walk per
+/// attester.
+#[derive(Debug, Default)]
+pub struct ParticipationUpdates {
+    /// Read whole flags lists into vectors (many attesters) rather than walk the tree per attester.
+    read_whole_lists: bool,
+    previous: EpochFlags,
+    current: EpochFlags,
+}
+
+#[derive(Debug, Default)]
+struct EpochFlags {
+    /// The whole list, with the held flags written in (then `written` only records which changed).
+    snapshot: Option<Vec<u8>>,
+    written: HashMap<usize, u8>,
+}
+
+impl EpochFlags {
+    fn get<N: Unsigned>(&mut self, list: &List<u8, N>, index: usize, snapshot: bool) -> Result<u8> {
+        if snapshot && self.snapshot.is_none() {
+            self.snapshot = Some(list.iter().copied().collect());
+        }
+        let flags = match &self.snapshot {
+            Some(all) => all.get(index).copied(),
+            None => self
+                .written
+                .get(&index)
+                .copied()
+                .or_else(|| list.get(index).copied()),
+        };
+        flags.ok_or(StateError::UnknownValidator(index as u64))
+    }
+
+    fn set(&mut self, index: usize, flags: u8) {
+        if let Some(flag) = self.snapshot.as_mut().and_then(|all| all.get_mut(index)) {
+            *flag = flags;
+        }
+        self.written.insert(index, flags);
+    }
+
+    fn apply<N: Unsigned>(self, list: &mut List<u8, N>) -> Result<()> {
+        let mut changes: Vec<(usize, u8)> = self.written.into_iter().collect();
+        changes.sort_unstable();
+        write_list_entries(list, changes)
+    }
+}
+
+impl ParticipationUpdates {
+    /// Updates for a block whose attestations carry about `attesters` aggregation bits in all, on a
+    /// registry of `registry_len` validators. A tree walk costs about as much as reading a hundred
+    /// entries of a whole list, so from one attester per 64 validators the lists are read whole.
+    pub fn new(attesters: usize, registry_len: usize) -> Self {
+        Self {
+            read_whole_lists: attesters > 0 && attesters.saturating_mul(64) >= registry_len,
+            ..Self::default()
+        }
+    }
+
+    /// Write the held flags to `state`'s participation lists.
+    pub fn apply<E: EthSpec>(self, state: &mut BeaconState<E>) -> Result<()> {
+        self.previous
+            .apply(state.previous_epoch_participation_mut())?;
+        self.current.apply(state.current_epoch_participation_mut())
+    }
+}
+
+/// [`process_attestation`] with the participation writes held in `updates` (the caller applies them).
+pub fn process_attestation_with<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    attestation: AttestationRef<'_, E>,
+    verifier: &mut SignatureVerifier,
+    caches: &mut StateCaches,
+    updates: &mut ParticipationUpdates,
 ) -> Result<()> {
     let data = attestation.data();
     let current_epoch = get_current_epoch(state);
@@ -92,33 +178,49 @@ pub fn process_attestation<E: EthSpec>(
 
     let is_current = data.target.epoch == current_epoch;
     let base_reward_per_increment = caches.get_base_reward_per_increment(state)?;
+    let earned = flag_indices
+        .iter()
+        .fold(0u8, |flags, &flag_index| add_flag(flags, flag_index));
+    // The flags each attester newly gains (a write only where the value changes) and the proposer's
+    // reward for them: `get_base_reward` times the summed weights of the new flags.
     let mut proposer_reward_numerator = 0u64;
+    let mut changes: Vec<(u64, u8, Gwei)> = vec![];
+    let read_whole_lists = updates.read_whole_lists;
+    let (list, held) = if is_current {
+        (state.current_epoch_participation(), &mut updates.current)
+    } else {
+        (state.previous_epoch_participation(), &mut updates.previous)
+    };
     for &index in indexed.as_ref().attesting_indices() {
-        let effective_balance = state
-            .validators()
-            .get(index as usize)
-            .ok_or(StateError::UnknownValidator(index))?
-            .effective_balance;
+        let flags = held.get(list, index as usize, read_whole_lists)?;
+        let new_flags = earned & !flags;
+        if new_flags == 0 {
+            continue;
+        }
+        let effective_balance = caches.effective_balance(state, index)?;
         let base_reward = safe_mul(
             effective_balance / E::EFFECTIVE_BALANCE_INCREMENT,
             base_reward_per_increment,
         )?;
-        let participation = if is_current {
-            state.current_epoch_participation_mut()
-        } else {
-            state.previous_epoch_participation_mut()
-        };
-        let flags = participation
-            .get_mut(index as usize)
-            .ok_or(StateError::UnknownValidator(index))?;
-        for (flag_index, weight) in PARTICIPATION_FLAG_WEIGHTS.iter().enumerate() {
-            if flag_indices.contains(&flag_index) && !has_flag(*flags, flag_index) {
-                *flags = add_flag(*flags, flag_index);
-                proposer_reward_numerator =
-                    safe_add(proposer_reward_numerator, safe_mul(base_reward, *weight)?)?;
+        let weight: u64 = PARTICIPATION_FLAG_WEIGHTS
+            .iter()
+            .enumerate()
+            .filter(|(flag_index, _)| has_flag(new_flags, *flag_index))
+            .map(|(_, weight)| weight)
+            .sum();
+        proposer_reward_numerator =
+            safe_add(proposer_reward_numerator, safe_mul(base_reward, weight)?)?;
+        held.set(index as usize, flags | new_flags);
+        changes.push((index, new_flags, effective_balance));
+    }
+    if let Some((validators, progressive)) = caches.epoch_balances_mut(state) {
+        for &(index, new_flags, effective_balance) in &changes {
+            if validators.is_slashed(index) == Some(false) {
+                progressive.on_new_flags(is_current, new_flags, effective_balance)?;
             }
         }
     }
+
     let proposer_reward_denominator =
         (WEIGHT_DENOMINATOR - PROPOSER_WEIGHT) * WEIGHT_DENOMINATOR / PROPOSER_WEIGHT;
     let proposer_reward = proposer_reward_numerator / proposer_reward_denominator;

@@ -7,7 +7,7 @@ mod execution_requests;
 mod slashings;
 mod voluntary_exit;
 
-pub use attestation::process_attestation;
+pub use attestation::{process_attestation, process_attestation_with, ParticipationUpdates};
 pub use bls_to_execution_change::process_bls_to_execution_change;
 pub use deposit::{apply_deposit, process_deposit};
 pub use execution_requests::{
@@ -30,7 +30,7 @@ pub fn process_operations<E: EthSpec, B: BlockBody<E>>(
     state: &mut BeaconState<E>,
     body: &B,
     verifier: &mut SignatureVerifier,
-    caches: &StateCaches,
+    caches: &mut StateCaches,
     spec: &ChainSpec,
 ) -> Result<()> {
     let fork = state.fork_name();
@@ -79,18 +79,27 @@ pub fn process_operations<E: EthSpec, B: BlockBody<E>>(
             }
         }
     }
+    // The attestations' participation flags are written once, after the last attestation.
+    let attesters = match body.attestations() {
+        Attestations::Base(ops) => ops.iter().map(|a| a.aggregation_bits.num_set_bits()).sum(),
+        Attestations::Electra(ops) => ops.iter().map(|a| a.aggregation_bits.num_set_bits()).sum(),
+    };
+    let mut updates = ParticipationUpdates::new(attesters, state.validators().len());
     match body.attestations() {
         Attestations::Base(ops) => {
             for op in ops {
-                process_attestation(state, AttestationRef::Base(op), verifier, caches)?;
+                let op = AttestationRef::Base(op);
+                process_attestation_with(state, op, verifier, caches, &mut updates)?;
             }
         }
         Attestations::Electra(ops) => {
             for op in ops {
-                process_attestation(state, AttestationRef::Electra(op), verifier, caches)?;
+                let op = AttestationRef::Electra(op);
+                process_attestation_with(state, op, verifier, caches, &mut updates)?;
             }
         }
     }
+    updates.apply(state)?;
     for op in body.deposits() {
         process_deposit(state, op, caches, spec)?;
     }

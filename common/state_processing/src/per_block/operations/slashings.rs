@@ -2,14 +2,14 @@
 
 use crate::caches::StateCaches;
 use crate::common::{
-    compute_epoch_at_slot, get_current_epoch, get_domain, is_slashable_attestation_data,
-    is_slashable_validator, is_valid_indexed_attestation, slash_validator_with_proposer,
-    IndexedAttestationRef,
+    compute_epoch_at_slot, get_current_epoch, get_domain, get_previous_epoch, is_active_validator,
+    is_slashable_attestation_data, is_slashable_validator, is_valid_indexed_attestation,
+    slash_validator_with_proposer, IndexedAttestationRef,
 };
 use crate::per_block::signatures::SignatureVerifier;
 use crate::{ensure, Result, StateError};
 use types::{
-    BeaconState, ChainSpec, EthSpec, ProposerSlashing, DOMAIN_BEACON_ATTESTER,
+    BeaconState, ChainSpec, EthSpec, ProposerSlashing, ValidatorIndex, DOMAIN_BEACON_ATTESTER,
     DOMAIN_BEACON_PROPOSER,
 };
 
@@ -18,7 +18,7 @@ pub fn process_proposer_slashing<E: EthSpec>(
     state: &mut BeaconState<E>,
     proposer_slashing: &ProposerSlashing,
     verifier: &mut SignatureVerifier,
-    caches: &StateCaches,
+    caches: &mut StateCaches,
     spec: &ChainSpec,
 ) -> Result<()> {
     let header_1 = &proposer_slashing.signed_header_1.message;
@@ -60,7 +60,46 @@ pub fn process_proposer_slashing<E: EthSpec>(
         )?;
     }
     let block_proposer = caches.get_beacon_proposer_index(state)?;
+    record_slashing(state, caches, proposer_index)?;
     slash_validator_with_proposer(state, proposer_index, None, block_proposer, spec)
+}
+
+/// Keep the epoch caches right across a slashing of validator `index` (before it is slashed): it
+/// leaves the progressive balances' unslashed totals of the epochs it was active in.
+pub(crate) fn record_slashing<E: EthSpec>(
+    state: &BeaconState<E>,
+    caches: &mut StateCaches,
+    index: ValidatorIndex,
+) -> Result<()> {
+    let Some((validators, progressive)) = caches.epoch_balances_mut(state) else {
+        return Ok(());
+    };
+    let v = state
+        .validators()
+        .get(index as usize)
+        .ok_or(StateError::UnknownValidator(index))?;
+    if v.slashed {
+        return Ok(());
+    }
+    let current_epoch = get_current_epoch(state);
+    let previous_epoch = get_previous_epoch(state);
+    let flags_of = |list: &milhouse::List<u8, E::ValidatorRegistryLimit>, epoch| {
+        if is_active_validator(v, epoch) {
+            list.get(index as usize).copied().unwrap_or(0)
+        } else {
+            0
+        }
+    };
+    let previous_list = if previous_epoch == current_epoch {
+        state.current_epoch_participation()
+    } else {
+        state.previous_epoch_participation()
+    };
+    let previous_flags = flags_of(previous_list, previous_epoch);
+    let current_flags = flags_of(state.current_epoch_participation(), current_epoch);
+    progressive.on_slashing(previous_flags, current_flags, v.effective_balance)?;
+    validators.on_slashing(index);
+    Ok(())
 }
 
 /// `is_valid_indexed_attestation`, with the signature going to `verifier`.
@@ -98,7 +137,7 @@ pub fn process_attester_slashing<E: EthSpec>(
     attestation_1: IndexedAttestationRef<'_, E>,
     attestation_2: IndexedAttestationRef<'_, E>,
     verifier: &mut SignatureVerifier,
-    caches: &StateCaches,
+    caches: &mut StateCaches,
     spec: &ChainSpec,
 ) -> Result<()> {
     ensure!(
@@ -134,6 +173,7 @@ pub fn process_attester_slashing<E: EthSpec>(
             .ok_or(StateError::UnknownValidator(index))?;
         if is_slashable_validator(v, epoch) {
             let block_proposer = caches.get_beacon_proposer_index(state)?;
+            record_slashing(state, caches, index)?;
             slash_validator_with_proposer(state, index, None, block_proposer, spec)?;
             slashed_any = true;
         }
