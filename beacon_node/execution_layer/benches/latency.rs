@@ -5,219 +5,80 @@
 //!
 //! Run: `cargo bench -p execution_layer --bench latency` (`LATENCY_ITERATIONS` sets the iterations).
 
-use builder_api::{BuilderClient, BuilderConfig};
-use engine_api::{EngineClient, ForkchoiceStateV1, JwtAuth, JwtSecret, PayloadAttributes};
-use execution_layer::{
-    ChainHealth, ExecutionLayer, ExecutionLayerChain, ExecutionLayerConfig,
-    MemoryBuilderBlockStore, PayloadRequest, PayloadSource, ProposerRegistration,
-};
-use mock_el::{MockEl, MockElConfig};
-use mock_relay::{MockRelay, MockRelayConfig, RelayFaults};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use types::{
-    compute_signing_root, Address, ChainSpec, EthSpec, EventPayloadAttributes, ForkName, Hash256,
-    MainnetEthSpec, PayloadAttributesEvent, PublicKeyBytes, SignedValidatorRegistrationV1, Slot,
-    ValidatorRegistrationV1, Withdrawal,
-};
+// The integration tests' bench: mock-el, a mock relay, the fake chain and the layer over them.
+#[allow(dead_code)]
+#[path = "../tests/harness.rs"]
+mod harness;
 
-type E = MainnetEthSpec;
+use engine_api::{ForkchoiceStateV1, PayloadAttributes};
+use execution_layer::{PayloadRequest, PayloadSource};
+use harness::{Bench, BenchOptions, E};
+use mock_relay::RelayFaults;
+use std::time::{Duration, Instant};
+use types::ForkName;
 
 const FORK: ForkName = ForkName::Electra;
-const FEE_RECIPIENT: Address = Address::repeat_byte(0xfe);
 
-struct Chain {
-    registration: ProposerRegistration,
+/// One relay answering getHeader after `delay_ms`, registered through the layer.
+async fn setup(delay_ms: u64) -> Bench {
+    Bench::start(BenchOptions {
+        fork: FORK,
+        relays: vec![RelayFaults {
+            get_header_delay_ms: delay_ms,
+            ..RelayFaults::default()
+        }],
+        ..BenchOptions::default()
+    })
+    .await
 }
 
-impl ExecutionLayerChain for Chain {
-    fn proposer_registration(&self, _: &PublicKeyBytes) -> Option<ProposerRegistration> {
-        Some(self.registration)
-    }
-
-    fn chain_health(&self, slot: Slot) -> ChainHealth {
-        ChainHealth {
-            current_slot: slot,
-            head_slot: slot.saturating_sub(1),
-            empty_slots_in_last_32: 0,
-            finalized_epoch: 0,
-            current_epoch: 0,
-        }
-    }
-}
-
-struct Setup {
-    spec: ChainSpec,
-    el_mock: MockEl,
-    relay: MockRelay,
-    layer: ExecutionLayer<E>,
-    builder: BuilderClient,
-    engine: EngineClient,
-}
-
-fn jwt() -> JwtSecret {
-    JwtSecret::new([0x42; 32])
-}
-
-async fn setup(delay_ms: u64) -> Setup {
-    let spec = ChainSpec::mainnet().with_forks_at_genesis_up_to(FORK);
-    let el_mock = MockEl::start(MockElConfig::new(jwt()).with_last_fork(FORK))
-        .await
-        .expect("mock-el starts");
-    let engine_url: builder_api::Url = el_mock.url().parse().expect("a URL");
-    let mut config = MockRelayConfig::new(
-        spec.clone(),
-        Hash256::ZERO,
-        bls::interop_secret_key(100),
-        engine_url.clone(),
-        jwt(),
+/// The two raw calls at once, without the module: max(builder latency, local latency).
+async fn time_direct(bench: &Bench, request: &PayloadRequest) -> Duration {
+    let start = Instant::now();
+    let builder = bench.builder_clients[0].get_header::<E>(
+        request.slot,
+        request.parent_hash,
+        &request.proposer_pubkey,
+        FORK,
     );
-    config.faults = RelayFaults {
-        get_header_delay_ms: delay_ms,
-        ..RelayFaults::default()
+    let local = async {
+        let attributes = PayloadAttributes::new(
+            FORK,
+            request.timestamp,
+            request.prev_randao,
+            request.suggested_fee_recipient,
+            &request.withdrawals,
+            request.parent_beacon_block_root,
+        );
+        let state = ForkchoiceStateV1 {
+            head_block_hash: request.parent_hash,
+            ..Default::default()
+        };
+        let response = bench
+            .layer
+            .engine()
+            .forkchoice_updated(FORK, state, Some(&attributes))
+            .await
+            .expect("fcU");
+        bench
+            .layer
+            .engine()
+            .get_payload::<E>(FORK, response.payload_id.expect("a payload id"))
+            .await
+            .expect("getPayload")
     };
-    let relay = MockRelay::start::<E>(config).await.expect("relay starts");
-    let builder = BuilderClient::new(BuilderConfig::new(relay.url(), None)).expect("a client");
-    let engine = EngineClient::new(engine_url, JwtAuth::new(jwt())).expect("a client");
-    let gas_limit = el_mock.with_chain(|c| c.head().header.gas_limit);
-    let registration = ProposerRegistration {
-        fee_recipient: FEE_RECIPIENT,
-        gas_limit,
-    };
-    let layer = ExecutionLayer::new(
-        ExecutionLayerConfig::new(spec.clone()),
-        engine.clone(),
-        vec![builder.clone()],
-        Box::<MemoryBuilderBlockStore>::default(),
-        Arc::new(Chain { registration }),
-    )
-    .expect("the layer builds");
-    let key = bls::interop_secret_key(0);
-    let message = ValidatorRegistrationV1 {
-        fee_recipient: FEE_RECIPIENT,
-        gas_limit,
-        timestamp: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default(),
-        pubkey: key.public_key().to_bytes(),
-    };
-    let signature = key
-        .sign(compute_signing_root(&message, spec.builder_domain()).as_slice())
-        .to_bytes();
-    for (name, result) in layer
-        .register_validators(&[SignedValidatorRegistrationV1 { message, signature }])
-        .await
-    {
-        result.unwrap_or_else(|e| panic!("registration with {name}: {e}"));
-    }
-    Setup {
-        spec,
-        el_mock,
-        relay,
-        layer,
-        builder,
-        engine,
-    }
+    let (bid, _) = tokio::join!(builder, local);
+    assert!(bid.expect("getHeader").is_some(), "the relay bids");
+    start.elapsed()
 }
 
-impl Setup {
-    /// A proposal at `slot`, its attributes fed to the relay.
-    fn request(&self, slot: Slot) -> PayloadRequest {
-        let (parent_hash, number, gas_limit, timestamp) = self.el_mock.with_chain(|c| {
-            let h = c.head();
-            (
-                h.hash,
-                h.header.number,
-                h.header.gas_limit,
-                h.header.timestamp,
-            )
-        });
-        let withdrawals = vec![Withdrawal {
-            index: slot,
-            validator_index: 1,
-            address: Address::repeat_byte(0x77),
-            amount: 1_000,
-        }];
-        let request = PayloadRequest {
-            slot,
-            fork: FORK,
-            proposer_index: 0,
-            proposer_pubkey: bls::interop_secret_key(0).public_key().to_bytes(),
-            parent_hash,
-            safe_block_hash: Hash256::ZERO,
-            finalized_block_hash: Hash256::ZERO,
-            parent_block_number: number,
-            parent_gas_limit: gas_limit,
-            timestamp: timestamp + 12,
-            prev_randao: Hash256::from_slice(&[slot as u8; 32]),
-            suggested_fee_recipient: FEE_RECIPIENT,
-            withdrawals: withdrawals.clone(),
-            parent_beacon_block_root: Hash256::repeat_byte(0xbb),
-            builder_boost_factor: None,
-            max_blobs_per_block: self.spec.max_blobs_per_block(slot / E::slots_per_epoch()),
-        };
-        self.relay.on_payload_attributes(PayloadAttributesEvent {
-            proposer_index: 0,
-            proposal_slot: slot,
-            parent_block_number: number,
-            parent_block_root: request.parent_beacon_block_root,
-            parent_block_hash: parent_hash,
-            payload_attributes: EventPayloadAttributes {
-                timestamp: request.timestamp,
-                prev_randao: request.prev_randao,
-                suggested_fee_recipient: FEE_RECIPIENT,
-                withdrawals,
-                parent_beacon_block_root: Some(request.parent_beacon_block_root),
-            },
-        });
-        request
-    }
-
-    /// The two raw calls at once, without the module: max(builder latency, local latency).
-    async fn direct(&self, request: &PayloadRequest) -> Duration {
-        let start = Instant::now();
-        let builder = self.builder.get_header::<E>(
-            request.slot,
-            request.parent_hash,
-            &request.proposer_pubkey,
-            FORK,
-        );
-        let local = async {
-            let attributes = PayloadAttributes::new(
-                FORK,
-                request.timestamp,
-                request.prev_randao,
-                request.suggested_fee_recipient,
-                &request.withdrawals,
-                request.parent_beacon_block_root,
-            );
-            let state = ForkchoiceStateV1 {
-                head_block_hash: request.parent_hash,
-                ..Default::default()
-            };
-            let response = self
-                .engine
-                .forkchoice_updated(FORK, state, Some(&attributes))
-                .await
-                .expect("fcU");
-            self.engine
-                .get_payload::<E>(FORK, response.payload_id.expect("a payload id"))
-                .await
-                .expect("getPayload")
-        };
-        let (bid, _) = tokio::join!(builder, local);
-        assert!(bid.expect("getHeader").is_some(), "the relay bids");
-        start.elapsed()
-    }
-
-    async fn module(&self, request: &PayloadRequest) -> Duration {
-        let start = Instant::now();
-        let produced = self.layer.get_payload(request).await.expect("a payload");
-        let elapsed = start.elapsed();
-        assert_eq!(produced.choice.source, PayloadSource::Builder { index: 0 });
-        elapsed
-    }
+/// The same proposal through the module.
+async fn time_module(bench: &Bench, request: &PayloadRequest) -> Duration {
+    let start = Instant::now();
+    let produced = bench.layer.get_payload(request).await.expect("a payload");
+    let elapsed = start.elapsed();
+    assert_eq!(produced.choice.source, PayloadSource::Builder { index: 0 });
+    elapsed
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -236,8 +97,8 @@ async fn run(delay_ms: u64, iterations: u64) {
     let setup = setup(delay_ms).await;
     // Warm up connections, caches and the relay. Slots only go up: the relay forgets older ones.
     for slot in (1..=6).step_by(2) {
-        setup.direct(&setup.request(slot)).await;
-        setup.module(&setup.request(slot + 1)).await;
+        time_direct(&setup, &setup.request(slot)).await;
+        time_module(&setup, &setup.request(slot + 1)).await;
     }
     let mut direct = Vec::new();
     let mut module = Vec::new();
@@ -246,11 +107,11 @@ async fn run(delay_ms: u64, iterations: u64) {
         // Fresh slots for both, alternating which goes first.
         let (first, second) = (100 + 2 * i, 101 + 2 * i);
         let (d, m) = if i % 2 == 0 {
-            let d = setup.direct(&setup.request(first)).await;
-            (d, setup.module(&setup.request(second)).await)
+            let d = time_direct(&setup, &setup.request(first)).await;
+            (d, time_module(&setup, &setup.request(second)).await)
         } else {
-            let m = setup.module(&setup.request(first)).await;
-            (setup.direct(&setup.request(second)).await, m)
+            let m = time_module(&setup, &setup.request(first)).await;
+            (time_direct(&setup, &setup.request(second)).await, m)
         };
         direct.push(ms(d));
         module.push(ms(m));

@@ -46,36 +46,95 @@ pub struct BidContext {
 /// Why a bid was rejected. One variant per check; [`BidRejection::reason`] gives a stable label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BidRejection {
+    /// The response's fork is not the slot's fork (by its `Eth-Consensus-Version` or `version`, or
+    /// by the bid's shape).
     #[error("bid is for fork {got}, expected {expected}")]
-    WrongFork { expected: ForkName, got: ForkName },
+    WrongFork {
+        /// The fork of the proposal's slot.
+        expected: ForkName,
+        /// The fork the builder answered with, as it named it (it may name no known fork).
+        got: String,
+    },
+    /// The signature does not verify under `DOMAIN_APPLICATION_BUILDER` (or the key or signature bytes
+    /// are not valid BLS points).
     #[error("invalid builder signature")]
     InvalidSignature,
+    /// The bid's `pubkey` is not the key the builder was pinned to.
     #[error("bid signed by {got}, but the builder is pinned to {expected}")]
     UnexpectedBuilderPubkey {
+        /// The pinned key.
         expected: PublicKeyBytes,
+        /// The bid's `pubkey`.
         got: PublicKeyBytes,
     },
+    /// The header does not build on the head's execution block.
     #[error("parent hash {got}, expected {expected}")]
     WrongParentHash {
+        /// The head's execution block hash.
         expected: ExecutionBlockHash,
+        /// The header's `parent_hash`.
         got: ExecutionBlockHash,
     },
+    /// The header's `prev_randao` is not the state's randao mix.
     #[error("prev_randao {got}, expected {expected}")]
-    WrongPrevRandao { expected: Hash256, got: Hash256 },
+    WrongPrevRandao {
+        /// `get_randao_mix` of the proposal's epoch.
+        expected: Hash256,
+        /// The header's `prev_randao`.
+        got: Hash256,
+    },
+    /// The header's timestamp is not the slot's.
     #[error("timestamp {got}, expected {expected}")]
-    WrongTimestamp { expected: u64, got: u64 },
+    WrongTimestamp {
+        /// `compute_timestamp_at_slot` of the proposal's slot.
+        expected: u64,
+        /// The header's `timestamp`.
+        got: u64,
+    },
+    /// The header's block number is not the parent's plus one.
     #[error("block number {got}, expected {expected}")]
-    WrongBlockNumber { expected: u64, got: u64 },
+    WrongBlockNumber {
+        /// The parent's block number plus one.
+        expected: u64,
+        /// The header's `block_number`.
+        got: u64,
+    },
+    /// The header pays another address than the proposer registered.
     #[error("fee recipient {got}, expected {expected}")]
-    WrongFeeRecipient { expected: Address, got: Address },
+    WrongFeeRecipient {
+        /// The registered fee recipient.
+        expected: Address,
+        /// The header's `fee_recipient`.
+        got: Address,
+    },
+    /// The header's gas limit is not the step from the parent's towards the registered target.
     #[error("gas limit {got}, expected {expected}")]
-    WrongGasLimit { expected: u64, got: u64 },
+    WrongGasLimit {
+        /// [`expected_gas_limit`] of the parent's limit and the registered target.
+        expected: u64,
+        /// The header's `gas_limit`.
+        got: u64,
+    },
+    /// The header commits to other withdrawals than the state expects.
     #[error("withdrawals root {got}, expected {expected}")]
-    WrongWithdrawalsRoot { expected: Hash256, got: Hash256 },
+    WrongWithdrawalsRoot {
+        /// `hash_tree_root` of `get_expected_withdrawals`.
+        expected: Hash256,
+        /// The header's `withdrawals_root`.
+        got: Hash256,
+    },
+    /// More blob commitments than the fork allows per block.
     #[error("{got} blob commitments, at most {max} allowed")]
-    TooManyBlobCommitments { max: u64, got: u64 },
+    TooManyBlobCommitments {
+        /// `get_max_blobs_per_block` at the proposal's epoch.
+        max: u64,
+        /// The bid's commitment count.
+        got: u64,
+    },
+    /// Execution requests no execution layer could have produced; the text says which invariant failed.
     #[error("malformed execution requests: {0}")]
     MalformedExecutionRequests(&'static str),
+    /// A bid worth nothing: it cannot beat any local payload and only costs the proposer.
     #[error("bid value is zero")]
     ZeroValue,
 }
@@ -218,7 +277,7 @@ pub fn verify_bid<E: EthSpec>(
     if fork != ctx.fork {
         return Err(BidRejection::WrongFork {
             expected: ctx.fork,
-            got: fork,
+            got: fork.to_string(),
         });
     }
     let message = bid.message_enum();
@@ -426,7 +485,7 @@ pub(crate) mod tests {
             rejection,
             BidRejection::WrongFork {
                 expected: ForkName::Electra,
-                got: ForkName::Capella
+                got: "capella".into()
             }
         );
         assert_eq!(rejection.reason(), "wrong_fork");

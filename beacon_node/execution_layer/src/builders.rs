@@ -27,7 +27,7 @@ pub enum BuilderOutcome {
     NoBid,
     /// No answer within the getHeader timeout: a late bid is ignored.
     Timeout,
-    /// Any other failure (transport, HTTP status, undecodable answer, wrong fork).
+    /// Any other failure (transport, HTTP status, undecodable answer).
     Error(String),
     /// Disabled until restart after an INVALID payload: not asked.
     Disabled,
@@ -61,28 +61,38 @@ pub struct BuilderReport {
     pub elapsed: Duration,
 }
 
-/// Counters of one builder since start.
+/// Counters of one builder since start. Integers are quoted in JSON, as the beacon API quotes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BuilderCounters {
     /// Valid bids.
+    #[serde(with = "quoted_u64")]
     pub bids: u64,
     /// Rejected bids by failed check.
+    #[serde(serialize_with = "quoted_u64::serialize_map")]
     pub rejections: BTreeMap<String, u64>,
     /// getHeader calls without an answer in time.
+    #[serde(with = "quoted_u64")]
     pub timeouts: u64,
     /// getHeader calls that failed otherwise.
+    #[serde(with = "quoted_u64")]
     pub errors: u64,
     /// getHeader calls answered 204.
+    #[serde(with = "quoted_u64")]
     pub no_bids: u64,
     /// Proposals whose payload came from this builder's bid.
+    #[serde(with = "quoted_u64")]
     pub wins: u64,
     /// Blocks revealed (or accepted for publishing) after signing.
+    #[serde(with = "quoted_u64")]
     pub unblind_successes: u64,
     /// Revealed payloads whose root or blobs did not match the signed block.
+    #[serde(with = "quoted_u64")]
     pub unblind_mismatches: u64,
     /// Signed blocks the builder never revealed (or published) within the budget.
+    #[serde(with = "quoted_u64")]
     pub unblind_withheld: u64,
     /// Payloads the execution engine found INVALID.
+    #[serde(with = "quoted_u64")]
     pub invalid_payloads: u64,
 }
 
@@ -241,9 +251,18 @@ pub(crate) fn builder_names(clients: &[BuilderClient]) -> Vec<String> {
 /// Serde for a `u64` as a quoted decimal string (beacon-API style).
 pub(crate) mod quoted_u64 {
     use serde::Serializer;
+    use std::collections::BTreeMap;
 
     pub fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&value.to_string())
+    }
+
+    /// A map of counters, each value quoted.
+    pub fn serialize_map<S: Serializer>(
+        map: &BTreeMap<String, u64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(map.iter().map(|(key, value)| (key, value.to_string())))
     }
 }
 
@@ -286,13 +305,17 @@ mod tests {
                 value: "1000".into(),
                 block_hash: Hash256::repeat_byte(3),
             }),
-            counters: BuilderCounters::default(),
+            counters: BuilderCounters {
+                rejections: [("zero_value".to_string(), 2)].into(),
+                ..BuilderCounters::default()
+            },
         };
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["state"]["status"], "disabled");
         assert_eq!(json["state"]["slot"], "7");
         assert_eq!(json["last_bid"]["slot"], "6");
         assert_eq!(json["last_bid"]["value"], "1000");
-        assert_eq!(json["counters"]["wins"], 0);
+        assert_eq!(json["counters"]["wins"], "0");
+        assert_eq!(json["counters"]["rejections"]["zero_value"], "2");
     }
 }

@@ -63,4 +63,9 @@ pub struct PayloadRequest {
     pub builder_boost_factor: Option<u64>,
     /// `get_max_blobs_per_block` at the slot's epoch.
     pub max_blobs_per_block: u64,
+    /// `None` (the default): the local payload is always awaited, up to the engine client's own
+    /// timeouts. `Some`: the proposal's deadline for the local payload; if the engine has not answered
+    /// by then and a builder gave a valid bid, that bid is used (`local_unavailable`) rather than
+    /// risking the slot on a hung engine. Without a valid bid the local payload is still awaited.
+    pub local_payload_deadline: Option<tokio::time::Instant>,
 }

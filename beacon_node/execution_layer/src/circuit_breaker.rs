@@ -69,12 +69,30 @@ impl CircuitBreakerConfig {
 /// Why the breaker tripped: the measure and the threshold it exceeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CircuitBreakerReason {
+    /// Too many empty slots between the head and the proposal.
     #[error("{skipped} skipped slots at the head exceed {max}")]
-    SkippedSlotsAtHead { skipped: u64, max: u64 },
+    SkippedSlotsAtHead {
+        /// [`ChainHealth::skipped_slots_at_head`].
+        skipped: u64,
+        /// [`CircuitBreakerConfig::max_skipped_slots_at_head`].
+        max: u64,
+    },
+    /// Too many empty slots among the last 32.
     #[error("{empty} empty slots in the last 32 exceed {max}")]
-    EmptySlotsInLast32 { empty: u64, max: u64 },
+    EmptySlotsInLast32 {
+        /// [`ChainHealth::empty_slots_in_last_32`].
+        empty: u64,
+        /// [`CircuitBreakerConfig::max_empty_slots_in_last_32`].
+        max: u64,
+    },
+    /// Finality is too far behind.
     #[error("{epochs} epochs since finality exceed {max}")]
-    EpochsSinceFinality { epochs: u64, max: u64 },
+    EpochsSinceFinality {
+        /// [`ChainHealth::epochs_since_finality`].
+        epochs: u64,
+        /// [`CircuitBreakerConfig::max_epochs_since_finality`].
+        max: u64,
+    },
 }
 
 impl CircuitBreakerReason {

@@ -6,12 +6,17 @@
 //!
 //! - [`ExecutionLayer::get_payload`] asks the execution engine and every enabled builder at once,
 //!   checks each bid ([`verify_bid`]), applies the circuit breaker ([`circuit_breaker()`]) and picks the
-//!   source ([`choose_payload_source`]);
+//!   source ([`choose_payload_source`]); the local payload is always awaited, unless the caller gives
+//!   the proposal a deadline ([`PayloadRequest::local_payload_deadline`]) past which a valid bid
+//!   stands in for a hung engine;
 //! - [`ExecutionLayer::unblind`] puts the payload back into a signed blinded block, from the local cache
 //!   or from the builder that offered it, checked; it never falls back to a local payload after signing;
-//! - [`ExecutionLayer::on_invalid_payload`] feeds the engine's INVALID verdicts to the
-//!   [`FaultyBuilderRegistry`], which disables the builder that produced the payload until restart;
+//! - [`ExecutionLayer::on_new_payload_status`] and [`ExecutionLayer::on_forkchoice_status`] feed the
+//!   engine's INVALID verdicts to the [`FaultyBuilderRegistry`], which disables the builder that
+//!   produced the payload until restart;
 //! - [`ExecutionLayer::status`] and [`ExecutionLayer::metrics`] make each builder's state visible.
+
+#![warn(missing_docs)]
 
 pub mod bid_checks;
 pub mod blobs;
@@ -25,6 +30,8 @@ pub mod registry;
 mod sourcing;
 mod unblind;
 mod verdict;
+
+pub use verdict::invalidated_by;
 
 pub use bid_checks::{
     expected_gas_limit, verify_bid, withdrawals_root, BidContext, BidRejection, VerifiedBid,

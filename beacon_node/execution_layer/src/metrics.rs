@@ -27,8 +27,8 @@ pub struct Metrics {
     pub circuit_breaker_trips: IntCounterVec,
     /// Local payload requests (forkchoiceUpdated + getPayload) that failed.
     pub local_payload_failures: IntCounter,
-    /// Unblinding results per builder (`local` for the cache): `success`, `builder_publishes`,
-    /// `mismatch`, `bad_blobs`, `withheld`.
+    /// Unblinding results per builder (`local` for the cache): `success` (revealed, or accepted for
+    /// publishing), `mismatch` (a payload or blobs that do not match the signed block), `withheld`.
     pub unblind: IntCounterVec,
     /// Payloads of a builder that the execution engine found INVALID.
     pub invalid_payloads: IntCounterVec,

@@ -15,10 +15,14 @@ use types::{ExecutionBlockHash, Hash256, Slot};
 /// Errors of a [`BuilderBlockStore`].
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
+    /// The redb file could not be opened, read or written.
     #[error("builder block store: {0}")]
     Database(Box<redb::Error>),
+    /// The record of this block root does not decode (the file was damaged or written by another
+    /// program).
     #[error("corrupt builder block record for block root {0}")]
     CorruptRecord(Hash256),
+    /// The index entry of this execution block hash is not a 32-byte block root.
     #[error("corrupt builder block index entry for execution block hash {0}")]
     CorruptIndex(ExecutionBlockHash),
 }
@@ -107,7 +111,9 @@ const BLOCKS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("builder_bloc
 const BY_EXECUTION_HASH: TableDefinition<&[u8], &[u8]> =
     TableDefinition::new("builder_blocks_by_execution_hash");
 
-/// A persistent store in a redb file. Both tables are written in one transaction.
+/// A persistent store in a redb file. Both tables are written in one transaction, committed with
+/// redb's default durability (fsync before `commit` returns), so a crash leaves either the whole record
+/// or none of it, and the file reopens.
 pub struct RedbBuilderBlockStore {
     db: Database,
 }
@@ -226,6 +232,7 @@ pub struct DisabledBuilder {
 /// A builder's state for visibility (API, logs, metrics).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuilderState {
+    /// Asked at every proposal.
     Enabled,
     /// Disabled until restart because of this block.
     Disabled(DisabledBuilder),
@@ -333,6 +340,7 @@ impl FaultyBuilderRegistry {
         Some(disabled)
     }
 
+    /// Whether `builder` is disabled until restart (an unknown builder is not).
     pub fn is_disabled(&self, builder: &str) -> bool {
         matches!(
             self.states.lock().get(builder),
@@ -519,6 +527,37 @@ mod tests {
         assert_eq!(disabled.map(|d| d.builder), Some(B.to_string()));
         assert!(reg.is_disabled(B));
         assert!(!reg.is_disabled(A));
+    }
+
+    #[test]
+    fn an_uncommitted_write_leaves_nothing_behind_after_reopening() {
+        let dir = TempDir::new("uncommitted");
+        let path = dir.0.join("builders.redb");
+        let block = BuilderBlock {
+            builder: A.to_string(),
+            slot: 3,
+            execution_block_hash: hash(3),
+        };
+        {
+            let store = RedbBuilderBlockStore::open(&path).unwrap();
+            store.record(root(3), &block).unwrap();
+            // A write interrupted before its commit: one table written, the transaction dropped.
+            let txn = store.db.begin_write().unwrap();
+            {
+                let mut blocks = txn.open_table(BLOCKS).unwrap();
+                blocks
+                    .insert(root(4).as_slice(), encode_record(&block).as_slice())
+                    .unwrap();
+            }
+            drop(txn);
+        }
+        let store = RedbBuilderBlockStore::open(&path).unwrap();
+        assert_eq!(store.by_block_root(root(3)).unwrap(), Some(block.clone()));
+        assert_eq!(store.by_block_root(root(4)).unwrap(), None);
+        assert_eq!(
+            store.by_execution_block_hash(hash(3)).unwrap(),
+            Some((root(3), block))
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use builder_api::{BuilderClient, BuilderError};
 use engine_api::{EngineError, ForkchoiceStateV1, PayloadAttributes, PayloadStatusKind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
 use tree_hash::TreeHash;
 use types::{
     ChainSpec, EthSpec, ExecutionPayload, ExecutionRequests, Hash256, PublicKeyBytes, Slot, U256,
@@ -63,7 +64,8 @@ pub struct ProducedPayload<E: EthSpec> {
     pub choice: Choice,
     /// The circuit breaker's verdict for this proposal.
     pub circuit_breaker: CircuitBreakerVerdict,
-    /// The local payload, when the engine gave one (always awaited, even when a builder wins).
+    /// The local payload, when the engine gave one (awaited even when a builder wins, unless the
+    /// request's `local_payload_deadline` passed with a valid bid at hand).
     pub local: Option<Arc<LocalPayload<E>>>,
     /// Why the engine gave no payload.
     pub local_error: Option<String>,
@@ -102,6 +104,10 @@ pub enum LocalPayloadError {
     /// The engine's blobs bundle does not fit the consensus types.
     #[error("the engine's blobs bundle: {0}")]
     Blobs(#[from] BlobsBundleError),
+    /// The request's `local_payload_deadline` passed before the engine answered while a valid builder
+    /// bid was at hand, so the local payload was given up for that bid.
+    #[error("no local payload by the request's deadline; a valid builder bid stands in")]
+    DeadlinePassed,
 }
 
 /// Why no payload could be produced at all.
@@ -126,6 +132,20 @@ struct BuilderAnswer<E: EthSpec> {
     elapsed: Duration,
 }
 
+/// Every builder task's answer, in the order they end.
+async fn builder_answers<E: EthSpec>(
+    tasks: &mut JoinSet<BuilderAnswer<E>>,
+) -> Vec<BuilderAnswer<E>> {
+    let mut answers = Vec::with_capacity(tasks.len());
+    while let Some(joined) = tasks.join_next().await {
+        // A builder task only fails to join if it panicked; its report then stays "not asked".
+        if let Ok(answer) = joined {
+            answers.push(answer);
+        }
+    }
+    answers
+}
+
 /// getHeader on one builder, bounded by its timeout, and the bid checks (builder-specs `process_bid`).
 async fn ask_builder<E: EthSpec>(
     index: usize,
@@ -140,6 +160,11 @@ async fn ask_builder<E: EthSpec>(
     let call = client.get_header::<E>(slot, context.parent_hash, &pubkey, context.fork);
     let (outcome, bid) = match tokio::time::timeout(timeout, call).await {
         Err(_) | Ok(Err(BuilderError::Timeout { .. })) => (BuilderOutcome::Timeout, None),
+        // The client refuses an answer of another fork before decoding it: still a bid check.
+        Ok(Err(BuilderError::WrongFork { expected, got, .. })) => (
+            BuilderOutcome::Rejected(BidRejection::WrongFork { expected, got }),
+            None,
+        ),
         Ok(Err(BuilderError::UnexpectedBuilderKey { pinned, got })) => (
             BuilderOutcome::Rejected(BidRejection::UnexpectedBuilderPubkey {
                 expected: pinned,
@@ -171,8 +196,9 @@ async fn ask_builder<E: EthSpec>(
 impl<E: EthSpec> ExecutionLayer<E> {
     /// Produces the payload of a proposal: asks the engine and every enabled builder at once, checks
     /// every bid, applies the circuit breaker and the boost factor, and returns the choice with every
-    /// builder's outcome. The local payload is always awaited; a bid arriving after its builder's
-    /// getHeader timeout is ignored.
+    /// builder's outcome. The local payload is always awaited, unless the caller set
+    /// [`PayloadRequest::local_payload_deadline`] and a valid bid is at hand when it passes; a bid
+    /// arriving after its builder's getHeader timeout is ignored.
     pub async fn get_payload(
         &self,
         request: &PayloadRequest,
@@ -204,7 +230,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
                 elapsed: Duration::ZERO,
             })
             .collect();
-        let mut tasks = tokio::task::JoinSet::new();
+        let mut tasks = JoinSet::new();
         if let (None, Some(registration)) = (skip, registration) {
             for (index, builder) in self.builders.iter().enumerate() {
                 if self.registry.is_disabled(&builder.name) {
@@ -235,12 +261,10 @@ impl<E: EthSpec> ExecutionLayer<E> {
             }
         }
 
-        let local = self.local_payload(request).await;
+        let (local, answers) = self.local_and_bids(request, &mut tasks).await;
 
         let mut bids: Vec<(usize, VerifiedBid<E>)> = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            // A builder task only fails to join if it panicked; its report then stays "not asked".
-            let Ok(answer) = joined else { continue };
+        for answer in answers {
             self.note_builder_answer(slot, &answer);
             reports[answer.index] = BuilderReport {
                 builder: self.builders[answer.index].name.clone(),
@@ -355,6 +379,42 @@ impl<E: EthSpec> ExecutionLayer<E> {
             winner,
             builders: reports,
         })
+    }
+
+    /// The local payload and every builder's answer, asked at once. Each builder task ends by its
+    /// getHeader timeout (a late bid is dropped with its request). Without a
+    /// [`PayloadRequest::local_payload_deadline`] the local payload is always awaited; with one, it is
+    /// given up at the deadline only if a builder gave a valid bid by then, since waiting on a hung
+    /// engine would cost the slot.
+    async fn local_and_bids(
+        &self,
+        request: &PayloadRequest,
+        tasks: &mut JoinSet<BuilderAnswer<E>>,
+    ) -> (
+        Result<LocalPayload<E>, LocalPayloadError>,
+        Vec<BuilderAnswer<E>>,
+    ) {
+        let local = self.local_payload(request);
+        tokio::pin!(local);
+        let Some(deadline) = request.local_payload_deadline else {
+            return tokio::join!(local, builder_answers(tasks));
+        };
+        let (by_deadline, answers) = tokio::join!(
+            tokio::time::timeout_at(deadline, &mut local),
+            builder_answers(tasks)
+        );
+        match by_deadline {
+            Ok(local) => (local, answers),
+            Err(_) if answers.iter().any(|answer| answer.bid.is_some()) => {
+                tracing::warn!(
+                    slot = request.slot,
+                    "no local payload by the request's deadline; using a builder bid"
+                );
+                (Err(LocalPayloadError::DeadlinePassed), answers)
+            }
+            // No valid bid to stand in: keep waiting for the engine, as without a deadline.
+            Err(_) => (local.await, answers),
+        }
     }
 
     /// forkchoiceUpdated with the proposal's attributes, then getPayload.

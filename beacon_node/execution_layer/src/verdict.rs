@@ -41,6 +41,17 @@ impl<E: EthSpec> ExecutionLayer<E> {
         }
     }
 
+    /// A `forkchoiceUpdated` answer on the head: if INVALID, the payloads of `chain_from_head` (the
+    /// head's execution block hash, then its ancestors', newest first) that it invalidates (see
+    /// [`invalidated_by`]) disable the builders that produced them.
+    pub fn on_forkchoice_status(
+        &self,
+        status: &PayloadStatusV1,
+        chain_from_head: &[ExecutionBlockHash],
+    ) -> Vec<DisabledBuilder> {
+        self.on_invalidated_block_hashes(invalidated_by(status, chain_from_head))
+    }
+
     /// A `forkchoiceUpdated` answered INVALID with a `latestValidHash`: the caller passes the execution
     /// block hashes its fork choice invalidated (the descendants of `latestValidHash` on the head's
     /// chain). Each one a builder produced disables that builder.
@@ -52,5 +63,68 @@ impl<E: EthSpec> ExecutionLayer<E> {
             .iter()
             .filter_map(|hash| self.on_invalid_payload(InvalidPayloadId::ExecutionBlockHash(*hash)))
             .collect()
+    }
+}
+
+/// The payloads an INVALID `status` condemns among `chain_from_head` (newest first), per the engine
+/// API's payload validation: every descendant of `latestValidHash` (all of them when it is the zero
+/// hash or not among them); only the head when `latestValidHash` is null (the valid ancestor is
+/// unknown). Nothing when the status is not INVALID.
+pub fn invalidated_by<'a>(
+    status: &PayloadStatusV1,
+    chain_from_head: &'a [ExecutionBlockHash],
+) -> &'a [ExecutionBlockHash] {
+    if !status.is_invalid() {
+        return &[];
+    }
+    match status.latest_valid_hash {
+        None => chain_from_head.get(..1).unwrap_or_default(),
+        Some(valid) => {
+            let end = chain_from_head
+                .iter()
+                .position(|hash| *hash == valid)
+                .unwrap_or(chain_from_head.len());
+            chain_from_head.get(..end).unwrap_or_default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine_api::PayloadStatusKind;
+
+    fn status(
+        kind: PayloadStatusKind,
+        latest_valid_hash: Option<ExecutionBlockHash>,
+    ) -> PayloadStatusV1 {
+        PayloadStatusV1 {
+            status: kind,
+            latest_valid_hash,
+            validation_error: None,
+        }
+    }
+
+    #[test]
+    fn descendants_of_the_latest_valid_hash_are_invalidated() {
+        let chain: Vec<ExecutionBlockHash> = (1..=4).rev().map(Hash256::repeat_byte).collect();
+        let invalid = |lvh| invalidated_by(&status(PayloadStatusKind::Invalid, lvh), &chain);
+        // Head 4, 3, 2, 1: block 2 is the last valid one.
+        assert_eq!(invalid(Some(Hash256::repeat_byte(2))), &chain[..2]);
+        // The head itself is the last valid one: nothing.
+        assert!(invalid(Some(Hash256::repeat_byte(4))).is_empty());
+        // Zero or unknown: the whole chain given.
+        assert_eq!(invalid(Some(Hash256::ZERO)), &chain[..]);
+        // Null: only the head is known to be invalid.
+        assert_eq!(invalid(None), &chain[..1]);
+        assert!(invalidated_by(&status(PayloadStatusKind::Invalid, None), &[]).is_empty());
+        // INVALID_BLOCK_HASH counts; VALID and SYNCING do not.
+        assert_eq!(
+            invalidated_by(&status(PayloadStatusKind::InvalidBlockHash, None), &chain),
+            &chain[..1]
+        );
+        for kind in [PayloadStatusKind::Valid, PayloadStatusKind::Syncing] {
+            assert!(invalidated_by(&status(kind, None), &chain).is_empty());
+        }
     }
 }

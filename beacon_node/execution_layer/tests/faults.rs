@@ -5,6 +5,8 @@
 use crate::harness::*;
 use execution_layer::{BuilderOutcome, ChoiceReason, PayloadSource};
 use mock_relay::RelayFaults;
+use types::ssz_types::VariableList;
+use types::{compute_signing_root, BuilderBid, DepositRequest, ForkName, SignedBuilderBid};
 
 /// Runs one proposal against a relay with `faults` and checks that the local payload won with no valid
 /// bids; returns the builder's outcome.
@@ -24,19 +26,77 @@ async fn local_chosen_with(faults: RelayFaults, pin_keys: bool) -> (Bench, Build
 /// A bid check: the relay's fault makes the bid fail exactly `reason`.
 async fn rejected_for(faults: RelayFaults, pin_keys: bool, reason: &str) {
     let (bench, outcome) = local_chosen_with(faults, pin_keys).await;
+    assert_rejection_recorded(&bench, 0, &outcome, reason);
+}
+
+/// Builder `index`'s bid failed `reason`, and its state and metrics say so.
+fn assert_rejection_recorded(bench: &Bench, index: usize, outcome: &BuilderOutcome, reason: &str) {
     assert!(
-        matches!(&outcome, BuilderOutcome::Rejected(r) if r.reason() == reason),
+        matches!(outcome, BuilderOutcome::Rejected(r) if r.reason() == reason),
         "expected {reason}, got {outcome:?}"
     );
-    let state = &bench.layer.builder_states()[0];
+    let state = &bench.layer.builder_states()[index];
     assert_eq!(state.counters.rejections.get(reason), Some(&1));
     assert_eq!(state.counters.bids, 0);
     let metrics = bench.layer.metrics().encode_text();
     let line = format!(
         r#"blindfold_builder_bid_rejections_total{{builder="{}",reason="{reason}"}} 1"#,
-        bench.name(0)
+        bench.name(index)
     );
     assert!(metrics.contains(&line), "{line} missing from\n{metrics}");
+}
+
+#[tokio::test]
+async fn wrong_fork_is_rejected() {
+    // A builder that answers with a Deneb bid for an Electra slot.
+    let bench = Bench::start(BenchOptions {
+        canned_builder: true,
+        ..BenchOptions::default()
+    })
+    .await;
+    let produced = bench.propose(1).await;
+    assert_eq!(produced.choice.source, PayloadSource::Local);
+    assert_eq!(produced.choice.reason, ChoiceReason::NoValidBids);
+    let outcome = outcome(&produced, &bench.name(0)).clone();
+    assert_rejection_recorded(&bench, 0, &outcome, "wrong_fork");
+}
+
+#[tokio::test]
+async fn malformed_execution_requests_are_rejected() {
+    // The relay's honest bid, given a deposit of zero gwei and signed again with the relay's key, is
+    // served by a second builder: only the execution requests check can refuse it.
+    let bench = Bench::start(BenchOptions {
+        canned_builder: true,
+        ..BenchOptions::relays(1)
+    })
+    .await;
+    let request = bench.request(1);
+    let bid = bench.builder_clients[0]
+        .get_header::<E>(1, request.parent_hash, &request.proposer_pubkey, bench.fork)
+        .await
+        .expect("getHeader")
+        .expect("a bid");
+    let SignedBuilderBid::Electra(mut bid) = bid else {
+        panic!("an Electra bid")
+    };
+    bid.message.execution_requests.deposits = VariableList::new(vec![DepositRequest {
+        amount: 0,
+        ..DepositRequest::default()
+    }])
+    .expect("one deposit fits");
+    let root = compute_signing_root(
+        &BuilderBid::<E>::Electra(bid.message.clone()),
+        bench.spec.builder_domain(),
+    );
+    bid.signature = relay_key(0).sign(root.as_slice()).to_bytes();
+    let data = serde_json::to_value(&bid).expect("serialisable");
+    let canned = bench.canned.as_ref().expect("the canned builder");
+    canned.answer(ForkName::Electra, data);
+
+    let produced = bench.layer.get_payload(&request).await.expect("a payload");
+    assert_eq!(produced.choice.source, PayloadSource::Builder { index: 0 });
+    let outcome = outcome(&produced, &bench.name(1)).clone();
+    assert_rejection_recorded(&bench, 1, &outcome, "malformed_execution_requests");
 }
 
 macro_rules! bid_check {
@@ -102,66 +162,78 @@ async fn wrong_pubkey_without_a_pin_is_a_valid_bid() {
     );
 }
 
+/// A getHeader that gave no usable bid: the local payload is chosen, and the builder's counter and the
+/// `blindfold_builder_get_header_failures_total` metric of `kind` (`timeout`, `error`, `no_bid`) say so.
+async fn failure_recorded(faults: RelayFaults, kind: &str) -> BuilderOutcome {
+    let (bench, outcome) = local_chosen_with(faults, false).await;
+    let counters = &bench.layer.builder_states()[0].counters;
+    let counted = match kind {
+        "timeout" => counters.timeouts,
+        "error" => counters.errors,
+        _ => counters.no_bids,
+    };
+    assert_eq!(counted, 1, "{kind}: {counters:?}");
+    let metrics = bench.layer.metrics().encode_text();
+    let line = format!(
+        r#"blindfold_builder_get_header_failures_total{{builder="{}",kind="{kind}"}} 1"#,
+        bench.name(0)
+    );
+    assert!(metrics.contains(&line), "{line} missing from\n{metrics}");
+    outcome
+}
+
 #[tokio::test]
 async fn late_bid_is_ignored() {
-    let (bench, outcome) = local_chosen_with(
-        RelayFaults {
-            get_header_delay_ms: 3 * GET_HEADER_TIMEOUT.as_millis() as u64,
-            ..RelayFaults::default()
-        },
-        false,
-    )
-    .await;
+    // The relay would answer after 30 s; the proposal does not wait for it (the request is dropped at
+    // the getHeader timeout).
+    let start = std::time::Instant::now();
+    let faults = RelayFaults {
+        get_header_delay_ms: 30_000,
+        ..RelayFaults::default()
+    };
+    let outcome = failure_recorded(faults, "timeout").await;
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(15),
+        "the late builder was awaited: {:?}",
+        start.elapsed()
+    );
     assert_eq!(outcome, BuilderOutcome::Timeout);
-    assert_eq!(bench.layer.builder_states()[0].counters.timeouts, 1);
-    let metrics = bench.layer.metrics().encode_text();
-    assert!(metrics.contains(&format!(
-        r#"blindfold_builder_get_header_failures_total{{builder="{}",kind="timeout"}} 1"#,
-        bench.name(0)
-    )));
 }
 
 #[tokio::test]
 async fn server_error_is_an_error() {
-    let (bench, outcome) = local_chosen_with(
-        RelayFaults {
-            get_header_status: Some(503),
-            ..RelayFaults::default()
-        },
-        false,
-    )
-    .await;
+    let faults = RelayFaults {
+        get_header_status: Some(503),
+        ..RelayFaults::default()
+    };
+    let outcome = failure_recorded(faults, "error").await;
     assert!(
         matches!(&outcome, BuilderOutcome::Error(e) if e.contains("503")),
         "{outcome:?}"
     );
-    assert_eq!(bench.layer.builder_states()[0].counters.errors, 1);
 }
 
 #[tokio::test]
 async fn malformed_json_is_an_error() {
-    let (bench, outcome) = local_chosen_with(
-        RelayFaults {
-            malformed_json: true,
-            ..RelayFaults::default()
-        },
-        false,
-    )
-    .await;
-    assert!(matches!(outcome, BuilderOutcome::Error(_)), "{outcome:?}");
-    assert_eq!(bench.layer.builder_states()[0].counters.errors, 1);
+    let faults = RelayFaults {
+        malformed_json: true,
+        ..RelayFaults::default()
+    };
+    let outcome = failure_recorded(faults, "error").await;
+    assert!(
+        matches!(&outcome, BuilderOutcome::Error(e) if e.contains("JSON")),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
 async fn no_bid_is_recorded() {
-    let (bench, outcome) = local_chosen_with(
-        RelayFaults {
-            no_bid: true,
-            ..RelayFaults::default()
-        },
-        false,
-    )
-    .await;
-    assert_eq!(outcome, BuilderOutcome::NoBid);
-    assert_eq!(bench.layer.builder_states()[0].counters.no_bids, 1);
+    let faults = RelayFaults {
+        no_bid: true,
+        ..RelayFaults::default()
+    };
+    assert_eq!(
+        failure_recorded(faults, "no_bid").await,
+        BuilderOutcome::NoBid
+    );
 }

@@ -39,6 +39,11 @@ pub fn proposer_key() -> bls::SecretKey {
     bls::interop_secret_key(0)
 }
 
+/// The key with which relay `i` signs its bids.
+pub fn relay_key(i: usize) -> bls::SecretKey {
+    bls::interop_secret_key(100 + i as u64)
+}
+
 /// A chain whose answers the test sets.
 pub struct FakeChain {
     pub registration: Mutex<Option<ProposerRegistration>>,
@@ -75,13 +80,22 @@ pub struct BenchOptions {
     pub relays: Vec<RelayFaults>,
     /// Bid bonus per relay (default 1 gwei each).
     pub bonuses: Vec<u64>,
+    /// Extra-data per relay (default mock-relay's): relays on one engine with different extra-data
+    /// offer different blocks of equal value.
+    pub extra_data: Vec<Vec<u8>>,
     /// Pin each relay's key in its builder URL.
     pub pin_keys: bool,
+    /// Add, after the relays, a [`CannedBuilder`]: at first it answers with a bid envelope of another
+    /// fork than the slot's (which mock-relay cannot be made to do).
+    pub canned_builder: bool,
     /// Where the builder blocks are stored (memory when `None`).
     pub store_path: Option<PathBuf>,
     pub config: Option<ExecutionLayerConfig>,
     /// Point the execution layer's engine client at a closed port (the relays still use mock-el).
     pub engine_down: bool,
+    /// Point the execution layer's engine client at a port that accepts connections and never
+    /// answers: a hung engine (the relays still use mock-el).
+    pub engine_hangs: bool,
     pub submit_timeout: Duration,
     pub get_header_timeout: Duration,
     /// Blobs per payload in mock-el (KZG's setup is loaded before the first proposal).
@@ -94,10 +108,13 @@ impl Default for BenchOptions {
             fork: ForkName::Electra,
             relays: vec![],
             bonuses: vec![],
+            extra_data: vec![],
             pin_keys: false,
+            canned_builder: false,
             store_path: None,
             config: None,
             engine_down: false,
+            engine_hangs: false,
             submit_timeout: Duration::from_secs(2),
             get_header_timeout: GET_HEADER_TIMEOUT,
             blobs_per_payload: 0,
@@ -123,6 +140,86 @@ pub struct Bench {
     pub fork: ForkName,
     pub registration: ProposerRegistration,
     pub builder_clients: Vec<BuilderClient>,
+    /// The builder whose answer the test writes, if asked for.
+    pub canned: Option<CannedBuilder>,
+    /// The listener of a hung engine, kept open for the bench's life.
+    _hung_engine: Option<std::net::TcpListener>,
+}
+
+/// A builder that answers every request (registrations included) 200 with the JSON envelope the test
+/// set, for answers mock-relay cannot give; it lives as long as the test's runtime.
+pub struct CannedBuilder {
+    pub url: builder_api::Url,
+    answer: Arc<Mutex<(ForkName, serde_json::Value)>>,
+}
+
+impl CannedBuilder {
+    /// Answers `{"version": fork, "data": data}` (with `Eth-Consensus-Version: fork`) from now on.
+    pub fn answer(&self, fork: ForkName, data: serde_json::Value) {
+        *self.answer.lock() = (fork, data);
+    }
+
+    async fn start(fork: ForkName) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a listener");
+        let addr = listener.local_addr().expect("a bound address");
+        let answer = Arc::new(Mutex::new((fork, serde_json::json!({}))));
+        tokio::spawn(serve_canned(listener, answer.clone()));
+        Self {
+            url: format!("http://{addr}/").parse().expect("a URL"),
+            answer,
+        }
+    }
+}
+
+/// Accepts connections and answers each one request (`connection: close`) with the current answer.
+async fn serve_canned(
+    listener: tokio::net::TcpListener,
+    answer: Arc<Mutex<(ForkName, serde_json::Value)>>,
+) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let (fork, body) = {
+            let (fork, data) = &*answer.lock();
+            let body = serde_json::json!({ "version": fork.to_string(), "data": data });
+            (*fork, body.to_string())
+        };
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\neth-consensus-version: {fork}\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        tokio::spawn(answer_one(stream, response));
+    }
+}
+
+/// Reads one request (its head, then its body by `content-length`), then writes `response`.
+async fn answer_one(mut stream: tokio::net::TcpStream, response: String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let Ok(n) = stream.read(&mut buf).await else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        request.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if request.len() >= end + 4 + length {
+                break;
+            }
+        }
+    }
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
 }
 
 /// A URL on which nothing listens.
@@ -151,7 +248,7 @@ impl Bench {
             let mut config = MockRelayConfig::new(
                 spec.clone(),
                 GENESIS_VALIDATORS_ROOT,
-                bls::interop_secret_key(100 + i as u64),
+                relay_key(i),
                 engine_url.clone(),
                 jwt(),
             );
@@ -159,13 +256,31 @@ impl Bench {
             if let Some(bonus) = options.bonuses.get(i) {
                 config.bid_bonus_wei = types::U256::from(*bonus);
             }
+            if let Some(extra_data) = options.extra_data.get(i) {
+                config.extra_data = extra_data.clone();
+            }
             relays.push(MockRelay::start::<E>(config).await.expect("relay starts"));
         }
-        let builder_clients: Vec<BuilderClient> = relays
+        let mut builder_urls: Vec<(builder_api::Url, Option<PublicKeyBytes>)> = relays
             .iter()
-            .map(|relay| {
-                let mut config =
-                    BuilderConfig::new(relay.url(), options.pin_keys.then(|| relay.pubkey()));
+            .map(|relay| (relay.url(), options.pin_keys.then(|| relay.pubkey())))
+            .collect();
+        let canned = if options.canned_builder {
+            let other = if options.fork == ForkName::Deneb {
+                ForkName::Electra
+            } else {
+                ForkName::Deneb
+            };
+            let canned = CannedBuilder::start(other).await;
+            builder_urls.push((canned.url.clone(), None));
+            Some(canned)
+        } else {
+            None
+        };
+        let builder_clients: Vec<BuilderClient> = builder_urls
+            .into_iter()
+            .map(|(url, pubkey)| {
+                let mut config = BuilderConfig::new(url, pubkey);
                 config.timeouts.get_header = options.get_header_timeout;
                 config.timeouts.submit_blinded_block = options.submit_timeout;
                 BuilderClient::new(config).expect("a builder client")
@@ -189,8 +304,14 @@ impl Bench {
         let config = options
             .config
             .unwrap_or_else(|| ExecutionLayerConfig::new(spec.clone()));
+        let hung_engine = options.engine_hangs.then(|| {
+            std::net::TcpListener::bind("127.0.0.1:0").expect("a listener for the hung engine")
+        });
         let layer_engine_url = if options.engine_down {
             closed_url()
+        } else if let Some(listener) = &hung_engine {
+            let addr = listener.local_addr().expect("a bound address");
+            format!("http://{addr}/").parse().expect("a URL")
         } else {
             engine_url.clone()
         };
@@ -212,6 +333,8 @@ impl Bench {
             fork: options.fork,
             registration,
             builder_clients,
+            canned,
+            _hung_engine: hung_engine,
         };
         bench.register().await;
         bench
@@ -300,6 +423,7 @@ impl Bench {
             parent_beacon_block_root: Hash256::repeat_byte(0xbb),
             builder_boost_factor: None,
             max_blobs_per_block: self.spec.max_blobs_per_block(slot / E::slots_per_epoch()),
+            local_payload_deadline: None,
         };
         let event = PayloadAttributesEvent {
             proposer_index: request.proposer_index,

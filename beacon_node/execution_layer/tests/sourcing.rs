@@ -125,6 +125,34 @@ async fn identical_bids_are_attributed_to_every_builder_and_the_first_wins() {
 }
 
 #[tokio::test]
+async fn equal_values_go_to_the_lower_block_hash() {
+    // Two relays on one engine with the same bonus but different extra-data: different blocks of
+    // equal value. Over a few slots, whichever relay offers the lower block hash wins.
+    let mut options = BenchOptions::relays(2);
+    options.extra_data = vec![b"builder a".to_vec(), b"builder b".to_vec()];
+    let bench = Bench::start(options).await;
+    for slot in 1..=3 {
+        let produced = bench.propose(slot).await;
+        let bids: Vec<(U256, types::Hash256)> = (0..2)
+            .map(|i| match outcome(&produced, &bench.name(i)) {
+                BuilderOutcome::Bid { value, block_hash } => (*value, *block_hash),
+                other => panic!("expected a bid, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(bids[0].0, bids[1].0, "equal values");
+        assert_ne!(bids[0].1, bids[1].1, "different blocks");
+        let lower = if bids[0].1 < bids[1].1 { 0 } else { 1 };
+        assert_eq!(
+            produced.choice.source,
+            PayloadSource::Builder { index: lower }
+        );
+        let winner = produced.winner.as_ref().expect("a winner");
+        assert_eq!(winner.builder, bench.name(lower));
+        assert_eq!(winner.bid.block_hash(), bids[lower].1);
+    }
+}
+
+#[tokio::test]
 async fn boost_factor_zero_is_local_only_and_asks_no_builder() {
     let bench = Bench::start(BenchOptions::relays(1)).await;
     let mut request = bench.request(1);
@@ -328,5 +356,68 @@ async fn too_many_withdrawals_is_a_clear_error() {
     assert!(
         matches!(result, Err(PayloadError::TooManyWithdrawals(17))),
         "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn local_payload_deadline_takes_a_valid_bid_when_the_engine_hangs() {
+    let mut options = BenchOptions::relays(1);
+    options.engine_hangs = true;
+    let bench = Bench::start(options).await;
+    let mut request = bench.request(1);
+    request.local_payload_deadline =
+        Some(tokio::time::Instant::now() + std::time::Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    let produced = bench.layer.get_payload(&request).await.expect("a payload");
+    assert_eq!(produced.choice.source, PayloadSource::Builder { index: 0 });
+    assert_eq!(produced.choice.reason, ChoiceReason::LocalUnavailable);
+    assert!(produced.local.is_none());
+    assert!(
+        produced
+            .local_error
+            .as_deref()
+            .is_some_and(|e| e.contains("deadline")),
+        "{:?}",
+        produced.local_error
+    );
+    // Generous bound: the hung engine's forkchoiceUpdated would only time out after 8 s.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(6),
+        "the hung engine was awaited: {:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn local_payload_deadline_without_a_valid_bid_still_awaits_the_engine() {
+    let mut options = BenchOptions::relays(1);
+    options.relays[0].no_bid = true;
+    let bench = Bench::start(options).await;
+    bench.el_mock.update_faults(|f| {
+        f.delay_ms.insert("engine_getPayloadV4".into(), 800);
+    });
+    let mut request = bench.request(1);
+    request.local_payload_deadline =
+        Some(tokio::time::Instant::now() + std::time::Duration::from_millis(50));
+    let produced = bench.layer.get_payload(&request).await.expect("a payload");
+    assert_eq!(produced.choice.source, PayloadSource::Local);
+    assert_eq!(produced.choice.reason, ChoiceReason::NoValidBids);
+    assert!(produced.local.is_some() && produced.local_error.is_none());
+}
+
+#[tokio::test]
+async fn local_payload_in_time_competes_as_usual() {
+    let mut options = BenchOptions::relays(1);
+    options.bonuses = vec![50];
+    let bench = Bench::start(options).await;
+    let mut request = bench.request(1);
+    request.builder_boost_factor = Some(1);
+    request.local_payload_deadline =
+        Some(tokio::time::Instant::now() + std::time::Duration::from_secs(30));
+    let produced = bench.layer.get_payload(&request).await.expect("a payload");
+    assert_eq!(produced.choice.source, PayloadSource::Local);
+    assert_eq!(
+        produced.choice.reason.reason(),
+        "local_value_higher_or_equal"
     );
 }

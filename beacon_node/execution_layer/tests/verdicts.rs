@@ -2,7 +2,7 @@
 //! restart and asked no more; the attribution of its blocks survives a restart, the disablement does not.
 
 use crate::harness::*;
-use engine_api::NewPayloadRequest;
+use engine_api::{NewPayloadRequest, PayloadStatusKind, PayloadStatusV1};
 use execution_layer::{BuilderOutcome, BuilderStatusState, PayloadSource, Unblinded};
 use mock_relay::InvalidPayloadFault;
 use types::{ExecutionBlockHash, Hash256, SignedBeaconBlock};
@@ -81,6 +81,25 @@ async fn invalid_payload_disables_the_builder_until_restart() {
     assert!(metrics.contains(&format!(
         r#"blindfold_builder_enabled{{builder="{faulty}"}} 0"#
     )));
+    assert!(metrics.contains(&format!(
+        r#"blindfold_builder_invalid_payloads_total{{builder="{faulty}"}} 1"#
+    )));
+    // What a staker reads from `GET /blindfold/v1/builders`.
+    let json = serde_json::to_value(bench.layer.status()).expect("serialisable");
+    let state = &json["builders"][0]["state"];
+    assert_eq!(json["builders"][0]["name"], faulty.as_str());
+    assert_eq!(state["status"], "disabled");
+    assert_eq!(state["reason"], "invalid_payload");
+    assert_eq!(state["block_root"], format!("{block_root:?}"));
+    assert_eq!(state["slot"], "1");
+    assert_eq!(json["builders"][0]["counters"]["invalid_payloads"], "1");
+    assert_eq!(json["builders"][1]["state"]["status"], "enabled");
+
+    // A disabled builder receives no registrations either; the other one does.
+    let registrations = [0, 1].map(|i| bench.relays[i].stats().registrations);
+    bench.register().await;
+    assert_eq!(bench.relays[0].stats().registrations, registrations[0]);
+    assert_eq!(bench.relays[1].stats().registrations, registrations[1] + 1);
 
     // The disabled builder is asked no more; the other one still wins.
     let served = bench.headers_served(0);
@@ -121,13 +140,20 @@ async fn always_invalid_builder_is_disabled_by_forkchoice_invalidation() {
     let mut options = BenchOptions::relays(1);
     options.relays[0].invalid_payload = InvalidPayloadFault::Always;
     let bench = Bench::start(options).await;
-    let (_, block_hash, _) = builder_block(&bench, 1).await;
-    // A later forkchoiceUpdated invalidated the chain from this payload on.
-    let disabled = bench
-        .layer
-        .on_invalidated_block_hashes(&[Hash256::repeat_byte(0x01), block_hash]);
+    let parent_hash = bench.el_mock.with_chain(|c| c.head().hash);
+    let (block_root, block_hash, _) = builder_block(&bench, 1).await;
+    // A later forkchoiceUpdated on a descendant answers INVALID with the builder block's parent as
+    // the latest valid hash: the builder's payload and its descendant are invalid, the parent not.
+    let status = PayloadStatusV1 {
+        status: PayloadStatusKind::Invalid,
+        latest_valid_hash: Some(parent_hash),
+        validation_error: Some("gas used exceeds the gas limit".into()),
+    };
+    let chain_from_head = [Hash256::repeat_byte(0x01), block_hash, parent_hash];
+    let disabled = bench.layer.on_forkchoice_status(&status, &chain_from_head);
     assert_eq!(disabled.len(), 1);
     assert_eq!(disabled[0].builder, bench.name(0));
+    assert_eq!(disabled[0].block_root, block_root);
     let produced = bench.propose(2).await;
     assert_eq!(
         outcome(&produced, &bench.name(0)),

@@ -42,11 +42,14 @@ const CELLS_PER_EXT_BLOB: usize = 128;
 /// What submitBlindedBlock (v1) reveals: the payload alone (Capella) or with its blobs (Deneb on).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnblindedPayload<E: EthSpec> {
+    /// Capella: the payload, nothing else to publish.
     Payload(ExecutionPayload<E>),
+    /// Deneb on: the payload and the blobs bundle the block's commitments must open.
     PayloadAndBlobs(ExecutionPayloadAndBlobsBundle<E>),
 }
 
 impl<E: EthSpec> UnblindedPayload<E> {
+    /// The payload's fork, to check against the signed block's.
     pub fn fork_name(&self) -> ForkName {
         match self {
             Self::Payload(p) => p.fork_name(),
@@ -132,6 +135,7 @@ impl BuilderClient {
         })
     }
 
+    /// The settings the client was built with.
     pub fn config(&self) -> &BuilderConfig {
         &self.config
     }

@@ -30,9 +30,13 @@ pub const DEFAULT_MAX_BLOBS_PER_BLOCK: usize = 128;
 /// included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BuilderTimeouts {
+    /// `GET /eth/v1/builder/status`.
     pub status: Duration,
+    /// Each registerValidator batch.
     pub register_validator: Duration,
+    /// getHeader: short, since the proposal waits on it and the local payload is the fallback.
     pub get_header: Duration,
+    /// submitBlindedBlock v1 or v2: once signed, there is no fallback, so it may take longer.
     pub submit_blinded_block: Duration,
 }
 
@@ -52,9 +56,11 @@ impl Default for BuilderTimeouts {
 pub struct BuilderConfig {
     /// Base URL; endpoint paths are appended to its path. Must carry no user part (see
     /// [`BuilderConfig::from_flag`], which moves a pinned key into `pubkey`).
+    /// The builder's base URL (`http` or `https`), without the pinned key.
     pub url: Url,
     /// The key the builder's bids must carry, when the operator pinned one.
     pub pubkey: Option<PublicKeyBytes>,
+    /// Per-call time limits.
     pub timeouts: BuilderTimeouts,
     /// Registrations per registerValidator request.
     pub registration_batch_size: usize,
@@ -63,6 +69,7 @@ pub struct BuilderConfig {
     /// Whether to offer SSZ at all. When true the client starts with SSZ and falls back to JSON for good
     /// once the builder shows it does not speak SSZ; when false it only ever uses JSON.
     pub prefer_ssz: bool,
+    /// Sent as `User-Agent`, so that relay operators can tell clients and versions apart.
     pub user_agent: String,
     /// A PEM file of CA certificates to trust for `https` builders, besides the Mozilla roots built in:
     /// for a relay or sidecar behind a private CA. Read when the client is built, so that a missing or

@@ -28,10 +28,13 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// Error messages are cut to this many characters before they reach logs.
 const ERROR_MESSAGE_CHARS: usize = 1024;
 
-/// How a body is encoded.
+/// How a body is encoded: the two media types of the builder API. Public so that the mock relay reads
+/// `Content-Type` exactly as this client does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Encoding {
+pub enum Encoding {
+    /// `application/json`.
     Json,
+    /// `application/octet-stream`.
     Ssz,
 }
 
@@ -90,6 +93,9 @@ impl Transport {
                 builder.add_root_certificate(root)
             })
             .user_agent(user_agent)
+            // A builder has no reason to redirect, and following one could send a signed block over
+            // plain http or to another host: a 3xx is answered as the error it is.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| BuilderError::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
@@ -252,13 +258,12 @@ async fn read_success(
     })
 }
 
-/// The encoding a `Content-Type` names (parameters ignored); JSON when absent, as servers that only
-/// speak JSON do not always say so. Otherwise the offending type.
-fn encoding_of(headers: &HeaderMap) -> Result<Encoding, String> {
-    let Some(value) = headers.get(CONTENT_TYPE) else {
+/// The encoding a `Content-Type` names (parameters ignored, case-insensitive); JSON when absent, as
+/// servers that only speak JSON do not always say so. Otherwise the offending type.
+pub fn content_type_encoding(content_type: Option<&str>) -> Result<Encoding, String> {
+    let Some(text) = content_type else {
         return Ok(Encoding::Json);
     };
-    let text = String::from_utf8_lossy(value.as_bytes());
     let essence = text
         .split(';')
         .next()
@@ -268,8 +273,16 @@ fn encoding_of(headers: &HeaderMap) -> Result<Encoding, String> {
     match essence.as_str() {
         JSON_MEDIA_TYPE => Ok(Encoding::Json),
         SSZ_MEDIA_TYPE => Ok(Encoding::Ssz),
-        _ => Err(text.into_owned()),
+        _ => Err(text.to_string()),
     }
+}
+
+/// [`content_type_encoding`] of a response's headers.
+fn encoding_of(headers: &HeaderMap) -> Result<Encoding, String> {
+    let text = headers
+        .get(CONTENT_TYPE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()));
+    content_type_encoding(text.as_deref())
 }
 
 /// Why a body could not be read.

@@ -164,3 +164,28 @@ fn unreadable_ca_file_stops_the_client_at_startup() {
         other => panic!("expected a configuration error, got {other:?}"),
     }
 }
+
+/// A redirect is not followed: an `https` relay answering 307 to an `http` address would otherwise
+/// undo TLS for the signed block it is sent (and any relay could bounce calls to another host).
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let plain = MockBuilder::start(status_ok);
+    let target = format!("{}eth/v1/builder/status", plain.url);
+    let pki = pki(&["127.0.0.1"]);
+    let ca_file = TempFile::new("redirect_ca", &pki.ca_pem);
+    let builder = MockBuilder::start_tls(&pki.server, move |_| {
+        Reply::status(307).header("location", &target)
+    });
+    let mut config = builder.config();
+    config.extra_ca_certificates = Some(ca_file.0.clone());
+    let err = BuilderClient::new(config)
+        .unwrap()
+        .status()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, BuilderError::Http { status: 307, .. }),
+        "{err:?}"
+    );
+    assert!(plain.requests().is_empty(), "the redirect was followed");
+}

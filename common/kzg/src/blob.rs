@@ -50,6 +50,31 @@ fn c_error(e: c_kzg::Error) -> KzgError {
     KzgError::InvalidInput(format!("{e:?}"))
 }
 
+/// The compressed G1 point at infinity: a valid commitment (to the zero blob) and proof.
+const G1_INFINITY: [u8; 48] = {
+    let mut bytes = [0u8; 48];
+    bytes[0] = 0xc0;
+    bytes
+};
+
+/// Whether c-kzg takes `bytes` as a commitment or proof: the point at infinity, or a compressed point of
+/// the prime-order subgroup (what a BLS public key is, less the infinity that keys may not be).
+fn is_g1_point(bytes: &[u8; 48]) -> bool {
+    *bytes == G1_INFINITY || bls::PublicKey::from_bytes(bytes).is_ok()
+}
+
+/// A batch call's refusal, named: c-kzg only says "bad arguments" for a whole batch, so on that path
+/// (and only then) the points are checked one by one to name the first bad commitment or proof.
+fn batch_error(e: c_kzg::Error, commitments: &[[u8; 48]], proofs: &[[u8; 48]]) -> KzgError {
+    if let Some(index) = commitments.iter().position(|c| !is_g1_point(c)) {
+        return KzgError::InvalidCommitment { index };
+    }
+    if let Some(index) = proofs.iter().position(|p| !is_g1_point(p)) {
+        return KzgError::InvalidProof { index };
+    }
+    c_error(e)
+}
+
 fn bytes48(items: &[[u8; 48]]) -> Vec<Bytes48> {
     items.iter().map(|b| Bytes48::new(*b)).collect()
 }
@@ -106,7 +131,7 @@ pub fn verify_blob_kzg_proof_batch<B: AsRef<[u8]>>(
     let c_blobs = c_blobs(blobs)?;
     let ok = crate::settings()
         .verify_blob_kzg_proof_batch(&c_blobs, &bytes48(commitments), &bytes48(proofs))
-        .map_err(c_error)?;
+        .map_err(|e| batch_error(e, commitments, proofs))?;
     ok.then_some(()).ok_or(KzgError::ProofVerificationFailed)
 }
 
@@ -139,7 +164,7 @@ pub fn verify_cell_kzg_proofs_of_blobs<B: AsRef<[u8]>>(
     }
     let ok = s
         .verify_cell_kzg_proof_batch(&cell_commitments, &indices, &cells, &bytes48(proofs))
-        .map_err(c_error)?;
+        .map_err(|e| batch_error(e, commitments, proofs))?;
     ok.then_some(()).ok_or(KzgError::ProofVerificationFailed)
 }
 
@@ -188,6 +213,20 @@ mod tests {
         );
         blob[95] = 0;
         assert_eq!(validate_blob(3, &blob), Ok(()));
+    }
+
+    #[test]
+    fn infinity_is_a_point_and_garbage_is_not() {
+        assert!(is_g1_point(&G1_INFINITY));
+        let commitment = blob_to_kzg_commitment(&blob_from_seed(b"p")).unwrap();
+        assert!(is_g1_point(&commitment));
+        assert!(!is_g1_point(&[0xff; 48]));
+        assert!(!is_g1_point(&[0x11; 48]));
+        // The zero blob commits to infinity.
+        assert_eq!(
+            blob_to_kzg_commitment(&vec![0u8; BYTES_PER_BLOB]),
+            Ok(G1_INFINITY)
+        );
     }
 
     #[test]

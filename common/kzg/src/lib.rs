@@ -60,10 +60,18 @@ pub enum KzgError {
     /// A blob's field element is not canonical (not below the BLS modulus), so it is no polynomial.
     #[error("blob {index}: field element {element} is not below the BLS modulus")]
     BadBlobEncoding { index: usize, element: usize },
+    /// The commitment at `index` is not a compressed G1 point of the prime-order subgroup (nor the
+    /// point at infinity), so it commits to nothing.
+    #[error("blob commitment {index} is not a valid G1 point")]
+    InvalidCommitment { index: usize },
+    /// The proof at `index` (a blob proof, or for Fulu `blob * CELLS_PER_EXT_BLOB + cell`) is not a
+    /// valid compressed G1 point.
+    #[error("KZG proof {index} is not a valid G1 point")]
+    InvalidProof { index: usize },
     /// The inputs are well formed but the proofs do not open the commitments to the blobs.
     #[error("KZG proof verification failed")]
     ProofVerificationFailed,
-    /// c-kzg refused an input, typically a commitment or proof that is not a valid compressed G1 point.
+    /// c-kzg refused an input for a reason not found above (the points were checked when it did).
     #[error("c-kzg refused the input: {0}")]
     InvalidInput(String),
 }

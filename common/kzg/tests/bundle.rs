@@ -162,13 +162,38 @@ fn tampered_proof_fails_verification() {
         check_fulu(&f.commitments, &u),
         Err(KzgError::ProofVerificationFailed)
     );
-    // A proof that is not a point at all is refused as malformed input.
+    // A proof that is not a point at all is refused as malformed input, naming it.
     let mut d = deneb();
     d.proofs[2] = KzgProof::from_slice(&[0xff; 48]).unwrap();
-    assert!(matches!(
+    assert_eq!(
         check_deneb(ForkName::Deneb, &f.commitments, &d),
-        Err(KzgError::InvalidInput(_))
-    ));
+        Err(KzgError::InvalidProof { index: 2 })
+    );
+    let mut u = fulu();
+    u.proofs[130] = KzgProof::from_slice(&[0x11; 48]).unwrap();
+    assert_eq!(
+        check_fulu(&f.commitments, &u),
+        Err(KzgError::InvalidProof { index: 130 })
+    );
+}
+
+#[test]
+fn a_commitment_that_is_no_point_is_named() {
+    let f = fixture();
+    let mut block = f.commitments.clone();
+    block[1] = KzgCommitment::from_slice(&[0x11; 48]).unwrap();
+    let mut d = deneb();
+    d.commitments[1] = block[1];
+    assert_eq!(
+        check_deneb(ForkName::Deneb, &block, &d),
+        Err(KzgError::InvalidCommitment { index: 1 })
+    );
+    let mut u = fulu();
+    u.commitments[1] = block[1];
+    assert_eq!(
+        check_fulu(&block, &u),
+        Err(KzgError::InvalidCommitment { index: 1 })
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! re-targeted to the registered gas limit, re-hashed, wrapped in a signed `BuilderBid`, with the
 //! header faults applied. Served bids are remembered by block hash until the proposer reveals.
 
-use crate::faults::{InvalidPayloadFault, RelayFaults};
+use crate::faults::RelayFaults;
 use crate::state::Core;
 use engine_api::{
     BlobsBundle, EngineClient, ForkchoiceStateV1, GetPayloadResponse, PayloadAttributes,
@@ -78,7 +78,11 @@ pub(crate) struct Bidder<E: EthSpec> {
     pub http: reqwest::Client,
     /// One engine build per key; concurrent getHeader calls for it wait for the same build.
     builds: Mutex<HashMap<BuildKey, SharedBuild<E>>>,
-    served: Mutex<HashMap<ExecutionBlockHash, Arc<Served<E>>>>,
+    /// By block hash: every (proposer, header) served with that payload. Proposers with the same
+    /// preferences get the same payload, and one must not take the bid from another.
+    served: Mutex<HashMap<ExecutionBlockHash, Vec<Arc<Served<E>>>>>,
+    /// The extra-data of every payload it builds ([`EXTRA_DATA`] unless configured).
+    extra_data: Vec<u8>,
 }
 
 /// The outcome of a getHeader that did not fail.
@@ -113,7 +117,14 @@ impl<E: EthSpec> Bidder<E> {
             http,
             builds: Mutex::new(HashMap::new()),
             served: Mutex::new(HashMap::new()),
+            extra_data: EXTRA_DATA.to_vec(),
         }
+    }
+
+    /// Builds payloads with this extra-data, so that two relays on one engine offer different blocks.
+    pub fn with_extra_data(mut self, extra_data: Vec<u8>) -> Self {
+        self.extra_data = extra_data;
+        self
     }
 
     /// getHeader: the signed bid for `(slot, parent_hash, pubkey)` under `faults`, or why there is none.
@@ -124,6 +135,9 @@ impl<E: EthSpec> Bidder<E> {
         pubkey: PublicKeyBytes,
         faults: &RelayFaults,
     ) -> Result<BidOutcome<E>, String> {
+        // builder-specs `is_eligible_for_bid`, as far as a relay without a beacon state can: the slot and
+        // parent are ones a beacon node announced, and the key is registered (not that it is the
+        // slot's proposer).
         let Some(attributes) = self.core.attributes(slot, parent_hash) else {
             return Ok(BidOutcome::NoBid(
                 "no payload attributes for this slot and parent",
@@ -136,14 +150,16 @@ impl<E: EthSpec> Bidder<E> {
         let built = self
             .build(fork, &attributes, registration.fee_recipient)
             .await?;
-        let invalid = faults.invalid_payload != InvalidPayloadFault::Off;
-        let payload = finish_payload(&built, registration.gas_limit, invalid)?;
+        let mut commitments = commitments_of::<E>(built.response.blobs_bundle.as_ref())?;
+        // The live switch, not the request's snapshot: with `once`, concurrent calls that all saw it
+        // set must still spoil a single bid between them.
+        let invalid = self.core.take_invalid_payload();
+        let payload = finish_payload(&built, registration.gas_limit, invalid, &self.extra_data)?;
 
         let mut header = payload.to_header();
         apply_header_faults(&mut header, faults);
         let header_root = header.tree_hash_root();
         let block_hash = payload.block_hash();
-        let mut commitments = commitments_of::<E>(built.response.blobs_bundle.as_ref())?;
         if faults.too_many_blobs && fork.deneb_enabled() {
             let max = self
                 .core
@@ -169,7 +185,7 @@ impl<E: EthSpec> Bidder<E> {
             &self.core.secret_key
         };
         let requests = built.response.execution_requests.clone();
-        let bid = make_bid(
+        let bid = get_bid(
             header,
             commitments,
             requests.clone().unwrap_or_default(),
@@ -198,12 +214,6 @@ impl<E: EthSpec> Bidder<E> {
                 execution_requests: requests,
             },
         );
-        if faults.invalid_payload == InvalidPayloadFault::Once {
-            let mut live = self.core.faults.lock();
-            if live.invalid_payload == InvalidPayloadFault::Once {
-                live.invalid_payload = InvalidPayloadFault::Off;
-            }
-        }
         tracing::info!(
             slot,
             block_hash = %block_hash,
@@ -214,16 +224,26 @@ impl<E: EthSpec> Bidder<E> {
         Ok(BidOutcome::Bid(fork, Box::new(sign_bid(bid, signature))))
     }
 
-    /// The served bid with this block hash, if any.
-    pub fn served(&self, block_hash: &ExecutionBlockHash) -> Option<Arc<Served<E>>> {
-        self.served.lock().get(block_hash).cloned()
+    /// The bids served with this block hash, oldest first.
+    pub fn served(&self, block_hash: &ExecutionBlockHash) -> Vec<Arc<Served<E>>> {
+        self.served
+            .lock()
+            .get(block_hash)
+            .cloned()
+            .unwrap_or_default()
     }
 
+    /// Keep a served bid, replacing the same proposer's same header (a repeated getHeader).
     fn remember(&self, block_hash: ExecutionBlockHash, served: Served<E>) {
         let mut map = self.served.lock();
         let oldest = served.slot.saturating_sub(KEPT_SLOTS);
-        map.retain(|_, s| s.slot >= oldest);
-        map.insert(block_hash, Arc::new(served));
+        map.retain(|_, bids| {
+            bids.retain(|s| s.slot >= oldest);
+            !bids.is_empty()
+        });
+        let bids = map.entry(block_hash).or_default();
+        bids.retain(|s| s.proposer != served.proposer || s.header_root != served.header_root);
+        bids.push(Arc::new(served));
     }
 
     /// The engine's payload for the attributes with `fee_recipient`, built once per key.
@@ -321,12 +341,14 @@ fn finish_payload<E: EthSpec>(
     built: &Built<E>,
     target_gas_limit: u64,
     invalid: bool,
+    extra_data: &[u8],
 ) -> Result<ExecutionPayload<E>, String> {
     let mut payload = built.response.payload.clone();
     let gas_used = payload.gas_used();
     // A full block cannot go below its own gas used; the bound still holds, as the engine's limit did.
     let gas_limit = expected_gas_limit(built.parent_gas_limit, target_gas_limit).max(gas_used);
-    let extra_data = VariableList::new(EXTRA_DATA.to_vec()).map_err(|e| format!("{e:?}"))?;
+    let extra_data = VariableList::new(extra_data.to_vec())
+        .map_err(|e| format!("extra-data of {} bytes: {e:?}", extra_data.len()))?;
     each_payload!(ExecutionPayload, &mut payload, p => {
         p.gas_limit = gas_limit;
         p.extra_data = extra_data;
@@ -414,7 +436,7 @@ pub(crate) fn commitments_of<E: EthSpec>(
 }
 
 /// builder-specs `get_bid` for the header's fork.
-fn make_bid<E: EthSpec>(
+fn get_bid<E: EthSpec>(
     header: ExecutionPayloadHeader<E>,
     blob_kzg_commitments: BlobKzgCommitments<E>,
     execution_requests: ExecutionRequests<E>,

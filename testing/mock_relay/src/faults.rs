@@ -72,6 +72,8 @@ pub struct RelayFaults {
     /// submitBlindedBlock v1 reveals a payload whose root differs from the signed header (other
     /// extra-data, block hash recomputed); v2 answers 202 but publishes nothing.
     pub mismatched_payload: bool,
+    /// submitBlindedBlockV2 answers 404, as a relay that only knows v1 does; v1 still works.
+    pub v2_unsupported: bool,
     /// The bid's payload has `gas_used > gas_limit` (block hash recomputed, so only execution catches it).
     pub invalid_payload: InvalidPayloadFault,
 }
@@ -90,20 +92,27 @@ impl RelayFaults {
         for (key, value) in changes {
             current.insert(key, value);
         }
-        *self = serde_json::from_value(serde_json::Value::Object(current))
+        let patched: Self = serde_json::from_value(serde_json::Value::Object(current))
             .map_err(|e| e.to_string())?;
+        patched.validate()?;
+        *self = patched;
         Ok(())
     }
 
-    /// Whether a header field is to be falsified (the bid is then re-signed unless `bad_signature`).
-    pub fn alters_header(&self) -> bool {
-        self.wrong_parent_hash
-            || self.wrong_fee_recipient
-            || self.wrong_gas_limit
-            || self.wrong_prev_randao
-            || self.wrong_timestamp
-            || self.wrong_withdrawals_root
-            || self.wrong_block_number
+    /// Refuses switches that cannot be carried out: a status outside 100..=599 is no HTTP status, and
+    /// would otherwise turn silently into a 500.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, status) in [
+            ("get_header_status", self.get_header_status),
+            ("submit_status", self.submit_status),
+        ] {
+            if let Some(status) = status.filter(|s| !(100..=599).contains(s)) {
+                return Err(format!(
+                    "{name} {status} is not an HTTP status (100 to 599)"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -131,6 +140,19 @@ mod tests {
         let json = serde_json::to_value(&f).unwrap();
         assert_eq!(json["invalid_payload"], "once");
         assert_eq!(serde_json::from_value::<RelayFaults>(json).unwrap(), f);
+    }
+
+    #[test]
+    fn statuses_must_be_http_statuses() {
+        let mut f = RelayFaults::default();
+        assert!(f.patch(json!({"get_header_status": 1000})).is_err());
+        assert!(f.patch(json!({"submit_status": 99})).is_err());
+        assert_eq!(f, RelayFaults::default());
+        f.patch(json!({"get_header_status": 503, "submit_status": null}))
+            .unwrap();
+        assert_eq!(f.get_header_status, Some(503));
+        let bad: RelayFaults = serde_json::from_value(json!({"submit_status": 600})).unwrap();
+        assert!(bad.validate().is_err());
     }
 
     #[test]

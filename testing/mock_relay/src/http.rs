@@ -1,18 +1,12 @@
 //! HTTP helpers: content negotiation (the `Accept` header's q-values), the builder-specs error body, and
 //! JSON or SSZ answers with `Eth-Consensus-Version`.
 
+pub use builder_api::Encoding;
 use builder_api::{CONSENSUS_VERSION_HEADER, JSON_MEDIA_TYPE, SSZ_MEDIA_TYPE};
 use serde::Serialize;
 use types::ForkName;
 use warp::http::{header, HeaderValue, StatusCode};
 use warp::reply::Response;
-
-/// The encoding of a request or response body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    Json,
-    Ssz,
-}
 
 /// The answer encoding an `Accept` header asks for: the acceptable type with the highest q-value, JSON
 /// on a tie or without the header; `None` when neither JSON nor SSZ is acceptable (406).
@@ -56,23 +50,17 @@ pub fn negotiate(accept: Option<&str>) -> Option<Encoding> {
     }
 }
 
-/// The encoding of a request body by its `Content-Type` (JSON when absent); `Err` with the type when it
-/// is neither (415).
+/// The encoding of a request body by its `Content-Type` (JSON when absent), read as the client reads
+/// answers; `Err` with the type when it is neither (415).
 pub fn request_encoding(content_type: Option<&str>) -> Result<Encoding, String> {
-    let Some(value) = content_type else {
-        return Ok(Encoding::Json);
-    };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
-        JSON_MEDIA_TYPE => Ok(Encoding::Json),
-        SSZ_MEDIA_TYPE => Ok(Encoding::Ssz),
-        _ => Err(value.to_string()),
-    }
+    builder_api::content_type_encoding(content_type)
+}
+
+/// At most 80 characters of an untrusted input, for a log line or an error message: a request must
+/// not be able to make the relay echo or log kilobytes.
+pub fn excerpt(s: &str) -> &str {
+    let end = s.char_indices().nth(80).map_or(s.len(), |(i, _)| i);
+    &s[..end]
 }
 
 /// The builder-specs `ErrorMessage` body: `{"code": <status>, "message": "..."}`.

@@ -13,11 +13,15 @@
 //!   `mock-relay`, the block hash recomputed, bid at the engine's value plus a bonus, signed under the
 //!   builder domain. JSON or SSZ by `Accept`, with `Eth-Consensus-Version`.
 //! - `POST /eth/v1/builder/blinded_blocks` (deprecated from Fulu, still served) and
-//!   `POST /eth/v2/builder/blinded_blocks`: the proposer's signature (`DOMAIN_BEACON_PROPOSER`, the key
-//!   that asked for the bid) is verified before anything is revealed; v1 answers the payload (and blobs
-//!   from Deneb), v2 publishes the full block to the beacon node and answers 202.
+//!   `POST /eth/v2/builder/blinded_blocks`: JSON, or SSZ with the `Eth-Consensus-Version` it requires,
+//!   of the fork the block's slot is in; the proposer's signature (`DOMAIN_BEACON_PROPOSER`, a key that
+//!   asked for the bid) is verified before anything is revealed; v1 answers the payload (and blobs from
+//!   Deneb), v2 publishes the full block to the beacon node and answers 202.
 //! - `GET|POST|PUT|DELETE /admin/faults` (read, patch, replace, reset [`RelayFaults`]), `GET /admin/stats`
 //!   ([`RelayStats`]), `POST /admin/payload_attributes` (feed an event by hand), `GET /metrics`.
+//!
+//! Every refusal, including those made before a handler runs (404, 405, 411, 413), carries the
+//! builder-specs `{"code","message"}` body; bodies are bounded by `Content-Length` before they are read.
 //!
 //! Payload attributes come from the beacon node's `payload_attributes` events
 //! ([`MockRelayConfig::beacon_node`]) or, in process, from [`MockRelay::on_payload_attributes`].
@@ -64,13 +68,18 @@ pub struct MockRelayConfig {
     pub secret_key: bls::SecretKey,
     /// The execution engine (mock-el or real) that builds payloads.
     pub engine_url: url::Url,
+    /// The engine's JWT secret (the engine API refuses unauthenticated calls).
     pub engine_jwt: JwtSecret,
     /// Follow `GET {bn}/eth/v1/events?topics=payload_attributes`; v2 submissions POST the full block to
     /// `{bn}/eth/v2/beacon/blocks`. Without it, v2 blocks are only counted.
     pub beacon_node: Option<url::Url>,
+    /// The fault switches at start; the admin endpoint and [`MockRelay::set_faults`] change them later.
     pub faults: RelayFaults,
     /// Bid value = the engine's block value + this.
     pub bid_bonus_wei: U256,
+    /// The extra-data of the payloads it builds (at most 32 bytes): two relays on one engine with
+    /// different extra-data offer different blocks (block hashes) of equal value.
+    pub extra_data: Vec<u8>,
 }
 
 impl MockRelayConfig {
@@ -92,6 +101,7 @@ impl MockRelayConfig {
             beacon_node: None,
             faults: RelayFaults::default(),
             bid_bonus_wei: U256::from(DEFAULT_BID_BONUS_WEI),
+            extra_data: EXTRA_DATA.to_vec(),
         }
     }
 }
@@ -99,12 +109,16 @@ impl MockRelayConfig {
 /// Why the relay could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum MockRelayError {
+    /// The port is taken (or not ours to bind).
     #[error("cannot bind 127.0.0.1:{port}: {source}")]
     Bind { port: u16, source: warp::Error },
+    /// The engine URL or JWT secret cannot make a client.
     #[error("engine client: {0}")]
     Engine(#[from] engine_api::EngineError),
+    /// The HTTP client that publishes v2 blocks could not be built.
     #[error("HTTP client: {0}")]
     Http(String),
+    /// A counter could not be registered.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
 }
@@ -134,12 +148,10 @@ impl MockRelay {
             config.faults,
             stats::Metrics::new()?,
         ));
-        let bidder = Arc::new(Bidder::<E>::new(
-            core.clone(),
-            engine,
-            config.beacon_node.clone(),
-            http,
-        ));
+        let bidder = Arc::new(
+            Bidder::<E>::new(core.clone(), engine, config.beacon_node.clone(), http)
+                .with_extra_data(config.extra_data),
+        );
         let (tx, rx) = oneshot::channel::<()>();
         let (addr, server) = warp::serve(server::routes(bidder))
             .try_bind_with_graceful_shutdown(([127, 0, 0, 1], config.port), async {
@@ -170,6 +182,7 @@ impl MockRelay {
         })
     }
 
+    /// `127.0.0.1:PORT`, with the port chosen when the config asked for 0.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -184,14 +197,17 @@ impl MockRelay {
         self.core.pubkey
     }
 
+    /// The fault switches in force.
     pub fn faults(&self) -> RelayFaults {
         self.core.faults()
     }
 
+    /// Replace every fault switch (what `PUT /admin/faults` does), for in-process tests.
     pub fn set_faults(&self, faults: RelayFaults) {
         *self.core.faults.lock() = faults;
     }
 
+    /// Change some switches under one lock, so that a concurrent getHeader sees all or none of them.
     pub fn update_faults(&self, f: impl FnOnce(&mut RelayFaults)) {
         f(&mut self.core.faults.lock());
     }
@@ -225,26 +241,26 @@ impl MockRelay {
 
     /// Stops the server and waits for it.
     pub async fn stop(mut self) {
+        self.begin_shutdown();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Stop following the beacon node and tell the server to finish its open requests.
+    fn begin_shutdown(&mut self) {
         if let Some(follower) = self.follower.take() {
             follower.abort();
         }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
         }
     }
 }
 
 impl Drop for MockRelay {
     fn drop(&mut self) {
-        if let Some(follower) = self.follower.take() {
-            follower.abort();
-        }
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.begin_shutdown();
         if let Some(task) = self.task.take() {
             task.abort();
         }

@@ -8,6 +8,7 @@ use bls::{PublicKey, Signature};
 use builder_api::CONSENSUS_VERSION_HEADER;
 use engine_api::BlobsBundle;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::Duration;
 use types::ssz_types::{FixedVector, VariableList};
 use types::tree_hash::TreeHash;
@@ -36,26 +37,33 @@ pub(crate) struct Submission<'a> {
     pub body: &'a [u8],
 }
 
-/// Decode a signed blinded block: its fork from `Eth-Consensus-Version` if given, else from its slot.
+/// Decode a signed blinded block as the fork `Eth-Consensus-Version` names (required for SSZ, which
+/// does not say its fork; for JSON the block's slot tells it when the header is absent), and refuse a
+/// block whose slot is in another fork than that name.
 fn decode_block<E: EthSpec>(
     spec: &ChainSpec,
     encoding: Encoding,
     consensus_version: Option<&str>,
     body: &[u8],
 ) -> Result<SignedBlindedBeaconBlock<E>, String> {
-    let fork = consensus_version
-        .map(|v| v.parse::<ForkName>().map_err(|e| e.to_string()))
+    let named = consensus_version
+        .map(|v| {
+            v.parse::<ForkName>()
+                .map_err(|e| format!("bad {CONSENSUS_VERSION_HEADER}: {e}"))
+        })
         .transpose()?;
-    match encoding {
-        Encoding::Ssz => match fork {
-            Some(fork) => SignedBlindedBeaconBlock::from_ssz_bytes_by_fork(body, fork),
-            None => SignedBlindedBeaconBlock::from_ssz_bytes_with_spec(body, spec),
+    let block = match encoding {
+        Encoding::Ssz => {
+            let fork = named.ok_or_else(|| {
+                format!("an SSZ block needs the {CONSENSUS_VERSION_HEADER} header")
+            })?;
+            SignedBlindedBeaconBlock::from_ssz_bytes_by_fork(body, fork)
+                .map_err(|e| format!("undecodable SSZ {fork} block: {e:?}"))?
         }
-        .map_err(|e| format!("undecodable SSZ block: {e:?}")),
         Encoding::Json => {
             let value: Value =
                 serde_json::from_slice(body).map_err(|e| format!("undecodable JSON: {e}"))?;
-            let fork = match fork {
+            let fork = match named {
                 Some(fork) => fork,
                 None => {
                     let slot = value["message"]["slot"]
@@ -66,9 +74,18 @@ fn decode_block<E: EthSpec>(
                 }
             };
             SignedBlindedBeaconBlock::from_value_by_fork(value, fork)
-                .map_err(|e| format!("undecodable {fork} block: {e}"))
+                .map_err(|e| format!("undecodable {fork} block: {e}"))?
         }
+    };
+    let at_slot = spec.fork_name_at_slot::<E>(block.slot());
+    if block.fork_name() != at_slot {
+        return Err(format!(
+            "a {} block at slot {}, which is in {at_slot}",
+            block.fork_name(),
+            block.slot()
+        ));
     }
+    Ok(block)
 }
 
 /// builder-specs `verify_blinded_block_signature`, with the proposer's key taken from the getHeader
@@ -100,11 +117,17 @@ fn verify_blinded_block_signature<E: EthSpec>(
 }
 
 impl<E: EthSpec> Bidder<E> {
-    /// Handle submitBlindedBlock v1 or v2.
-    pub async fn submit(&self, submission: Submission<'_>) -> Response {
+    /// submitBlindedBlock, v1 or v2.
+    pub async fn submit_blinded_block(&self, submission: Submission<'_>) -> Response {
         let core = &self.core;
         core.metrics.submissions.inc();
         let faults = core.faults();
+        if faults.v2_unsupported && submission.version == SubmitVersion::V2 {
+            return http::error(
+                StatusCode::NOT_FOUND,
+                "submitBlindedBlockV2 is not served (v2_unsupported fault)",
+            );
+        }
         if let Some(status) = faults.submit_status {
             return http::error(
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -121,12 +144,19 @@ impl<E: EthSpec> Bidder<E> {
             Err(other) => {
                 return http::error(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("unsupported content type {other:?}"),
+                    format!("unsupported content type {:?}", http::excerpt(&other)),
                 )
             }
         };
-        let Some(answer_encoding) = http::negotiate(submission.accept) else {
-            return http::error(StatusCode::NOT_ACCEPTABLE, "only JSON and SSZ are served");
+        // v2 answers 202 without a body: there is nothing to negotiate, and its spec has no 406.
+        let answer_encoding = match submission.version {
+            SubmitVersion::V1 => match http::negotiate(submission.accept) {
+                Some(encoding) => encoding,
+                None => {
+                    return http::error(StatusCode::NOT_ACCEPTABLE, "only JSON and SSZ are served")
+                }
+            },
+            SubmitVersion::V2 => Encoding::Json,
         };
         let block = match decode_block::<E>(
             &core.spec,
@@ -139,30 +169,10 @@ impl<E: EthSpec> Bidder<E> {
         };
         let slot = block.slot();
         let block_root = block.message_root();
-        let header = block.execution_payload_header();
-        let Some(served) = self.served(&header.block_hash()) else {
-            return reject(format!(
-                "unknown payload {}: this relay made no such bid",
-                header.block_hash()
-            ));
+        let served = match self.served_to_signer(&block) {
+            Ok(served) => served,
+            Err(e) => return reject(e),
         };
-        if served.slot != slot {
-            return reject(format!(
-                "the bid was for slot {}, the block is for slot {slot}",
-                served.slot
-            ));
-        }
-        if let Err(e) = verify_blinded_block_signature(
-            &core.spec,
-            core.genesis_validators_root,
-            &block,
-            &served.proposer,
-        ) {
-            return reject(e);
-        }
-        if header.tree_hash_root() != served.header_root {
-            return reject("the signed header differs from the bid's header".into());
-        }
         tracing::info!(slot, %block_root, builder = %core.pubkey, "proposer signature verified");
         if faults.withhold_payload {
             tracing::warn!(slot, %block_root, "withholding the payload (fault)");
@@ -182,7 +192,8 @@ impl<E: EthSpec> Bidder<E> {
                 let full = match block.into_full_block(payload) {
                     Ok(full) => full,
                     Err(e) => {
-                        // Only the mismatched fault gets here: accept, and publish nothing.
+                        // A reveal that does not fit the signed header (the mismatched fault, or a
+                        // header fault's bid): accept, as a withholding relay would, and publish nothing.
                         tracing::warn!(slot, %block_root, error = %e, "not publishing (fault)");
                         return http::empty(StatusCode::ACCEPTED);
                     }
@@ -200,6 +211,58 @@ impl<E: EthSpec> Bidder<E> {
                 }
             }
         }
+    }
+
+    /// The bid `block` unblinds: one this relay served for the block's payload and slot, to a key whose
+    /// signature the block carries (checked before anything else is compared: only a key that asked for
+    /// the payload may learn more), with the very header that was signed.
+    fn served_to_signer(
+        &self,
+        block: &SignedBlindedBeaconBlock<E>,
+    ) -> Result<Arc<Served<E>>, String> {
+        let core = &self.core;
+        let slot = block.slot();
+        let header = block.execution_payload_header();
+        let served = self.served(&header.block_hash());
+        if served.is_empty() {
+            return Err(format!(
+                "unknown payload {}: this relay made no such bid",
+                header.block_hash()
+            ));
+        }
+        let for_slot: Vec<_> = served.into_iter().filter(|s| s.slot == slot).collect();
+        if for_slot.is_empty() {
+            return Err(format!("this relay made no such bid for slot {slot}"));
+        }
+        let mut proposers: Vec<PublicKeyBytes> = vec![];
+        for bid in &for_slot {
+            if !proposers.contains(&bid.proposer) {
+                proposers.push(bid.proposer);
+            }
+        }
+        let mut refusal = String::new();
+        let signed_by = proposers.iter().copied().find(|proposer| {
+            verify_blinded_block_signature(
+                &core.spec,
+                core.genesis_validators_root,
+                block,
+                proposer,
+            )
+            .map_err(|e| refusal = e)
+            .is_ok()
+        });
+        if proposers.len() > 1 {
+            refusal = format!(
+                "the block signature verifies for none of the {} keys this bid was served to",
+                proposers.len()
+            );
+        }
+        let proposer = signed_by.ok_or(refusal)?;
+        let header_root = header.tree_hash_root();
+        for_slot
+            .into_iter()
+            .find(|s| s.proposer == proposer && s.header_root == header_root)
+            .ok_or_else(|| "the signed header differs from the bid's header".to_string())
     }
 
     /// v2: POST the full block (with blobs and proofs from Deneb on) to the beacon node's

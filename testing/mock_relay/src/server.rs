@@ -22,7 +22,7 @@ use warp::Filter;
 const MAX_REGISTRATIONS_BODY: u64 = 32 * 1024 * 1024;
 /// A signed blinded block is small (no transactions); this leaves room for 4096 commitments in JSON.
 const MAX_BLOCK_BODY: u64 = 16 * 1024 * 1024;
-/// Admin requests.
+/// Admin bodies are a few hundred bytes (fault switches, one event); anything near this is not one.
 const MAX_ADMIN_BODY: u64 = 1024 * 1024;
 
 fn unix_now() -> u64 {
@@ -31,14 +31,12 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Bytes of text for a log line or error message: never the whole of an untrusted input.
-fn excerpt(s: &str) -> &str {
-    let end = s.char_indices().nth(80).map_or(s.len(), |(i, _)| i);
-    &s[..end]
-}
-
 /// `POST /eth/v1/builder/validators`: JSON array or SSZ list of `SignedValidatorRegistrationV1`.
-fn register<E: EthSpec>(bidder: &Bidder<E>, content_type: Option<String>, body: Bytes) -> Response {
+fn register_validator<E: EthSpec>(
+    bidder: &Bidder<E>,
+    content_type: Option<String>,
+    body: Bytes,
+) -> Response {
     let core = &bidder.core;
     let reject = |message: String| {
         core.metrics.rejections.inc();
@@ -58,7 +56,7 @@ fn register<E: EthSpec>(bidder: &Bidder<E>, content_type: Option<String>, body: 
             Err(other) => {
                 return http::error(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("unsupported content type {:?}", excerpt(&other)),
+                    format!("unsupported content type {:?}", http::excerpt(&other)),
                 )
             }
         };
@@ -101,9 +99,9 @@ async fn get_header<E: EthSpec>(
             StatusCode::BAD_REQUEST,
             format!(
                 "bad request path: slot {:?}, parent hash {:?}, pubkey {:?}",
-                excerpt(&slot),
-                excerpt(&parent_hash),
-                excerpt(&pubkey)
+                http::excerpt(&slot),
+                http::excerpt(&parent_hash),
+                http::excerpt(&pubkey)
             ),
         );
     };
@@ -141,17 +139,21 @@ async fn get_header<E: EthSpec>(
     }
 }
 
+/// `PUT /admin/faults`: every switch from the body (absent fields off), or 400 and no change.
 fn replace_faults<E: EthSpec>(bidder: &Bidder<E>, body: &[u8]) -> Response {
-    match serde_json::from_slice::<RelayFaults>(body) {
-        Ok(new) => {
-            *bidder.core.faults.lock() = new.clone();
-            tracing::info!(faults = ?new, "fault switches replaced");
-            http::json(&new)
-        }
-        Err(e) => http::error(StatusCode::BAD_REQUEST, format!("bad fault switches: {e}")),
+    let new = match serde_json::from_slice::<RelayFaults>(body) {
+        Ok(new) => new,
+        Err(e) => return http::error(StatusCode::BAD_REQUEST, format!("bad fault switches: {e}")),
+    };
+    if let Err(e) = new.validate() {
+        return http::error(StatusCode::BAD_REQUEST, format!("bad fault switches: {e}"));
     }
+    *bidder.core.faults.lock() = new.clone();
+    tracing::info!(faults = ?new, "fault switches replaced");
+    http::json(&new)
 }
 
+/// `POST /admin/faults`: the fields present in the body replace theirs, or 400 and no change.
 fn patch_faults<E: EthSpec>(bidder: &Bidder<E>, body: &[u8]) -> Response {
     let patch = match serde_json::from_slice(body) {
         Ok(p) => p,
@@ -194,30 +196,41 @@ fn path_of(path: &'static str) -> impl Filter<Extract = (), Error = warp::Reject
 /// Every route of the relay.
 pub(crate) fn routes<E: EthSpec>(
     bidder: Arc<Bidder<E>>,
-) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     let with = warp::any().map(move || bidder.clone());
-    let status = warp::get()
-        .and(path_of(STATUS_PATH))
+    // Paths before methods, so that an unknown path is 404 rather than some other route's 405.
+    let status = path_of(STATUS_PATH)
+        .and(warp::get())
         .map(|| http::empty(StatusCode::OK));
-    let validators = warp::post()
-        .and(path_of(VALIDATORS_PATH))
+    let validators = path_of(VALIDATORS_PATH)
+        .and(warp::post())
         .and(with.clone())
         .and(warp::header::optional::<String>("content-type"))
         .and(warp::body::content_length_limit(MAX_REGISTRATIONS_BODY))
         .and(warp::body::bytes())
-        .map(|b: Arc<Bidder<E>>, ct, body| register(&b, ct, body));
-    let header = warp::get()
-        .and(warp::path!(
-            "eth" / "v1" / "builder" / "header" / String / String / String
-        ))
+        .and_then(|b: Arc<Bidder<E>>, ct, body| async move {
+            // Decoding and a signature check per entry is seconds of CPU for a large batch: off the
+            // async workers, which also serve getHeader.
+            let answer = tokio::task::spawn_blocking(move || register_validator(&b, ct, body))
+                .await
+                .unwrap_or_else(|e| {
+                    http::error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("registration check failed: {e}"),
+                    )
+                });
+            Ok::<_, Infallible>(answer)
+        });
+    let header = warp::path!("eth" / "v1" / "builder" / "header" / String / String / String)
+        .and(warp::get())
         .and(with.clone())
         .and(warp::header::optional::<String>("accept"))
         .and_then(|slot, parent, pubkey, b, accept| async move {
             Ok::<_, Infallible>(get_header(b, slot, parent, pubkey, accept).await)
         });
     let submit = |path: &'static str, version: SubmitVersion| {
-        warp::post()
-            .and(path_of(path))
+        path_of(path)
+            .and(warp::post())
             .and(with.clone())
             .and(warp::header::optional::<String>("content-type"))
             .and(warp::header::optional::<String>(
@@ -239,7 +252,7 @@ pub(crate) fn routes<E: EthSpec>(
                         accept: accept.as_deref(),
                         body: &body,
                     };
-                    Ok::<_, Infallible>(b.submit(submission).await)
+                    Ok::<_, Infallible>(b.submit_blinded_block(submission).await)
                 },
             )
     };
@@ -315,4 +328,39 @@ pub(crate) fn routes<E: EthSpec>(
         .unify()
         .or(metrics)
         .unify()
+        .recover(answer_rejection)
+        .unify()
+}
+
+/// What warp refuses before a handler runs, answered with the builder-specs `{"code","message"}` body
+/// like every other error. The most specific refusal wins: a route whose path matched says more than
+/// the routes whose path did not.
+async fn answer_rejection(rejection: warp::Rejection) -> Result<Response, Infallible> {
+    use warp::reject::{
+        InvalidHeader, InvalidQuery, LengthRequired, MethodNotAllowed, MissingHeader,
+        PayloadTooLarge, UnsupportedMediaType,
+    };
+    let (status, message) = if let Some(e) = rejection.find::<PayloadTooLarge>() {
+        (StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+    } else if let Some(e) = rejection.find::<LengthRequired>() {
+        (StatusCode::LENGTH_REQUIRED, e.to_string())
+    } else if let Some(e) = rejection.find::<UnsupportedMediaType>() {
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string())
+    } else if let Some(e) = rejection.find::<InvalidHeader>() {
+        (StatusCode::BAD_REQUEST, e.to_string())
+    } else if let Some(e) = rejection.find::<MissingHeader>() {
+        (StatusCode::BAD_REQUEST, e.to_string())
+    } else if let Some(e) = rejection.find::<InvalidQuery>() {
+        (StatusCode::BAD_REQUEST, e.to_string())
+    } else if let Some(e) = rejection.find::<MethodNotAllowed>() {
+        (StatusCode::METHOD_NOT_ALLOWED, e.to_string())
+    } else if rejection.is_not_found() {
+        (StatusCode::NOT_FOUND, "no such endpoint".to_string())
+    } else {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("unhandled rejection: {rejection:?}"),
+        )
+    };
+    Ok(http::error(status, message))
 }

@@ -172,6 +172,16 @@ impl Rig {
             .expect("a bid")
     }
 
+    /// [`Rig::bid`], and the blinded block of `slot` on it that the proposer signed.
+    pub async fn bid_and_block(
+        &self,
+        slot: Slot,
+    ) -> (SignedBuilderBid<E>, SignedBlindedBeaconBlock<E>) {
+        let bid = self.bid(slot).await;
+        let block = self.blinded_block(&bid, slot, &self.proposer);
+        (bid, block)
+    }
+
     /// A blinded block of `slot` carrying the bid's header, signed by `key` as proposer.
     pub fn blinded_block(
         &self,
@@ -188,6 +198,35 @@ impl Rig {
             .sign(compute_signing_root(&message, domain).as_slice())
             .to_bytes();
         sign_block(message, signature)
+    }
+
+    /// The HTTP status with which the relay refuses to reveal `block` through submitBlindedBlock v1.
+    pub async fn refused_v1(&self, block: &SignedBlindedBeaconBlock<E>) -> u16 {
+        let e = self
+            .client
+            .submit_blinded_block_v1(block)
+            .await
+            .expect_err("the relay refuses the block");
+        status_of(&e).unwrap_or_else(|| panic!("no HTTP status in {e:?}"))
+    }
+
+    /// POST `body` to `path` (relative to the relay's URL) with `headers`, as a client that does not
+    /// go through `BuilderClient` would: the status and the body's text.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, String) {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}{path}", self.relay.url()))
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the relay answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a body"))
     }
 
     /// newPayload of a revealed payload on the mock-el.

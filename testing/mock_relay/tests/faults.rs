@@ -232,3 +232,52 @@ async fn admin_endpoint_reads_patches_replaces_and_resets() {
         .unwrap();
     assert!(metrics.contains("blindfold_mock_relay_headers_served_total 0"));
 }
+
+/// `invalid_payload: once` spoils exactly one bid, however many getHeader calls were in flight when
+/// it was set (they share one engine build, then each decides on the switch).
+#[tokio::test]
+async fn invalid_payload_once_spoils_one_of_concurrent_bids() {
+    let rig = Rig::new(ForkName::Deneb).await;
+    rig.register().await;
+    rig.feed(4);
+    rig.relay
+        .update_faults(|f| f.invalid_payload = InvalidPayloadFault::Once);
+    let (a, b, c, d) = tokio::join!(
+        rig.get_header(4),
+        rig.get_header(4),
+        rig.get_header(4),
+        rig.get_header(4)
+    );
+    let spoiled = [a, b, c, d]
+        .into_iter()
+        .map(|bid| bid.unwrap().expect("a bid").message_enum().header_enum())
+        .filter(|header| header.gas_used() > header.gas_limit())
+        .count();
+    assert_eq!(spoiled, 1);
+    assert_eq!(rig.relay.faults().invalid_payload, InvalidPayloadFault::Off);
+}
+
+/// A status that is no HTTP status is refused by the admin endpoint (patch and replace alike) rather
+/// than turned into a 500 at the next call.
+#[tokio::test]
+async fn admin_endpoint_refuses_statuses_outside_http() {
+    let rig = Rig::new(ForkName::Capella).await;
+    let url = format!("{}admin/faults", rig.relay.url());
+    let http = reqwest::Client::new();
+    for request in [
+        http.post(&url).json(&json!({"get_header_status": 1000})),
+        http.put(&url).json(&json!({"submit_status": 42})),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("not an HTTP status"),
+            "{body}"
+        );
+    }
+    assert_eq!(rig.relay.faults(), RelayFaults::default());
+}

@@ -123,3 +123,19 @@ async fn undecodable_registrations_are_400() {
     assert_eq!(body["code"], 400);
     assert!(body["message"].as_str().unwrap().contains("undecodable"));
 }
+
+#[tokio::test]
+async fn an_unsupported_content_type_is_415_with_the_error_body() {
+    let rig = Rig::new(ForkName::Deneb).await;
+    let (status, body) = rig
+        .post_raw(
+            "eth/v1/builder/validators",
+            &[("content-type", "text/plain")],
+            b"[]".to_vec(),
+        )
+        .await;
+    assert_eq!(status, 415, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["code"], 415);
+    assert!(json["message"].as_str().unwrap().contains("text/plain"));
+}

@@ -33,7 +33,8 @@ FAULT SWITCHES (JSON fields of /admin/faults; the --fault-* flags set them at st
   get_header_delay_ms, get_header_status, submit_status, malformed_json, no_bid, wrong_parent_hash,
   wrong_fee_recipient, wrong_gas_limit, wrong_prev_randao, wrong_timestamp, wrong_withdrawals_root,
   wrong_block_number, too_many_blobs, bad_signature, wrong_pubkey, zero_value, withhold_payload
-  (answer 500 after the signature check), mismatched_payload, invalid_payload (off|once|always)
+  (answer 500 after the signature check), mismatched_payload, v2_unsupported (404 on v2),
+  invalid_payload (off|once|always)
   Example: curl -X POST 127.0.0.1:18550/admin/faults -d '{\"no_bid\":true}'";
 
 #[derive(Parser, Debug)]
@@ -118,6 +119,9 @@ struct Args {
     /// Fault: reveal a payload that does not match the signed header.
     #[arg(long)]
     fault_mismatched_payload: bool,
+    /// Fault: answer submitBlindedBlockV2 with 404, like a relay that only knows v1.
+    #[arg(long)]
+    fault_v2_unsupported: bool,
     /// Fault: bid with payloads the engine will find INVALID.
     #[arg(long, value_name = "off|once|always", default_value = "off")]
     fault_invalid_payload: InvalidPayloadFault,
@@ -236,6 +240,7 @@ async fn main() {
         zero_value: args.fault_zero_value,
         withhold_payload: args.fault_withhold_payload,
         mismatched_payload: args.fault_mismatched_payload,
+        v2_unsupported: args.fault_v2_unsupported,
         invalid_payload: args.fault_invalid_payload,
     };
     let preset = spec.preset_base.clone();
