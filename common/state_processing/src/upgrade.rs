@@ -1,18 +1,20 @@
 //! Fork upgrades of the state (`upgrade_to_deneb`, `upgrade_to_electra`, `upgrade_to_fulu`), run by
-//! [`crate::per_slot::process_slots`] at the first slot of a fork epoch.
+//! [`crate::per_slot::process_slots`] at the first slot of a fork epoch, and `upgrade_to_capella`, which
+//! takes the standalone [`BeaconStateBellatrix`] (Bellatrix is not a fork of the [`BeaconState`] enum).
 
 use crate::common::{
-    compute_activation_exit_epoch, get_activation_exit_churn_limit, get_beacon_proposer_indices,
-    get_consolidation_churn_limit, get_current_epoch, has_compounding_withdrawal_credential,
-    queue_excess_active_balance,
+    compute_activation_exit_epoch, compute_epoch_at_slot, get_activation_exit_churn_limit,
+    get_beacon_proposer_indices, get_consolidation_churn_limit, get_current_epoch,
+    has_compounding_withdrawal_credential, queue_excess_active_balance,
 };
 use crate::{Result, StateError};
 use milhouse::{List, Vector};
 use types::ssz_types::typenum::Unsigned;
 use types::{
-    BeaconState, BeaconStateDeneb, BeaconStateElectra, BeaconStateFulu, ChainSpec, EthSpec,
-    ExecutionPayloadHeaderDeneb, ExecutionPayloadHeaderElectra, ExecutionPayloadHeaderFulu, Fork,
-    ForkName, PendingDeposit, SignatureBytes, FAR_FUTURE_EPOCH, GENESIS_SLOT,
+    BeaconState, BeaconStateBellatrix, BeaconStateCapella, BeaconStateDeneb, BeaconStateElectra,
+    BeaconStateFulu, ChainSpec, EthSpec, ExecutionPayloadHeaderDeneb,
+    ExecutionPayloadHeaderElectra, ExecutionPayloadHeaderFulu, Fork, ForkName, PendingDeposit,
+    SignatureBytes, FAR_FUTURE_EPOCH, GENESIS_SLOT,
 };
 
 /// `UNSET_DEPOSIT_REQUESTS_START_INDEX` (electra).
@@ -86,6 +88,50 @@ fn post_fork<E: EthSpec>(state: &BeaconState<E>, spec: &ChainSpec, fork: ForkNam
         current_version: spec.fork_version(fork),
         epoch: get_current_epoch(state),
     }
+}
+
+/// `upgrade_to_capella` (capella/fork.md): the payload header gains a zero `withdrawals_root`, and the
+/// withdrawal sweep and `historical_summaries` start empty. Bellatrix states exist only as this
+/// function's input, so it returns the Capella state rather than upgrading in place.
+pub fn upgrade_to_capella<E: EthSpec>(
+    pre: BeaconStateBellatrix<E>,
+    spec: &ChainSpec,
+) -> BeaconState<E> {
+    let fork = Fork {
+        previous_version: pre.fork.current_version,
+        current_version: spec.fork_version(ForkName::Capella),
+        epoch: compute_epoch_at_slot::<E>(pre.slot),
+    };
+    BeaconState::Capella(BeaconStateCapella {
+        genesis_time: pre.genesis_time,
+        genesis_validators_root: pre.genesis_validators_root,
+        slot: pre.slot,
+        fork,
+        latest_block_header: pre.latest_block_header,
+        block_roots: pre.block_roots,
+        state_roots: pre.state_roots,
+        historical_roots: pre.historical_roots,
+        eth1_data: pre.eth1_data,
+        eth1_data_votes: pre.eth1_data_votes,
+        eth1_deposit_index: pre.eth1_deposit_index,
+        validators: pre.validators,
+        balances: pre.balances,
+        randao_mixes: pre.randao_mixes,
+        slashings: pre.slashings,
+        previous_epoch_participation: pre.previous_epoch_participation,
+        current_epoch_participation: pre.current_epoch_participation,
+        justification_bits: pre.justification_bits,
+        previous_justified_checkpoint: pre.previous_justified_checkpoint,
+        current_justified_checkpoint: pre.current_justified_checkpoint,
+        finalized_checkpoint: pre.finalized_checkpoint,
+        inactivity_scores: pre.inactivity_scores,
+        current_sync_committee: pre.current_sync_committee,
+        next_sync_committee: pre.next_sync_committee,
+        latest_execution_payload_header: pre.latest_execution_payload_header.upgrade_to_capella(),
+        next_withdrawal_index: 0,
+        next_withdrawal_validator_index: 0,
+        historical_summaries: List::default(),
+    })
 }
 
 /// `upgrade_to_deneb` (deneb/fork.md): the payload header gains zero blob gas fields.
@@ -241,7 +287,8 @@ pub fn initialize_proposer_lookahead<E: EthSpec>(state: &BeaconState<E>) -> Resu
     Ok(lookahead)
 }
 
-/// Run the upgrade to `fork` (Deneb, Electra or Fulu) on a state of the fork before it.
+/// Run the upgrade to `fork` (Deneb, Electra or Fulu) on a state of the fork before it. Capella is
+/// refused: its pre-state is a [`BeaconStateBellatrix`], which [`upgrade_to_capella`] takes.
 pub fn upgrade_state<E: EthSpec>(
     state: &mut BeaconState<E>,
     fork: ForkName,

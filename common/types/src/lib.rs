@@ -4,6 +4,7 @@
 //! Fork-dependent containers are enums over per-fork structs (generated with superstruct) and are decoded
 //! through [`ForkVersioned`], because neither SSZ nor JSON names the fork.
 
+pub mod bellatrix;
 pub mod block;
 pub mod builder;
 pub mod chain_spec;
@@ -16,6 +17,7 @@ pub mod signing;
 pub mod state;
 pub mod versioned;
 
+pub use bellatrix::{BeaconStateBellatrix, ExecutionPayloadHeaderBellatrix};
 pub use block::*;
 pub use builder::*;
 pub use chain_spec::*;

@@ -297,7 +297,10 @@ fn transition() {
         for case in cases {
             let label = format!("{fork}/{}", name(&case));
             let Some(pre_fork) = fork.previous() else {
-                summary.skip(label, "the pre-fork (bellatrix) is out of scope");
+                summary.skip(
+                    label,
+                    "processes Bellatrix slots and blocks before the fork: out of scope",
+                );
                 continue;
             };
             summary.record(label, check_transition(&case, pre_fork, fork));

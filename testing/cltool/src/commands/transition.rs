@@ -168,21 +168,31 @@ fn read_state<E: EthSpec>(
                 format!("{} bytes is too short for a BeaconState", bytes.len()),
             )
         })?;
-    let fork = ForkName::ALL
+    let Some(fork) = ForkName::ALL
         .into_iter()
         .rev()
         .find(|&f| spec.fork_version(f)[..] == *version)
-        .ok_or_else(|| {
-            Error::in_file(
-                path,
-                format!(
-                    "the state's fork version 0x{} is not the {} config's capella, deneb, electra or \
-                     fulu version (is --preset or --config right?)",
-                    hex::encode(version),
-                    E::NAME
-                ),
-            )
-        })?;
+    else {
+        // A state from before Capella (a `capella/fork` vector's pre-state, say) gets its own message
+        // rather than the wrong-preset hint below.
+        let earlier = [
+            ("phase0", spec.genesis_fork_version),
+            ("altair", spec.altair_fork_version),
+            ("bellatrix", spec.bellatrix_fork_version),
+        ];
+        let message = match earlier.iter().find(|(_, v)| v[..] == *version) {
+            Some((name, _)) => {
+                format!("a {name} BeaconState: cltool transition starts at capella")
+            }
+            None => format!(
+                "the state's fork version 0x{} is not the {} config's capella, deneb, electra or \
+                 fulu version (is --preset or --config right?)",
+                hex::encode(version),
+                E::NAME
+            ),
+        };
+        return Err(Error::in_file(path, message));
+    };
     let state = BeaconState::<E>::from_ssz_bytes_by_fork(&bytes, fork).map_err(|e| {
         Error::in_file(
             path,

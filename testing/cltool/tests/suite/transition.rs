@@ -332,6 +332,19 @@ fn bad_input_exits_2() {
         s(&out),
     ]);
     assert!(line.contains("fork version"), "{line}");
+    // A Bellatrix state (Blindfold's states start at Capella).
+    let bellatrix = vectors()
+        .join("consensus-spec-tests/tests/minimal/capella/fork/fork/pyspec_tests/fork_base_state");
+    let line = error(&[
+        "transition",
+        "--preset",
+        "minimal",
+        "--pre",
+        s(&bellatrix.join("pre.ssz_snappy")),
+        "--out",
+        s(&out),
+    ]);
+    assert!(line.contains("a bellatrix BeaconState"), "{line}");
     // A missing file, a JSON state, a block that is not a block.
     let missing = dir.join("missing.ssz");
     error(&[
