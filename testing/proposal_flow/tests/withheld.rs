@@ -1,0 +1,51 @@
+//! (d) A relay that withholds the payload after the proposer signed: the slot is missed, with no local
+//! fallback, and the next slot proceeds.
+
+use crate::common::assert_imported;
+use mock_relay::RelayFaults;
+use proposal_flow::{Harness, HarnessOptions, SlotResult, Source};
+use std::time::Duration;
+
+#[tokio::test]
+async fn withheld_payload_misses_the_slot_and_the_next_one_proceeds() {
+    let mut harness = Harness::start(HarnessOptions {
+        relay_faults: RelayFaults {
+            withhold_payload: true,
+            ..Default::default()
+        },
+        submit_timeout: Duration::from_secs(1),
+        unblind_budget: Duration::from_secs(1),
+        ..HarnessOptions::default()
+    })
+    .await
+    .expect("the harness starts");
+    let builder = Source::Builder(harness.builder.clone());
+
+    let outcome = harness.propose(1).await.expect("a proposal");
+    assert_eq!(outcome.source, builder);
+    assert!(
+        matches!(outcome.result, SlotResult::Missed { .. }),
+        "{outcome:?}"
+    );
+    // No block, and no local payload in its place.
+    assert_eq!(harness.head().slot(), 0);
+    assert_eq!(harness.el.head_hash(), harness.genesis_hash());
+    let stats = harness.relay.stats();
+    assert!(stats.submissions >= 1);
+    assert_eq!(stats.payloads_revealed, 0);
+    assert!(harness.layer.status().builders[0].counters.unblind_withheld >= 1);
+
+    harness.relay.update_faults(|f| f.withhold_payload = false);
+    let outcome = harness.propose(2).await.expect("a proposal");
+    let hash = assert_imported(&outcome, &builder);
+    assert_eq!(harness.el.head_hash(), hash);
+    let parent = harness
+        .el
+        .with_chain(|c| c.block(&hash).map(|b| b.header.parent_hash));
+    assert_eq!(
+        parent,
+        Some(harness.genesis_hash()),
+        "slot 2 builds on genesis"
+    );
+    assert_eq!(harness.head().latest_block_header().slot, 2);
+}
