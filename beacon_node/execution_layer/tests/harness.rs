@@ -19,8 +19,8 @@ use types::{
     BlindedBeaconBlockBodyFulu, BlindedBeaconBlockElectra, BlindedBeaconBlockFulu, ChainSpec,
     EthSpec, EventPayloadAttributes, ExecutionPayloadHeader, ExecutionRequests, ForkName, Hash256,
     MainnetEthSpec, PayloadAttributesEvent, PublicKeyBytes, SignedBlindedBeaconBlock,
-    SignedBlindedBeaconBlockElectra, SignedBlindedBeaconBlockFulu, SignedValidatorRegistrationV1,
-    Slot, SyncAggregate, ValidatorRegistrationV1, Withdrawal, DOMAIN_BEACON_PROPOSER,
+    SignedValidatorRegistrationV1, Slot, SyncAggregate, ValidatorRegistrationV1, Withdrawal,
+    DOMAIN_BEACON_PROPOSER,
 };
 
 pub type E = MainnetEthSpec;
@@ -527,18 +527,7 @@ pub fn signed_blinded_block(
     let signature = proposer_key()
         .sign(compute_signing_root(&block, domain).as_slice())
         .to_bytes();
-    match block {
-        BlindedBeaconBlock::Electra(message) => {
-            SignedBlindedBeaconBlock::Electra(SignedBlindedBeaconBlockElectra {
-                message,
-                signature,
-            })
-        }
-        BlindedBeaconBlock::Fulu(message) => {
-            SignedBlindedBeaconBlock::Fulu(SignedBlindedBeaconBlockFulu { message, signature })
-        }
-        _ => unreachable!("built above"),
-    }
+    block.into_signed(signature)
 }
 
 /// The signed blinded block for the winning bid of `produced`.

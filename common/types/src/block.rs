@@ -327,6 +327,35 @@ macro_rules! convert_signed {
     }};
 }
 
+/// `into_signed` for a block enum: the validator client signs the block root and pairs it with the
+/// message; one place for the per-fork match that every signer would otherwise repeat.
+macro_rules! impl_into_signed {
+    ($Block:ident, $Signed:ident, [$($Fork:ident => $SignedFork:ident),*]) => {
+        impl<E: EthSpec> $Block<E> {
+            /// The signed block: this message with the proposer's signature over its root
+            /// (`DOMAIN_BEACON_PROPOSER`).
+            pub fn into_signed(self, signature: SignatureBytes) -> $Signed<E> {
+                match self {
+                    $(Self::$Fork(message) => $Signed::$Fork($SignedFork { message, signature }),)*
+                }
+            }
+        }
+    };
+}
+
+impl_into_signed!(BeaconBlock, SignedBeaconBlock, [
+    Capella => SignedBeaconBlockCapella,
+    Deneb => SignedBeaconBlockDeneb,
+    Electra => SignedBeaconBlockElectra,
+    Fulu => SignedBeaconBlockFulu
+]);
+impl_into_signed!(BlindedBeaconBlock, SignedBlindedBeaconBlock, [
+    Capella => SignedBlindedBeaconBlockCapella,
+    Deneb => SignedBlindedBeaconBlockDeneb,
+    Electra => SignedBlindedBeaconBlockElectra,
+    Fulu => SignedBlindedBeaconBlockFulu
+]);
+
 /// Why a payload could not be put back into a blinded block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UnblindError {

@@ -347,26 +347,7 @@ pub fn sign_block(
     message: BlindedBeaconBlock<E>,
     signature: SignatureBytes,
 ) -> SignedBlindedBeaconBlock<E> {
-    match message {
-        BlindedBeaconBlock::Capella(message) => {
-            SignedBlindedBeaconBlock::Capella(SignedBlindedBeaconBlockCapella {
-                message,
-                signature,
-            })
-        }
-        BlindedBeaconBlock::Deneb(message) => {
-            SignedBlindedBeaconBlock::Deneb(SignedBlindedBeaconBlockDeneb { message, signature })
-        }
-        BlindedBeaconBlock::Electra(message) => {
-            SignedBlindedBeaconBlock::Electra(SignedBlindedBeaconBlockElectra {
-                message,
-                signature,
-            })
-        }
-        BlindedBeaconBlock::Fulu(message) => {
-            SignedBlindedBeaconBlock::Fulu(SignedBlindedBeaconBlockFulu { message, signature })
-        }
-    }
+    message.into_signed(signature)
 }
 
 /// The HTTP status of a builder error, if it carries one.

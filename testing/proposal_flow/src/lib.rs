@@ -41,8 +41,8 @@ use tree_hash::TreeHash;
 use types::{
     compute_signing_root, Address, BeaconState, BlindedBeaconBlock, ChainSpec, ExecutionBlockHash,
     ForkName, Hash256, MinimalEthSpec, SignedBeaconBlock, SignedBlindedBeaconBlock,
-    SignedBlindedBeaconBlockElectra, SignedBlindedBeaconBlockFulu, SignedValidatorRegistrationV1,
-    Slot, ValidatorRegistrationV1, DOMAIN_BEACON_PROPOSER, DOMAIN_RANDAO,
+    SignedValidatorRegistrationV1, Slot, ValidatorRegistrationV1, DOMAIN_BEACON_PROPOSER,
+    DOMAIN_RANDAO,
 };
 
 /// The preset of every harness chain: minimal, so epochs are 8 slots and states are small.
@@ -516,23 +516,7 @@ impl Harness {
             .key(proposer_index)?
             .sign(compute_signing_root(&block_root, domain).as_slice())
             .to_bytes();
-        Ok(match block {
-            BlindedBeaconBlock::Electra(message) => {
-                SignedBlindedBeaconBlock::Electra(SignedBlindedBeaconBlockElectra {
-                    message,
-                    signature,
-                })
-            }
-            BlindedBeaconBlock::Fulu(message) => {
-                SignedBlindedBeaconBlock::Fulu(SignedBlindedBeaconBlockFulu { message, signature })
-            }
-            other => {
-                return Err(self.unexpected(
-                    other.slot(),
-                    "the harness proposes Electra and Fulu blocks only",
-                ))
-            }
-        })
+        Ok(block.into_signed(signature))
     }
 
     fn key(&self, index: u64) -> Result<&bls::SecretKey, HarnessError> {
