@@ -189,6 +189,15 @@ impl PubkeyCache {
         }
     }
 
+    /// Forget everything if more than the first `len` validators are indexed: after a failed epoch
+    /// transition whose pending deposits were indexed, the state kept (the copy from before) may later
+    /// gain other validators at those indices.
+    pub fn forget_past(&mut self, len: usize) {
+        if self.len > len {
+            *self = Self::default();
+        }
+    }
+
     /// The indexed validator with `pubkey`, if any (ignores validators added since the last update).
     pub fn get(&self, pubkey: &PublicKeyBytes) -> Option<ValidatorIndex> {
         self.shared
@@ -237,6 +246,13 @@ pub struct StateCaches {
     /// Effective balances and slashed flags of the current epoch (read per attester).
     epoch_validators: Option<EpochValidatorCache>,
     /// Participating balances of the previous and current epochs, kept current by block processing.
+    progressive_balances: Option<ProgressiveBalancesCache>,
+}
+
+/// The cache entries block processing updates, as they were before a block (see
+/// [`StateCaches::block_checkpoint`]).
+pub(crate) struct BlockCheckpoint {
+    epoch_validators: Option<EpochValidatorCache>,
     progressive_balances: Option<ProgressiveBalancesCache>,
 }
 
@@ -357,6 +373,23 @@ impl StateCaches {
             Some((progressive.epoch(), progressive.total_active_balance::<E>()));
         self.epoch_validators = Some(validators);
         self.progressive_balances = Some(progressive);
+    }
+
+    /// What block processing changes in the caches (the progressive balances and the slashed flags),
+    /// taken before a block so that a block failing part-way can put it back: the caller discards the
+    /// half-processed state and keeps the pre-block one, which the caches must go on matching. Cheap: the
+    /// flags are shared until a slashing copies them.
+    pub(crate) fn block_checkpoint(&self) -> BlockCheckpoint {
+        BlockCheckpoint {
+            epoch_validators: self.epoch_validators.clone(),
+            progressive_balances: self.progressive_balances.clone(),
+        }
+    }
+
+    /// Put back what [`Self::block_checkpoint`] took (after a block failed).
+    pub(crate) fn restore_block_checkpoint(&mut self, checkpoint: BlockCheckpoint) {
+        self.epoch_validators = checkpoint.epoch_validators;
+        self.progressive_balances = checkpoint.progressive_balances;
     }
 
     /// The effective balances and slashed flags of the epoch they were built for, if built.
@@ -574,5 +607,30 @@ mod tests {
             copy.find(&state, &state.validators().get(30).unwrap().pubkey),
             Some(30)
         );
+    }
+
+    /// A map that indexed validators a kept state lacks is dropped, and answers rightly once that state
+    /// gains other validators at those indices.
+    #[test]
+    fn pubkey_cache_forgets_validators_past_a_kept_state() {
+        let spec = ChainSpec::minimal().with_forks_at_genesis_up_to(ForkName::Fulu);
+        let kept =
+            interop_genesis_state::<MinimalEthSpec>(8, 1_600_000_000, ForkName::Fulu, None, &spec)
+                .unwrap();
+        let mut failed = kept.clone();
+        let mut other = kept.clone();
+        let mut v = kept.validators().get(0).unwrap().clone();
+        v.pubkey.0[47] ^= 1;
+        failed.validators_mut().push(v.clone()).unwrap();
+        v.pubkey.0[47] ^= 2;
+        other.validators_mut().push(v.clone()).unwrap();
+        let mut cache = PubkeyCache::default();
+        cache.update(&failed);
+        cache.forget_past(9);
+        assert_eq!(cache.len(), 9);
+        cache.forget_past(kept.validators().len());
+        assert!(cache.is_empty());
+        cache.update(&other);
+        assert_eq!(cache.find(&other, &v.pubkey), Some(8));
     }
 }

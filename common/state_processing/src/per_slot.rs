@@ -43,7 +43,25 @@ pub fn process_slots<E: EthSpec>(
 
 /// [`process_slots`] using (and keeping consistent) `caches` for epoch processing. The caches are not
 /// re-prepared for the new epoch: call [`StateCaches::prepare`] afterwards if block processing follows.
+/// On error, discard `state` and keep the copy from before the call; the caches stay usable with that
+/// copy (the epoch's balance caches are installed only once epoch processing succeeds, and a pubkey map
+/// that indexed validators the copy lacks is dropped, to be rebuilt by the next `prepare`).
 pub fn process_slots_with_caches<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    slot: Slot,
+    spec: &ChainSpec,
+    caches: &mut StateCaches,
+) -> Result<()> {
+    let registry_len = state.validators().len();
+    let result = advance_slots(state, slot, spec, caches);
+    if result.is_err() {
+        caches.pubkeys.forget_past(registry_len);
+    }
+    result
+}
+
+/// The loop of [`process_slots_with_caches`].
+fn advance_slots<E: EthSpec>(
     state: &mut BeaconState<E>,
     slot: Slot,
     spec: &ChainSpec,

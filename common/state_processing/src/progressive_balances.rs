@@ -18,7 +18,9 @@ use crate::common::{
 use crate::per_epoch::weigh_checkpoints;
 use crate::{Result, StateError};
 use std::sync::Arc;
-use types::{BeaconState, Checkpoint, Epoch, EthSpec, Gwei, ValidatorIndex, GENESIS_EPOCH};
+use types::{
+    BeaconState, Checkpoint, Epoch, EthSpec, Gwei, Validator, ValidatorIndex, GENESIS_EPOCH,
+};
 
 const FLAG_COUNT: usize = PARTICIPATION_FLAG_WEIGHTS.len();
 
@@ -113,38 +115,7 @@ impl ProgressiveBalancesCache {
     /// genesis the previous epoch is the current one, and both read the current participation, as
     /// `get_unslashed_participating_indices` does.
     pub fn new<E: EthSpec>(state: &BeaconState<E>) -> Result<Self> {
-        let current_epoch = get_current_epoch(state);
-        let previous_epoch = get_previous_epoch(state);
-        let validators = state.validators();
-        let previous_list = if previous_epoch == current_epoch {
-            state.current_epoch_participation()
-        } else {
-            state.previous_epoch_participation()
-        };
-        let current_list = state.current_epoch_participation();
-        if previous_list.len() != validators.len() || current_list.len() != validators.len() {
-            return Err(StateError::Other(
-                "participation list length differs from the registry".into(),
-            ));
-        }
-        let mut cache = Self::empty(current_epoch);
-        for ((v, &previous_flags), &current_flags) in validators
-            .iter()
-            .zip(previous_list.iter())
-            .zip(current_list.iter())
-        {
-            if is_active_validator(v, current_epoch) {
-                cache.total_active_balance =
-                    safe_add(cache.total_active_balance, v.effective_balance)?;
-                if !v.slashed {
-                    add_flags(&mut cache.current, current_flags, v.effective_balance)?;
-                }
-            }
-            if is_active_validator(v, previous_epoch) && !v.slashed {
-                add_flags(&mut cache.previous, previous_flags, v.effective_balance)?;
-            }
-        }
-        Ok(cache)
+        progressive_pass(state, |_| {})
     }
 
     /// All totals zero, for `epoch`.
@@ -276,48 +247,56 @@ pub(crate) fn add_flags(totals: &mut [Gwei; FLAG_COUNT], flags: u8, balance: Gwe
 pub fn build_epoch_caches<E: EthSpec>(
     state: &BeaconState<E>,
 ) -> Result<(EpochValidatorCache, ProgressiveBalancesCache)> {
+    let n = state.validators().len();
+    let mut effective_balances = Vec::with_capacity(n);
+    let mut slashed = Vec::with_capacity(n);
+    let progressive = progressive_pass(state, |v| {
+        effective_balances.push(v.effective_balance);
+        slashed.push(v.slashed);
+    })?;
+    let validators =
+        EpochValidatorCache::from_parts(progressive.epoch, effective_balances, slashed);
+    Ok((validators, progressive))
+}
+
+/// The pass [`ProgressiveBalancesCache::new`] and [`build_epoch_caches`] share: the totals of `state`'s
+/// current epoch, handing every validator to `each` in index order on the way.
+fn progressive_pass<E: EthSpec>(
+    state: &BeaconState<E>,
+    mut each: impl FnMut(&Validator),
+) -> Result<ProgressiveBalancesCache> {
     let current_epoch = get_current_epoch(state);
     let previous_epoch = get_previous_epoch(state);
     let validators = state.validators();
-    let n = validators.len();
     let previous_list = if previous_epoch == current_epoch {
         state.current_epoch_participation()
     } else {
         state.previous_epoch_participation()
     };
     let current_list = state.current_epoch_participation();
-    if previous_list.len() != n || current_list.len() != n {
+    if previous_list.len() != validators.len() || current_list.len() != validators.len() {
         return Err(StateError::Other(
             "participation list length differs from the registry".into(),
         ));
     }
-    let mut progressive = ProgressiveBalancesCache::empty(current_epoch);
-    let mut effective_balances = Vec::with_capacity(n);
-    let mut slashed = Vec::with_capacity(n);
+    let mut cache = ProgressiveBalancesCache::empty(current_epoch);
     for ((v, &previous_flags), &current_flags) in validators
         .iter()
         .zip(previous_list.iter())
         .zip(current_list.iter())
     {
-        effective_balances.push(v.effective_balance);
-        slashed.push(v.slashed);
+        each(v);
         if is_active_validator(v, current_epoch) {
-            progressive.total_active_balance =
-                safe_add(progressive.total_active_balance, v.effective_balance)?;
+            cache.total_active_balance = safe_add(cache.total_active_balance, v.effective_balance)?;
             if !v.slashed {
-                add_flags(&mut progressive.current, current_flags, v.effective_balance)?;
+                add_flags(&mut cache.current, current_flags, v.effective_balance)?;
             }
         }
         if is_active_validator(v, previous_epoch) && !v.slashed {
-            add_flags(
-                &mut progressive.previous,
-                previous_flags,
-                v.effective_balance,
-            )?;
+            add_flags(&mut cache.previous, previous_flags, v.effective_balance)?;
         }
     }
-    let validators = EpochValidatorCache::from_parts(current_epoch, effective_balances, slashed);
-    Ok((validators, progressive))
+    Ok(cache)
 }
 
 /// The checkpoints `process_justification_and_finalization` would leave on `state` now (fork choice's

@@ -2,17 +2,22 @@
 //! of the previous, current and next epochs, the active sets, total active balance, proposers, pubkey
 //! lookups, and the attesting indices of every `operations/attestation` case.
 
-use crate::state_utils::{load_state, State, FORKS};
-use spec_tests::{name, read_ssz_snappy, subdirs, vectors_dir, Summary};
+use crate::blocks::check_epoch_caches;
+use crate::state_utils::{load_state, minimal_spec, State, FORKS};
+use spec_tests::{name, read_ssz_snappy, read_yaml, subdirs, vectors_dir, Summary};
 use state_processing::common::{
     get_active_validator_indices, get_attesting_indices, get_beacon_committee,
     get_beacon_proposer_index, get_committee_count_per_slot, get_current_epoch, get_previous_epoch,
     get_total_active_balance, AttestationRef,
 };
-use state_processing::StateCaches;
+use state_processing::per_block::{
+    process_block_with_caches, Attestations, BlockBody, VerifySignatures,
+};
+use state_processing::{process_slots_with_caches, StateCaches};
 use std::path::Path;
 use types::{
-    AttestationBase, AttestationElectra, EthSpec, ForkName, MinimalEthSpec, PublicKeyBytes,
+    AttestationBase, AttestationElectra, BeaconBlock, EthSpec, ForkName, MinimalEthSpec,
+    PublicKeyBytes, SignedBeaconBlock, SignedVoluntaryExit, VoluntaryExit,
 };
 
 fn check_state(state: &State) -> Result<(), String> {
@@ -217,4 +222,104 @@ fn mainnet_size_timings() {
     let start = Instant::now();
     state.update_tree_hash_cache().unwrap();
     time("state root after the epoch", start);
+}
+
+/// `blocks_count` of a `sanity/blocks` case.
+#[derive(serde::Deserialize)]
+struct BlocksMeta {
+    blocks_count: usize,
+}
+
+/// `block` with one more voluntary exit, of a validator that does not exist: the block then fails in
+/// `process_voluntary_exit`, after its attestations have set flags (and moved the progressive balances).
+fn with_bad_exit(
+    block: &BeaconBlock<MinimalEthSpec>,
+) -> Result<BeaconBlock<MinimalEthSpec>, String> {
+    let exit = SignedVoluntaryExit {
+        message: VoluntaryExit {
+            epoch: 0,
+            validator_index: u64::MAX,
+        },
+        signature: Default::default(),
+    };
+    let mut block = block.clone();
+    let exits = match &mut block {
+        BeaconBlock::Capella(b) => &mut b.body.voluntary_exits,
+        BeaconBlock::Deneb(b) => &mut b.body.voluntary_exits,
+        BeaconBlock::Electra(b) => &mut b.body.voluntary_exits,
+        BeaconBlock::Fulu(b) => &mut b.body.voluntary_exits,
+    };
+    exits.push(exit).map_err(|e| format!("{e:?}"))?;
+    Ok(block)
+}
+
+/// Run the blocks of a valid `sanity/blocks` case with one `StateCaches`; before each block that
+/// carries attestations, first run a failing copy of it on a clone of the state: the caches must then
+/// still match the state the caller keeps. Returns how many failing blocks were tried.
+fn check_failed_blocks(case: &Path, fork: ForkName) -> Result<usize, String> {
+    let meta: BlocksMeta = read_yaml(&case.join("meta.yaml"));
+    let spec = minimal_spec(fork);
+    let err = |e: state_processing::StateError| e.to_string();
+    let mut state = load_state(&case.join("pre.ssz_snappy"), fork)?.ok_or("pre missing")?;
+    let mut caches = StateCaches::new();
+    let mut tried = 0;
+    for i in 0..meta.blocks_count {
+        let bytes = read_ssz_snappy(&case.join(format!("blocks_{i}.ssz_snappy")));
+        let block = SignedBeaconBlock::<MinimalEthSpec>::from_ssz_bytes_with_spec(&bytes, &spec)
+            .map_err(|e| format!("decoding blocks_{i}: {e:?}"))?
+            .message_enum();
+        if state.slot() < block.slot() {
+            process_slots_with_caches(&mut state, block.slot(), &spec, &mut caches).map_err(err)?;
+        }
+        let attestations = match block.body_ref().attestations() {
+            Attestations::Base(a) => a.len(),
+            Attestations::Electra(a) => a.len(),
+        };
+        if attestations > 0 {
+            let bad = with_bad_exit(&block)?;
+            let mut scratch = state.clone();
+            let skip = VerifySignatures::Skip;
+            if process_block_with_caches(&mut scratch, &bad, skip, true, &spec, &mut caches).is_ok()
+            {
+                return Err(format!(
+                    "block {i} with an unknown exiting validator was accepted"
+                ));
+            }
+            check_epoch_caches(&state, &caches)
+                .map_err(|e| format!("after failed block {i}: {e}"))?;
+            tried += 1;
+        }
+        process_block_with_caches(
+            &mut state,
+            &block,
+            VerifySignatures::Skip,
+            true,
+            &spec,
+            &mut caches,
+        )
+        .map_err(err)?;
+        check_epoch_caches(&state, &caches).map_err(|e| format!("block {i}: {e}"))?;
+    }
+    Ok(tried)
+}
+
+/// A block that fails part-way leaves the caches matching the pre-block state (the state a caller
+/// keeps), on every valid `sanity/blocks` case with attestations.
+#[test]
+fn caches_survive_a_failed_block() {
+    let mut summary = Summary::new("caches after a failed block");
+    let root = vectors_dir().join("consensus-spec-tests/tests/minimal");
+    let mut tried = 0;
+    for fork in FORKS {
+        let dir = root.join(fork.as_str()).join("sanity/blocks/pyspec_tests");
+        for case in subdirs(&dir) {
+            if !case.join("post.ssz_snappy").exists() {
+                continue;
+            }
+            let label = format!("{fork}/{}", name(&case));
+            summary.record(label, check_failed_blocks(&case, fork).map(|n| tried += n));
+        }
+    }
+    summary.finish();
+    assert!(tried > 0, "no case had a block with attestations");
 }

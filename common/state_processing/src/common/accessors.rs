@@ -331,9 +331,20 @@ pub fn get_activation_exit_churn_limit<E: EthSpec>(
     state: &BeaconState<E>,
     spec: &ChainSpec,
 ) -> Result<Gwei> {
-    Ok(spec
-        .max_per_epoch_activation_exit_churn_limit
-        .min(get_balance_churn_limit(state, spec)?))
+    Ok(activation_exit_churn_limit::<E>(
+        get_total_active_balance(state)?,
+        spec,
+    ))
+}
+
+/// `get_activation_exit_churn_limit` from a total active balance (already floored, as
+/// `get_total_active_balance` returns it).
+pub fn activation_exit_churn_limit<E: EthSpec>(
+    total_active_balance: Gwei,
+    spec: &ChainSpec,
+) -> Gwei {
+    spec.max_per_epoch_activation_exit_churn_limit
+        .min(balance_churn_limit::<E>(total_active_balance, spec))
 }
 
 /// `get_consolidation_churn_limit` (electra): what the balance churn leaves after activations and exits.

@@ -72,29 +72,146 @@ pub fn initiate_validator_exit<E: EthSpec>(
     index: ValidatorIndex,
     spec: &ChainSpec,
 ) -> Result<()> {
+    if validator(state, index)?.exit_epoch != FAR_FUTURE_EPOCH {
+        return Ok(());
+    }
+    let mut churn = ExitChurn::new(state, spec)?;
+    initiate_validator_exit_with(state, index, spec, &mut churn)
+}
+
+/// What `initiate_validator_exit` reads from the whole registry (a pass over it, or several before
+/// Electra), computed once for a run of exits during which no effective balance and no current-epoch
+/// activity changes, such as the ejections of `process_registry_updates`: on a million validators a
+/// pass per ejection would cost seconds in a leak. [`initiate_validator_exit_with`] keeps it current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitChurn {
+    /// From Electra on: `get_activation_exit_churn_limit`.
+    Balance { per_epoch_churn: Gwei },
+    /// Before Electra: the latest exit epoch set (if any), how many validators exit at it, and
+    /// `get_validator_churn_limit`.
+    Count {
+        latest_exit_epoch: Option<Epoch>,
+        exiting_at_latest: u64,
+        churn_limit: u64,
+    },
+}
+
+impl ExitChurn {
+    /// Read from `state`.
+    pub fn new<E: EthSpec>(state: &BeaconState<E>, spec: &ChainSpec) -> Result<Self> {
+        if state.fork_name().electra_enabled() {
+            return Ok(Self::Balance {
+                per_epoch_churn: get_activation_exit_churn_limit(state, spec)?,
+            });
+        }
+        let mut queue = ExitQueueTail::default();
+        for v in state.validators().iter() {
+            queue.observe(v.exit_epoch);
+        }
+        Ok(queue.into_churn(get_validator_churn_limit(state, spec)))
+    }
+}
+
+/// The tail of the pre-Electra exit queue, gathered validator by validator (in any order, from any
+/// part of the registry: tails of two parts merge with [`Self::merge`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExitQueueTail {
+    latest_exit_epoch: Option<Epoch>,
+    exiting_at_latest: u64,
+}
+
+impl ExitQueueTail {
+    /// Count a validator's `exit_epoch`.
+    pub fn observe(&mut self, exit_epoch: Epoch) {
+        if exit_epoch == FAR_FUTURE_EPOCH {
+            return;
+        }
+        match self.latest_exit_epoch {
+            Some(latest) if latest == exit_epoch => self.exiting_at_latest += 1,
+            Some(latest) if latest > exit_epoch => {}
+            _ => {
+                self.latest_exit_epoch = Some(exit_epoch);
+                self.exiting_at_latest = 1;
+            }
+        }
+    }
+
+    /// The tail of both parts.
+    pub fn merge(self, other: Self) -> Self {
+        match (self.latest_exit_epoch, other.latest_exit_epoch) {
+            (Some(a), Some(b)) if a == b => Self {
+                latest_exit_epoch: Some(a),
+                exiting_at_latest: self.exiting_at_latest + other.exiting_at_latest,
+            },
+            (Some(a), Some(b)) if a > b => self,
+            (Some(_), None) => self,
+            _ => other,
+        }
+    }
+
+    /// The [`ExitChurn`] before Electra, given `get_validator_churn_limit`.
+    pub fn into_churn(self, churn_limit: u64) -> ExitChurn {
+        ExitChurn::Count {
+            latest_exit_epoch: self.latest_exit_epoch,
+            exiting_at_latest: self.exiting_at_latest,
+            churn_limit,
+        }
+    }
+}
+
+/// `initiate_validator_exit` reading the registry-wide values from `churn` (see [`ExitChurn`]), which
+/// it updates with the exit it sets.
+pub fn initiate_validator_exit_with<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    index: ValidatorIndex,
+    spec: &ChainSpec,
+    churn: &mut ExitChurn,
+) -> Result<()> {
     let v = validator(state, index)?;
     if v.exit_epoch != FAR_FUTURE_EPOCH {
         return Ok(());
     }
-    let exit_queue_epoch = if state.fork_name().electra_enabled() {
-        let effective_balance = v.effective_balance;
-        compute_exit_epoch_and_update_churn(state, effective_balance, spec)?
-    } else {
-        let mut exit_queue_epoch = compute_activation_exit_epoch::<E>(get_current_epoch(state))?;
-        for v in state.validators().iter() {
-            if v.exit_epoch != FAR_FUTURE_EPOCH {
-                exit_queue_epoch = exit_queue_epoch.max(v.exit_epoch);
+    let effective_balance = v.effective_balance;
+    let activation_exit_epoch = compute_activation_exit_epoch::<E>(get_current_epoch(state))?;
+    let exit_queue_epoch = match churn {
+        ExitChurn::Balance { per_epoch_churn } => {
+            if !state.fork_name().electra_enabled() {
+                return Err(StateError::Other(
+                    "Electra exit churn on a pre-Electra state".into(),
+                ));
             }
+            compute_exit_epoch_and_update_churn_with(state, effective_balance, *per_epoch_churn)?
         }
-        let churn = state
-            .validators()
-            .iter()
-            .filter(|v| v.exit_epoch == exit_queue_epoch)
-            .count() as u64;
-        if churn >= get_validator_churn_limit(state, spec) {
-            exit_queue_epoch = safe_add(exit_queue_epoch, 1)?;
+        ExitChurn::Count {
+            latest_exit_epoch,
+            exiting_at_latest,
+            churn_limit,
+        } => {
+            if state.fork_name().electra_enabled() {
+                return Err(StateError::Other(
+                    "pre-Electra exit churn on an Electra state".into(),
+                ));
+            }
+            // The exit epochs of the registry, then the churn at the queue's epoch.
+            let mut exit_queue_epoch = latest_exit_epoch.map_or(activation_exit_epoch, |latest| {
+                latest.max(activation_exit_epoch)
+            });
+            let exiting = if *latest_exit_epoch == Some(exit_queue_epoch) {
+                *exiting_at_latest
+            } else {
+                0
+            };
+            if exiting >= *churn_limit {
+                exit_queue_epoch = safe_add(exit_queue_epoch, 1)?;
+            }
+            if *latest_exit_epoch == Some(exit_queue_epoch) {
+                *exiting_at_latest += 1;
+            } else {
+                *latest_exit_epoch = Some(exit_queue_epoch);
+                *exiting_at_latest = 1;
+            }
+            exit_queue_epoch
         }
-        exit_queue_epoch
     };
     let withdrawable_epoch = safe_add(exit_queue_epoch, spec.min_validator_withdrawability_delay)?;
     let v = validator_mut(state, index)?;
@@ -177,6 +294,15 @@ pub fn compute_exit_epoch_and_update_churn<E: EthSpec>(
     spec: &ChainSpec,
 ) -> Result<Epoch> {
     let per_epoch_churn = get_activation_exit_churn_limit(state, spec)?;
+    compute_exit_epoch_and_update_churn_with(state, exit_balance, per_epoch_churn)
+}
+
+/// `compute_exit_epoch_and_update_churn` given `get_activation_exit_churn_limit` (`per_epoch_churn`).
+fn compute_exit_epoch_and_update_churn_with<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    exit_balance: Gwei,
+    per_epoch_churn: Gwei,
+) -> Result<Epoch> {
     let (epoch, to_consume) = consume_churn(
         state.earliest_exit_epoch()?,
         state.exit_balance_to_consume()?,
@@ -367,7 +493,49 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::genesis::interop_genesis_state;
     use types::ssz_types::typenum::U1024;
+    use types::MinimalEthSpec;
+
+    /// A run of exits through one [`ExitChurn`] sets the epochs that `initiate_validator_exit` one by
+    /// one sets (past the churn limit, and behind exits already queued), before and from Electra.
+    #[test]
+    fn exits_through_one_churn_match_exits_one_by_one() {
+        for fork in [ForkName::Capella, ForkName::Electra] {
+            let spec = ChainSpec::minimal().with_forks_at_genesis_up_to(fork);
+            let mut state =
+                interop_genesis_state::<MinimalEthSpec>(64, 0, fork, None, &spec).unwrap();
+            *state.slot_mut() = 10 * MinimalEthSpec::slots_per_epoch();
+            for index in [20, 21] {
+                validator_mut(&mut state, index).unwrap().exit_epoch = 30;
+            }
+            let exiting = [0, 1, 2, 3, 4, 5, 6, 20];
+            let mut one_by_one = state.clone();
+            for &index in &exiting {
+                initiate_validator_exit(&mut one_by_one, index, &spec).unwrap();
+            }
+            let mut churn = ExitChurn::new(&state, &spec).unwrap();
+            for &index in &exiting {
+                initiate_validator_exit_with(&mut state, index, &spec, &mut churn).unwrap();
+            }
+            assert_eq!(
+                state.update_tree_hash_cache().unwrap(),
+                one_by_one.update_tree_hash_cache().unwrap(),
+                "{fork}"
+            );
+            let epochs: Vec<_> = exiting
+                .iter()
+                .map(|&i| validator(&state, i).unwrap().exit_epoch)
+                .collect();
+            // Before Electra the queue starts behind the latest exit epoch set.
+            let queued_behind = epochs.iter().all(|&e| e >= 30);
+            assert_eq!(queued_behind, !fork.electra_enabled(), "{fork}: {epochs:?}");
+            assert!(
+                epochs.windows(2).any(|w| w[0] != w[1]),
+                "{fork}: {epochs:?}"
+            );
+        }
+    }
 
     #[test]
     fn write_list_entries_staged_or_bulk_give_the_same_list() {

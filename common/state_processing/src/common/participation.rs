@@ -245,6 +245,21 @@ impl RewardsContext {
         Ok(ctx)
     }
 
+    /// An error unless every per-validator vector has one entry per validator (the fields are public, and
+    /// the passes below index them together).
+    pub fn check_lengths(&self) -> Result<()> {
+        let n = self.effective_balances.len();
+        if self.eligible.len() != n
+            || self.participation.len() != n
+            || self.inactivity_scores.len() != n
+        {
+            return Err(StateError::Other(
+                "rewards context vectors differ in length".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether validator `index` is in `get_unslashed_participating_indices(state, flag_index,
     /// previous_epoch)`.
     pub fn is_participating(&self, index: usize, flag_index: usize) -> bool {
@@ -300,6 +315,7 @@ impl RewardsContext {
 
     /// `get_flag_index_deltas` (altair).
     pub fn flag_index_deltas<E: EthSpec>(&self, flag_index: usize) -> Result<Deltas> {
+        self.check_lengths()?;
         let c = self.flag_constants::<E>(flag_index)?;
         let n = self.effective_balances.len();
         let mut rewards = vec![0; n];
@@ -327,6 +343,7 @@ impl RewardsContext {
     /// balance depends only on its own deltas, so they are applied validator by validator in one pass,
     /// without materialising the delta lists. `balances` must have one entry per validator.
     pub fn apply_deltas<E: EthSpec>(&self, balances: &mut [Gwei], spec: &ChainSpec) -> Result<()> {
+        self.check_lengths()?;
         if balances.len() != self.effective_balances.len() {
             return Err(StateError::Other(
                 "balances and validators differ in length".into(),
@@ -415,6 +432,7 @@ impl RewardsContext {
 
     /// `get_inactivity_penalty_deltas` (bellatrix form).
     pub fn inactivity_penalty_deltas<E: EthSpec>(&self, spec: &ChainSpec) -> Result<Deltas> {
+        self.check_lengths()?;
         let n = self.effective_balances.len();
         let rewards = vec![0; n];
         let mut penalties = vec![0; n];
@@ -444,4 +462,35 @@ pub fn get_inactivity_penalty_deltas<E: EthSpec>(
     spec: &ChainSpec,
 ) -> Result<Deltas> {
     RewardsContext::new(state)?.inactivity_penalty_deltas::<E>(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::MinimalEthSpec;
+
+    /// A context whose vectors disagree in length (its fields are public) is an error, not a panic.
+    #[test]
+    fn a_context_of_uneven_vectors_is_refused() {
+        type E = MinimalEthSpec;
+        let spec = ChainSpec::minimal();
+        let ctx = RewardsContext {
+            effective_balances: vec![32_000_000_000; 3],
+            eligible: vec![true; 3],
+            participation: vec![0b111; 3],
+            inactivity_scores: vec![0; 2],
+            total_active_balance: 96_000_000_000,
+            in_inactivity_leak: false,
+        };
+        assert!(ctx.flag_index_deltas::<E>(0).is_err());
+        assert!(ctx.inactivity_penalty_deltas::<E>(&spec).is_err());
+        assert!(ctx.apply_deltas::<E>(&mut [0; 3], &spec).is_err());
+        let even = RewardsContext {
+            inactivity_scores: vec![0; 3],
+            ..ctx
+        };
+        let mut balances = [32_000_000_000; 3];
+        even.apply_deltas::<E>(&mut balances, &spec).unwrap();
+        assert!(balances.iter().all(|&b| b > 32_000_000_000));
+    }
 }

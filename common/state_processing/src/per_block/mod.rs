@@ -88,7 +88,8 @@ pub fn process_block<E: EthSpec, B: ProcessableBlock<E>>(
 }
 
 /// [`process_block`] with caches (committees, proposers, total balance, pubkeys), brought up to date
-/// for the state's epoch first ([`StateCaches::prepare`]).
+/// for the state's epoch first ([`StateCaches::prepare`]). On error, discard `state` (keep the pre-block
+/// copy); the caches are rolled back to match that copy (see [`process_block_parts`]).
 pub fn process_block_with_caches<E: EthSpec, B: ProcessableBlock<E>>(
     state: &mut BeaconState<E>,
     block: &B,
@@ -114,8 +115,43 @@ pub fn process_block_with_caches<E: EthSpec, B: ProcessableBlock<E>>(
 /// `process_block` from a block's fields, generic over full and blinded bodies. `caches` must be empty
 /// or prepared for the state's current epoch (see [`StateCaches::prepare`]); its progressive balances
 /// are kept current as attestations and slashings are applied.
+///
+/// On error `state` is left part-way through the block and must be discarded (run blocks on a copy and
+/// keep the pre-block state); `caches` are rolled back to what they were before the block, so they still
+/// match the pre-block state and can stay with it.
 #[allow(clippy::too_many_arguments)]
 pub fn process_block_parts<E: EthSpec, B: BlockBody<E>>(
+    state: &mut BeaconState<E>,
+    slot: u64,
+    proposer_index: ValidatorIndex,
+    parent_root: Hash256,
+    body: &B,
+    verify_signatures: VerifySignatures,
+    payload_valid: bool,
+    spec: &ChainSpec,
+    caches: &mut StateCaches,
+) -> Result<()> {
+    let checkpoint = caches.block_checkpoint();
+    let result = process_block_steps(
+        state,
+        slot,
+        proposer_index,
+        parent_root,
+        body,
+        verify_signatures,
+        payload_valid,
+        spec,
+        caches,
+    );
+    if result.is_err() {
+        caches.restore_block_checkpoint(checkpoint);
+    }
+    result
+}
+
+/// The steps of [`process_block_parts`], which rolls the caches back if one fails.
+#[allow(clippy::too_many_arguments)]
+fn process_block_steps<E: EthSpec, B: BlockBody<E>>(
     state: &mut BeaconState<E>,
     slot: u64,
     proposer_index: ValidatorIndex,

@@ -10,13 +10,35 @@ use types::{PublicKeyBytes, Root, SignatureBytes};
 /// caches that hold it: decompressing a key costs tens of microseconds, and a block names thousands of
 /// attesters and 512 sync committee members, nearly all seen before. Keyed by the bytes, not the
 /// validator index, so that states of different branches (whose late deposits may differ) can share it.
-/// Grows to one entry per validator that has signed (about 200 bytes each).
-#[derive(Debug, Clone, Default)]
+/// Grows to one entry per key that has signed (about 200 bytes each: ~200 MiB at 2^20 validators). Only
+/// registry keys reach it (a BLS-to-execution change's key is checked against the withdrawal credentials
+/// first), so it is bounded by the registry; it is capped besides at [`DECOMPRESSED_PUBKEYS_MAX`] entries
+/// (about 400 MiB), past which new keys are decoded without being remembered. Nothing is evicted: a
+/// validator that signed once will sign again each epoch until it exits.
+#[derive(Debug, Clone)]
 pub struct DecompressedPubkeys {
     keys: Arc<Mutex<HashMap<PublicKeyBytes, Option<bls::PublicKey>>>>,
+    limit: usize,
+}
+
+/// The most keys [`DecompressedPubkeys`] remembers: twice mainnet's 2^20 active validators.
+pub const DECOMPRESSED_PUBKEYS_MAX: usize = 1 << 21;
+
+impl Default for DecompressedPubkeys {
+    fn default() -> Self {
+        Self::with_limit(DECOMPRESSED_PUBKEYS_MAX)
+    }
 }
 
 impl DecompressedPubkeys {
+    /// An empty memory that remembers at most `limit` keys.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            keys: Arc::default(),
+            limit,
+        }
+    }
+
     /// How many keys (valid or not) are remembered.
     pub fn len(&self) -> usize {
         self.keys.lock().map(|k| k.len()).unwrap_or(0)
@@ -42,9 +64,14 @@ impl DecompressedPubkeys {
         pubkeys
             .into_iter()
             .map(|pk| {
-                *memo
-                    .entry(*pk)
-                    .or_insert_with(|| bls::PublicKey::from_bytes(&pk.0).ok())
+                if let Some(known) = memo.get(pk) {
+                    return *known;
+                }
+                let decoded = bls::PublicKey::from_bytes(&pk.0).ok();
+                if memo.len() < self.limit {
+                    memo.insert(*pk, decoded);
+                }
+                decoded
             })
             .collect()
     }
@@ -236,6 +263,25 @@ mod tests {
                 .is_err());
             assert_eq!(decompressed.len(), 2, "round {round}");
         }
+    }
+
+    #[test]
+    fn remembered_keys_stop_at_the_limit_and_the_rest_still_verify() {
+        let decompressed = DecompressedPubkeys::with_limit(2);
+        let mut verifier = SignatureVerifier::new(VerifySignatures::Individually)
+            .with_decompressed_pubkeys(decompressed.clone());
+        for i in 0..4u64 {
+            let message = [i as u8; 32];
+            let (pk, sig) = signed(i, message);
+            verifier
+                .add("good", &sig, [&pk], Root::from(message))
+                .unwrap();
+            let (_, wrong) = signed(i + 10, message);
+            assert!(verifier
+                .add("bad", &wrong, [&pk], Root::from(message))
+                .is_err());
+        }
+        assert_eq!(decompressed.len(), 2);
     }
 
     #[test]

@@ -23,6 +23,14 @@ pub fn process_effective_balance_updates<E: EthSpec>(state: &mut BeaconState<E>)
             updates.push((index, effective_balance));
         }
     }
+    write_effective_balances(state, updates)
+}
+
+/// Set the effective balances of `updates` (`(index, effective_balance)`).
+pub(crate) fn write_effective_balances<E: EthSpec>(
+    state: &mut BeaconState<E>,
+    updates: Vec<(usize, u64)>,
+) -> Result<()> {
     let validators = state.validators_mut();
     for (index, effective_balance) in updates {
         validators

@@ -30,6 +30,7 @@ pub fn process_inactivity_updates_with_context<E: EthSpec>(
     if get_current_epoch(state) == GENESIS_EPOCH {
         return Ok(());
     }
+    ctx.check_lengths()?;
     let mut updates = vec![];
     for (index, old) in ctx.inactivity_scores.iter_mut().enumerate() {
         if !ctx.eligible[index] {

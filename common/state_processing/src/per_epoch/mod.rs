@@ -52,13 +52,20 @@ pub fn process_epoch<E: EthSpec>(state: &mut BeaconState<E>, spec: &ChainSpec) -
 
 /// [`process_epoch`] using `caches` (its pubkey map for pending deposits) and keeping them consistent: the
 /// per-validator steps run fused ([`process_epoch_single_pass`]), which also leaves in `caches` the new
-/// epoch's total active balance, effective balances and progressive balances.
+/// epoch's total active balance, effective balances and progressive balances. On error, discard `state`
+/// (keep the copy from before); the caches stay usable with that copy (a pubkey map that indexed the
+/// failed run's new validators is dropped).
 pub fn process_epoch_with_caches<E: EthSpec>(
     state: &mut BeaconState<E>,
     spec: &ChainSpec,
     caches: &mut StateCaches,
 ) -> Result<()> {
-    process_epoch_single_pass(state, spec, caches)
+    let registry_len = state.validators().len();
+    let result = process_epoch_single_pass(state, spec, caches);
+    if result.is_err() {
+        caches.pubkeys.forget_past(registry_len);
+    }
+    result
 }
 
 /// `process_epoch` as the spec writes it, one sub-step after the other (each with its own pass over the

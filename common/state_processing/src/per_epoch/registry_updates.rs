@@ -2,11 +2,12 @@
 //! Deneb's activation cap before Electra; Electra's single pass from Electra on).
 
 use crate::common::{
-    compute_activation_exit_epoch, get_current_epoch, initiate_validator_exit, is_active_validator,
-    is_eligible_for_activation_queue, validator_churn_limit,
+    activation_exit_churn_limit, compute_activation_exit_epoch, get_current_epoch,
+    initiate_validator_exit_with, is_active_validator, is_eligible_for_activation_queue, safe_add,
+    validator_churn_limit, ExitChurn, ExitQueueTail,
 };
 use crate::{Result, StateError};
-use types::{BeaconState, ChainSpec, Epoch, EthSpec, ForkName, Validator, FAR_FUTURE_EPOCH};
+use types::{BeaconState, ChainSpec, Epoch, EthSpec, ForkName, Gwei, Validator, FAR_FUTURE_EPOCH};
 
 /// What `process_registry_updates` decides from each validator alone, gathered in a read-only pass
 /// (its own, or epoch processing's shared one). The conditions of one validator never depend on the
@@ -25,6 +26,10 @@ pub(crate) struct RegistryCandidates {
     activation: Vec<(Epoch, usize)>,
     /// The size of the current epoch's active set (the pre-Electra churn limit).
     active_count: u64,
+    /// The current epoch's total active balance, unfloored (the Electra exit churn).
+    active_balance: Gwei,
+    /// The latest exit epoch and how many exit at it (the pre-Electra exit queue).
+    exit_tail: ExitQueueTail,
 }
 
 impl RegistryCandidates {
@@ -38,21 +43,26 @@ impl RegistryCandidates {
     }
 
     /// Append the candidates gathered over the validators that follow `self`'s.
-    pub(crate) fn append(&mut self, mut next: Self) {
+    pub(crate) fn append(&mut self, mut next: Self) -> Result<()> {
         self.queue_for_activation
             .append(&mut next.queue_for_activation);
         self.eject.append(&mut next.eject);
         self.activation.append(&mut next.activation);
         self.active_count += next.active_count;
+        self.active_balance = safe_add(self.active_balance, next.active_balance)?;
+        self.exit_tail = self.exit_tail.merge(next.exit_tail);
+        Ok(())
     }
 
     /// Record validator `index` (in ascending index order).
-    pub(crate) fn observe<E: EthSpec>(&mut self, index: usize, v: &Validator) {
+    pub(crate) fn observe<E: EthSpec>(&mut self, index: usize, v: &Validator) -> Result<()> {
         let fork = self.fork.unwrap_or(ForkName::Capella);
         let active = is_active_validator(v, self.current_epoch);
         if active {
             self.active_count += 1;
+            self.active_balance = safe_add(self.active_balance, v.effective_balance)?;
         }
+        self.exit_tail.observe(v.exit_epoch);
         let eligible_for_queue = is_eligible_for_activation_queue::<E>(v, fork);
         if eligible_for_queue {
             self.queue_for_activation.push(index);
@@ -68,6 +78,7 @@ impl RegistryCandidates {
             self.activation
                 .push((v.activation_eligibility_epoch, index));
         }
+        Ok(())
     }
 }
 
@@ -78,18 +89,19 @@ pub fn process_registry_updates<E: EthSpec>(
 ) -> Result<()> {
     let mut candidates = RegistryCandidates::new(state, spec);
     for (index, v) in state.validators().iter().enumerate() {
-        candidates.observe::<E>(index, v);
+        candidates.observe::<E>(index, v)?;
     }
-    apply_registry_updates(state, spec, candidates)
+    apply_registry_updates(state, spec, candidates).map(|_| ())
 }
 
 /// The updates of `process_registry_updates` from the candidates gathered on `state` (after
-/// justification and finalization, whose finalized epoch decides the activations).
+/// justification and finalization, whose finalized epoch decides the activations). Returns the
+/// validators ejected (the only ones whose withdrawable epoch may have changed).
 pub(crate) fn apply_registry_updates<E: EthSpec>(
     state: &mut BeaconState<E>,
     spec: &ChainSpec,
     candidates: RegistryCandidates,
-) -> Result<()> {
+) -> Result<Vec<usize>> {
     let fork = state.fork_name();
     let current_epoch = get_current_epoch(state);
     let next_epoch = current_epoch.checked_add(1).ok_or(StateError::Overflow)?;
@@ -99,8 +111,22 @@ pub(crate) fn apply_registry_updates<E: EthSpec>(
     for index in candidates.queue_for_activation {
         validator_mut(state, index)?.activation_eligibility_epoch = next_epoch;
     }
-    for index in candidates.eject {
-        initiate_validator_exit(state, index as u64, spec)?;
+    // `initiate_validator_exit` for each, with the registry-wide churn gathered above (no effective
+    // balance or current-epoch activity changes during the step, so it stays exact).
+    let mut churn = if fork.electra_enabled() {
+        let total_active_balance = candidates
+            .active_balance
+            .max(E::EFFECTIVE_BALANCE_INCREMENT);
+        ExitChurn::Balance {
+            per_epoch_churn: activation_exit_churn_limit::<E>(total_active_balance, spec),
+        }
+    } else {
+        candidates
+            .exit_tail
+            .into_churn(validator_churn_limit(candidates.active_count, spec))
+    };
+    for &index in &candidates.eject {
+        initiate_validator_exit_with(state, index as u64, spec, &mut churn)?;
     }
     // A validator queued above has no eligibility epoch yet, so it is never among the activations.
     let mut queue: Vec<(Epoch, usize)> = candidates
@@ -112,7 +138,7 @@ pub(crate) fn apply_registry_updates<E: EthSpec>(
         for (_, index) in queue {
             validator_mut(state, index)?.activation_epoch = activation_epoch;
         }
-        return Ok(());
+        return Ok(candidates.eject);
     }
 
     // Queue by (eligibility epoch, index) and activate up to the churn limit.
@@ -126,7 +152,7 @@ pub(crate) fn apply_registry_updates<E: EthSpec>(
     for &(_, index) in queue.iter().take(churn_limit as usize) {
         validator_mut(state, index)?.activation_epoch = activation_epoch;
     }
-    Ok(())
+    Ok(candidates.eject)
 }
 
 fn validator_mut<E: EthSpec>(

@@ -11,13 +11,16 @@
 //! per-validator condition reads only fields that no earlier step of the epoch changes for that
 //! validator. Activation and exit epochs set by registry updates are at least `current_epoch + 1 +
 //! MAX_SEED_LOOKAHEAD`, so activity at the current, next and lookahead epochs is fixed; slashed
-//! validators already exit, so ejection never moves their withdrawable epoch; effective balances change
+//! validators already exit, so ejection never moves their withdrawable epoch (the ejected are checked
+//! again all the same, for states that break this); effective balances change
 //! only in the effective balance step, whose balances are read after every balance change. The scalar
 //! inputs that do change (the finalized checkpoint, for the leak and for activations) are read from the
 //! state when each step runs. The sub-steps stay callable alone (the spec vectors run them so), and the
 //! spec tests compare this path with them.
 
-use super::effective_balance_updates::{max_effective_balance_at, updated_effective_balance};
+use super::effective_balance_updates::{
+    max_effective_balance_at, updated_effective_balance, write_effective_balances,
+};
 use super::inactivity_updates::updated_inactivity_score;
 use super::registry_updates::{apply_registry_updates, RegistryCandidates};
 use super::slashings::slashing_penalties;
@@ -129,7 +132,7 @@ impl Gathered {
         self.previous_target = safe_add(self.previous_target, next.previous_target)?;
         self.current_target = safe_add(self.current_target, next.current_target)?;
         self.lookahead_active.append(&mut next.lookahead_active);
-        self.registry.append(next.registry);
+        self.registry.append(next.registry)?;
         self.to_penalise.append(&mut next.to_penalise);
         Ok(())
     }
@@ -230,7 +233,7 @@ fn gather_range<E: EthSpec>(
         if is_active_validator(v, lookahead_epoch) {
             g.lookahead_active.push(index as ValidatorIndex);
         }
-        g.registry.observe::<E>(index, v);
+        g.registry.observe::<E>(index, v)?;
         if v.slashed && v.withdrawable_epoch == halfway {
             g.to_penalise.push((index as u64, effective_balance));
         }
@@ -308,7 +311,24 @@ pub fn process_epoch_single_pass_split<E: EthSpec>(
     }
 
     // process_registry_updates
-    apply_registry_updates(state, spec, std::mem::take(&mut g.registry))?;
+    let ejected = apply_registry_updates(state, spec, std::mem::take(&mut g.registry))?;
+    // An ejection moves the withdrawable epoch only of a validator not exiting yet, which a slashed one
+    // always is; should a state hold a slashed validator that never exited, decide it again here.
+    let halfway = current_epoch
+        .checked_add(E::epochs_per_slashings_vector() as u64 / 2)
+        .ok_or(StateError::Overflow)?;
+    for index in ejected {
+        let v = state
+            .validators()
+            .get(index)
+            .ok_or(StateError::UnknownValidator(index as u64))?;
+        if v.slashed {
+            g.to_penalise.retain(|&(i, _)| i != index as u64);
+            if v.withdrawable_epoch == halfway {
+                g.to_penalise.push((index as u64, v.effective_balance));
+            }
+        }
+    }
 
     // process_slashings
     if !g.to_penalise.is_empty() {
@@ -365,13 +385,7 @@ pub fn process_epoch_single_pass_split<E: EthSpec>(
         g.effective_balances.push(effective_balance);
         g.slashed.push(v.slashed);
     }
-    let validators = state.validators_mut();
-    for (index, effective_balance) in effective_balance_changes {
-        validators
-            .get_mut(index)
-            .ok_or(StateError::UnknownValidator(index as u64))?
-            .effective_balance = effective_balance;
-    }
+    write_effective_balances(state, effective_balance_changes)?;
 
     // The next epoch's totals for the caches: its active balance and, as its previous epoch, the
     // ending epoch's participation weighed with the new effective balances.
@@ -455,4 +469,122 @@ fn write_balances<E: EthSpec>(
         state.balances_mut().apply_updates()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::genesis::interop_genesis_state;
+    use crate::per_epoch::process_epoch_per_step;
+    use types::{ForkName, MinimalEthSpec, FAR_FUTURE_EPOCH};
+
+    const ETH: u64 = 1_000_000_000;
+
+    /// An interop state of `count` validators at the last slot of epoch 10, with the edge cases of the
+    /// per-validator steps on the first validators: a leak (finality 8 epochs old) with inactivity scores,
+    /// a validator slashed and exiting this epoch at the slashing penalty's halfway epoch, one to eject,
+    /// one at a zero balance, one queued for activation and one to enter the queue.
+    fn edge_state(fork: ForkName, count: u64) -> (BeaconState<MinimalEthSpec>, ChainSpec) {
+        type E = MinimalEthSpec;
+        let spec = ChainSpec::minimal().with_forks_at_genesis_up_to(fork);
+        let mut state = interop_genesis_state::<E>(count, 0, fork, None, &spec).unwrap();
+        let current_epoch = 10;
+        *state.slot_mut() = (current_epoch + 1) * E::slots_per_epoch() - 1;
+        state.finalized_checkpoint_mut().epoch = 2;
+        *state.slashings_mut().get_mut(0).unwrap() = 64 * ETH;
+        let n = state.validators().len();
+        for index in 0..n {
+            let flags = if index % 2 == 0 { 0b111 } else { 0b001 };
+            *state
+                .previous_epoch_participation_mut()
+                .get_mut(index)
+                .unwrap() = flags;
+            *state
+                .current_epoch_participation_mut()
+                .get_mut(index)
+                .unwrap() = flags;
+            *state.inactivity_scores_mut().get_mut(index).unwrap() = index as u64 * 7;
+        }
+        let halfway = current_epoch + E::epochs_per_slashings_vector() as u64 / 2;
+        let mut edit = |index: usize, f: &dyn Fn(&mut types::Validator)| {
+            if let Some(v) = state.validators_mut().get_mut(index) {
+                f(v);
+            }
+        };
+        edit(0, &|v| {
+            v.slashed = true;
+            v.exit_epoch = current_epoch;
+            v.withdrawable_epoch = halfway;
+        });
+        edit(3, &|v| v.effective_balance = 16 * ETH);
+        edit(4, &|v| v.effective_balance = 16 * ETH);
+        // Slashed but never exited (a crafted state: slashing always exits), at the halfway epoch and
+        // to be ejected: the ejection moves its withdrawable epoch, so the spec's later
+        // `process_slashings` no longer penalises it.
+        edit(13, &|v| {
+            v.slashed = true;
+            v.effective_balance = 16 * ETH;
+            v.withdrawable_epoch = halfway;
+        });
+        // Two exits at the exit queue's tail, one in each half of a split 65-validator pass, so that the
+        // ejections above queue behind them only if the halves' tails merge right.
+        for index in [11, 40] {
+            edit(index, &|v| {
+                v.exit_epoch = current_epoch + 8;
+                v.withdrawable_epoch = current_epoch + 16;
+            });
+        }
+        edit(7, &|v| {
+            v.activation_eligibility_epoch = 1;
+            v.activation_epoch = FAR_FUTURE_EPOCH;
+            v.exit_epoch = FAR_FUTURE_EPOCH;
+        });
+        edit(9, &|v| {
+            v.activation_eligibility_epoch = FAR_FUTURE_EPOCH;
+            v.activation_epoch = FAR_FUTURE_EPOCH;
+        });
+        if let Some(balance) = state.balances_mut().get_mut(5) {
+            *balance = 0;
+        }
+        (state, spec)
+    }
+
+    /// The fused pass, unsplit and split over two threads, gives the per-step result on odd and tiny
+    /// registries (the split's halves then differ in size, or one is empty) with the edge cases above.
+    #[test]
+    fn fused_and_split_match_per_step_on_edge_cases() {
+        for fork in [ForkName::Capella, ForkName::Electra, ForkName::Fulu] {
+            for count in [1, 2, 65] {
+                let (state, spec) = edge_state(fork, count);
+                let run = |parallel_min: Option<usize>| {
+                    let mut s = state.clone();
+                    let mut caches = StateCaches::new();
+                    match parallel_min {
+                        None => process_epoch_per_step(&mut s, &spec, &mut caches),
+                        Some(min) => {
+                            process_epoch_single_pass_split(&mut s, &spec, &mut caches, min)
+                        }
+                    }
+                    .map_err(|e| e.to_string())?;
+                    Ok::<_, String>(s.update_tree_hash_cache().unwrap())
+                };
+                let per_step = run(None);
+                assert_eq!(run(Some(usize::MAX)), per_step, "{fork} {count} unsplit");
+                assert_eq!(run(Some(0)), per_step, "{fork} {count} split");
+                // A lone validator, slashed and exiting, leaves Fulu's proposer lookahead no candidate.
+                let expect_error = fork == ForkName::Fulu && count == 1;
+                assert_eq!(
+                    per_step.is_err(),
+                    expect_error,
+                    "{fork} {count}: {per_step:?}"
+                );
+                let before = state.clone().update_tree_hash_cache().unwrap();
+                assert_ne!(
+                    per_step.ok(),
+                    Some(before),
+                    "{fork} {count}: nothing changed"
+                );
+            }
+        }
+    }
 }
