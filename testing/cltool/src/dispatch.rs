@@ -103,7 +103,7 @@ impl<C: Codec> AnyContainer for Decoded<C> {
     fn to_json_pretty(&self) -> Result<String, serde_json::Error> {
         // Serialised directly, not through `serde_json::Value`, which would sort the fields.
         if C::VERSIONED {
-            serde_json::to_string_pretty(&Envelope {
+            serde_json::to_string_pretty(&ForkVersionedResponse {
                 version: self.fork,
                 data: &self.value,
             })
@@ -111,13 +111,6 @@ impl<C: Codec> AnyContainer for Decoded<C> {
             serde_json::to_string_pretty(&self.value)
         }
     }
-}
-
-/// The beacon-API `{"version", "data"}` envelope, for writing.
-#[derive(Serialize)]
-struct Envelope<'a, T> {
-    version: ForkName,
-    data: &'a T,
 }
 
 /// Decodes an input of one type at one fork.

@@ -118,6 +118,16 @@ pub fn decompress_snappy(path: &Path, compressed: &[u8]) -> Result<Vec<u8>> {
         .map_err(|e| Error::in_file(path, format!("invalid snappy data: {e}")))
 }
 
+/// SSZ as written to `out`: snappy-compressed (block format) when `out` ends in `.ssz_snappy`.
+pub fn ssz_for_output(out: &Path, ssz: Vec<u8>) -> Result<Vec<u8>> {
+    if Format::of(out).ok() != Some(Format::SszSnappy) {
+        return Ok(ssz);
+    }
+    snap::raw::Encoder::new()
+        .compress_vec(&ssz)
+        .map_err(|e| Error::input(format!("snappy compression failed: {e}")))
+}
+
 /// Keys a beacon-API response may carry beside `version` and `data` (`produceBlockV3` adds the last
 /// three).
 const ENVELOPE_KEYS: [&str; 8] = [

@@ -90,8 +90,12 @@ pub fn ok(args: &[&str]) -> String {
 
 /// Run, expect exit 2 with exactly one `cltool: error:` line, no panic and no output; return the line.
 pub fn error(args: &[&str]) -> String {
-    let r = run(args);
-    assert_eq!(r.code, Some(2), "{}: {:?}", r.command, r.stderr);
+    error_line(run(args), 2)
+}
+
+/// `r` exited with `code`, exactly one `cltool: error:` line, no panic and no output; the line.
+pub fn error_line(r: Run, code: i32) -> String {
+    assert_eq!(r.code, Some(code), "{}: {:?}", r.command, r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}: {:?}", r.command, r.stderr);
     assert!(
         r.stderr.starts_with("cltool: error: "),

@@ -66,6 +66,46 @@ pub fn hex_bytes(s: &str) -> Vec<u8> {
     hex::decode(s.trim_start_matches("0x")).unwrap_or_else(|e| panic!("bad hex {s:?}: {e}"))
 }
 
+/// Where two JSON values first differ (`path` names `expected`), for a readable failure.
+pub fn first_json_difference(
+    expected: &serde_json::Value,
+    actual: &serde_json::Value,
+    path: &str,
+) -> String {
+    use serde_json::Value;
+    match (expected, actual) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                match b.get(k) {
+                    None => return format!("{path}.{k} missing from our JSON"),
+                    Some(w) if v != w => {
+                        return first_json_difference(v, w, &format!("{path}.{k}"))
+                    }
+                    _ => {}
+                }
+            }
+            match b.keys().find(|k| !a.contains_key(*k)) {
+                Some(k) => format!("{path}.{k} is extra in our JSON"),
+                None => format!("{path}: objects differ"),
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            match a.iter().zip(b).position(|(v, w)| v != w) {
+                Some(i) => first_json_difference(&a[i], &b[i], &format!("{path}[{i}]")),
+                None => format!("{path}: arrays differ"),
+            }
+        }
+        _ => {
+            let short = |v: &Value| v.to_string().chars().take(120).collect::<String>();
+            format!(
+                "{path}: expected {}, ours {}",
+                short(expected),
+                short(actual)
+            )
+        }
+    }
+}
+
 /// Sorted subdirectories of `dir` (empty if `dir` does not exist).
 pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {

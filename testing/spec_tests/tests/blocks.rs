@@ -4,8 +4,8 @@
 //! fail). Every block is also run blinded (payload header only, without caches) and must give the same
 //! state root; the full run carries one `StateCaches` through the case.
 
-use crate::state_utils::{compare_states, load_state_of, minimal_spec, FORKS};
-use spec_tests::{name, read_ssz_snappy, read_yaml, subdirs, vectors_dir, Summary};
+use crate::state_utils::{cases, compare_states, load_state_of, minimal_spec, FORKS};
+use spec_tests::{name, read_ssz_snappy, read_yaml, Summary};
 use state_processing::caches::StateCaches;
 use state_processing::common::{
     get_active_validator_indices, get_current_epoch, get_previous_epoch, get_total_balance,
@@ -15,7 +15,7 @@ use state_processing::per_block::{self, VerifySignatures};
 use state_processing::per_epoch;
 use state_processing::progressive_balances::compute_unrealized_checkpoints;
 use state_processing::{EpochValidatorCache, ProgressiveBalancesCache};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use types::{
     BeaconState, ChainSpec, EthSpec, ForkName, MainnetEthSpec, MinimalEthSpec, SignedBeaconBlock,
 };
@@ -29,19 +29,6 @@ struct Meta {
     /// `transition` only: the fork the chain upgrades to, and when.
     post_fork: Option<String>,
     fork_epoch: Option<u64>,
-}
-
-fn cases(preset: &str, fork: ForkName, runner: &str, handler: &str) -> Vec<PathBuf> {
-    let dir = vectors_dir()
-        .join("consensus-spec-tests/tests")
-        .join(preset)
-        .join(fork.as_str())
-        .join(runner)
-        .join(handler);
-    subdirs(&dir)
-        .into_iter()
-        .flat_map(|suite| subdirs(&suite))
-        .collect()
 }
 
 /// Run one case from `pre` (a state of `pre_fork`) under `spec`: blocks and the post-state are decoded

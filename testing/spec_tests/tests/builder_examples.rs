@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use spec_tests::{files, name, read, read_json, subdirs, vectors_dir, Summary};
+use spec_tests::{
+    files, first_json_difference, name, read, read_json, subdirs, vectors_dir, Summary,
+};
 use ssz::{Decode, Encode};
 use ssz_types::VariableList;
 use std::collections::BTreeSet;
@@ -71,54 +73,10 @@ where
     if &reserialised != json {
         return Err(format!(
             "re-serialised JSON differs from the example: {}",
-            first_difference(json, &reserialised, "value")
+            first_json_difference(json, &reserialised, "value")
         ));
     }
     Ok(())
-}
-
-/// Where two JSON values first differ, for a readable failure.
-fn first_difference(expected: &Value, actual: &Value, path: &str) -> String {
-    match (expected, actual) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in a {
-                match b.get(k) {
-                    None => return format!("{path}.{k} missing from our JSON"),
-                    Some(w) if v != w => return first_difference(v, w, &format!("{path}.{k}")),
-                    _ => {}
-                }
-            }
-            for k in b.keys() {
-                if !a.contains_key(k) {
-                    return format!("{path}.{k} is extra in our JSON");
-                }
-            }
-            format!("{path}: objects differ")
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
-            for (i, (v, w)) in a.iter().zip(b).enumerate() {
-                if v != w {
-                    return first_difference(v, w, &format!("{path}[{i}]"));
-                }
-            }
-            format!("{path}: arrays differ")
-        }
-        _ => {
-            let short = |v: &Value| {
-                let s = v.to_string();
-                if s.len() > 120 {
-                    format!("{}...", &s[..120])
-                } else {
-                    s
-                }
-            };
-            format!(
-                "{path}: expected {}, got {}",
-                short(expected),
-                short(actual)
-            )
-        }
-    }
 }
 
 /// A fork-dependent container. `json` is the example's `value`: either `{"version", "data"}` (checked
@@ -163,7 +121,7 @@ where
         if &back != json {
             return Err(format!(
                 "re-serialised envelope differs: {}",
-                first_difference(json, &back, "value")
+                first_json_difference(json, &back, "value")
             ));
         }
     }

@@ -131,7 +131,7 @@ fn eth1_genesis_matches_interop_registry() {
             );
         }
 
-        // A deposit with a bad proof is an error; one with a bad signature is skipped.
+        // A deposit with a bad proof is an error.
         let mut bad_proof = deposits.clone();
         bad_proof[3].proof[0] = Hash256::repeat_byte(1);
         assert!(initialize_beacon_state_from_eth1::<MinimalEthSpec>(

@@ -11,12 +11,14 @@ use state_processing::common::attestation::AttestationRef;
 use state_processing::common::IndexedAttestationRef;
 use state_processing::per_block::{self, PayloadWithdrawals, SignatureVerifier, VerifySignatures};
 use state_processing::ProgressiveBalancesCache;
+use std::ops::RangeBounds;
 use std::path::Path;
 use types::{
     AttestationBase, AttestationElectra, AttesterSlashingBase, AttesterSlashingElectra,
     BeaconBlock, BeaconBlockBody, ChainSpec, ExecutionPayload, ForkName, ForkVersioned,
     MinimalEthSpec,
 };
+use ForkName::{Capella, Electra, Fulu};
 
 type E = MinimalEthSpec;
 
@@ -104,48 +106,6 @@ fn apply_block_header(
     ))
 }
 
-fn apply_deposit(
-    state: &mut State,
-    ctx: &Ctx<'_>,
-    _: &mut SignatureVerifier,
-    c: &mut StateCaches,
-) -> Outcome {
-    let deposit = ssz(ctx, "deposit")?;
-    Ok(per_block::process_deposit(state, &deposit, c, &ctx.spec))
-}
-
-fn apply_proposer_slashing(
-    state: &mut State,
-    ctx: &Ctx<'_>,
-    v: &mut SignatureVerifier,
-    c: &mut StateCaches,
-) -> Outcome {
-    let op = ssz(ctx, "proposer_slashing")?;
-    Ok(per_block::process_proposer_slashing(
-        state, &op, v, c, &ctx.spec,
-    ))
-}
-
-fn apply_voluntary_exit(
-    state: &mut State,
-    ctx: &Ctx<'_>,
-    v: &mut SignatureVerifier,
-    _: &mut StateCaches,
-) -> Outcome {
-    let op = ssz(ctx, "voluntary_exit")?;
-    Ok(per_block::process_voluntary_exit(state, &op, v, &ctx.spec))
-}
-
-fn apply_sync_aggregate(
-    state: &mut State,
-    ctx: &Ctx<'_>,
-    v: &mut SignatureVerifier,
-    c: &mut StateCaches,
-) -> Outcome {
-    let op = ssz(ctx, "sync_aggregate")?;
-    Ok(per_block::process_sync_aggregate(state, &op, v, c))
-}
-
 fn apply_execution_payload(
     state: &mut State,
     ctx: &Ctx<'_>,
@@ -183,52 +143,6 @@ fn apply_withdrawals(
     } else {
         per_block::process_withdrawals(state, PayloadWithdrawals::Full(payload.withdrawals()))
     })
-}
-
-fn apply_bls_change(
-    state: &mut State,
-    ctx: &Ctx<'_>,
-    v: &mut SignatureVerifier,
-    _: &mut StateCaches,
-) -> Outcome {
-    let op = ssz(ctx, "address_change")?;
-    Ok(per_block::process_bls_to_execution_change(
-        state, &op, v, &ctx.spec,
-    ))
-}
-
-fn apply_deposit_request(
-    state: &mut State,
-    ctx: &Ctx<'_>,
-    _: &mut SignatureVerifier,
-    _: &mut StateCaches,
-) -> Outcome {
-    let op = ssz(ctx, "deposit_request")?;
-    Ok(per_block::process_deposit_request(state, &op))
-}
-
-fn apply_withdrawal_request(
-    state: &mut State,
-    ctx: &Ctx<'_>,
-    _: &mut SignatureVerifier,
-    c: &mut StateCaches,
-) -> Outcome {
-    let op = ssz(ctx, "withdrawal_request")?;
-    Ok(per_block::process_withdrawal_request(
-        state, &op, c, &ctx.spec,
-    ))
-}
-
-fn apply_consolidation_request(
-    state: &mut State,
-    ctx: &Ctx<'_>,
-    _: &mut SignatureVerifier,
-    c: &mut StateCaches,
-) -> Outcome {
-    let op = ssz(ctx, "consolidation_request")?;
-    Ok(per_block::process_consolidation_request(
-        state, &op, c, &ctx.spec,
-    ))
 }
 
 /// `bls_setting` of `meta.yaml`: 2 means the case's signatures are not meant to be checked.
@@ -301,7 +215,8 @@ fn check_case(case: &Path, fork: ForkName, apply: Apply, with_blinded: bool) -> 
     Ok(())
 }
 
-fn run_handler(handler: &str, apply: Apply, from: ForkName, with_blinded: bool) {
+/// `forks`: the forks whose vectors must have cases for `handler`.
+fn run_handler(handler: &str, apply: Apply, forks: impl RangeBounds<ForkName>, with_blinded: bool) {
     let mut summary = Summary::new(format!("operations/{handler}"));
     for fork in FORKS {
         let dir = vectors_dir()
@@ -311,7 +226,7 @@ fn run_handler(handler: &str, apply: Apply, from: ForkName, with_blinded: bool) 
             .join(handler)
             .join("pyspec_tests");
         let cases = subdirs(&dir);
-        if fork >= from && cases.is_empty() && !(handler == "deposit" && fork.fulu_enabled()) {
+        if forks.contains(&fork) && cases.is_empty() {
             summary.fail(format!("{fork}"), format!("no cases in {}", dir.display()));
         }
         let mut passed = summary.passed();
@@ -327,115 +242,54 @@ fn run_handler(handler: &str, apply: Apply, from: ForkName, with_blinded: bool) 
     summary.finish();
 }
 
-#[test]
-fn attestation() {
-    run_handler("attestation", apply_attestation, ForkName::Capella, false);
+/// One test per handler: `handler: forks with cases, whether the blinded path also runs, apply`.
+macro_rules! handler_tests {
+    ($($handler:ident: $forks:expr, $blinded:expr, $apply:expr;)*) => {
+        $(
+            #[test]
+            fn $handler() {
+                run_handler(stringify!($handler), $apply, $forks, $blinded);
+            }
+        )*
+    };
 }
 
-#[test]
-fn attester_slashing() {
-    run_handler(
-        "attester_slashing",
-        apply_attester_slashing,
-        ForkName::Capella,
-        false,
-    );
-}
-
-#[test]
-fn block_header() {
-    run_handler("block_header", apply_block_header, ForkName::Capella, false);
-}
-
-/// Fulu has no `deposit` vectors: eth1-bridge deposits are gone (`process_operations` rejects them).
-#[test]
-fn deposit() {
-    run_handler("deposit", apply_deposit, ForkName::Capella, false);
-}
-
-#[test]
-fn proposer_slashing() {
-    run_handler(
-        "proposer_slashing",
-        apply_proposer_slashing,
-        ForkName::Capella,
-        false,
-    );
-}
-
-#[test]
-fn voluntary_exit() {
-    run_handler(
-        "voluntary_exit",
-        apply_voluntary_exit,
-        ForkName::Capella,
-        false,
-    );
-}
-
-#[test]
-fn sync_aggregate() {
-    run_handler(
-        "sync_aggregate",
-        apply_sync_aggregate,
-        ForkName::Capella,
-        false,
-    );
-}
-
-#[test]
-fn execution_payload() {
-    run_handler(
-        "execution_payload",
-        apply_execution_payload,
-        ForkName::Capella,
-        true,
-    );
-}
-
-#[test]
-fn withdrawals() {
-    run_handler("withdrawals", apply_withdrawals, ForkName::Capella, true);
-}
-
-#[test]
-fn bls_to_execution_change() {
-    run_handler(
-        "bls_to_execution_change",
-        apply_bls_change,
-        ForkName::Capella,
-        false,
-    );
-}
-
-#[test]
-fn deposit_request() {
-    run_handler(
-        "deposit_request",
-        apply_deposit_request,
-        ForkName::Electra,
-        false,
-    );
-}
-
-#[test]
-fn withdrawal_request() {
-    run_handler(
-        "withdrawal_request",
-        apply_withdrawal_request,
-        ForkName::Electra,
-        false,
-    );
-}
-
-#[test]
-fn consolidation_request() {
-    run_handler(
-        "consolidation_request",
-        apply_consolidation_request,
-        ForkName::Electra,
-        false,
-    );
+handler_tests! {
+    attestation: Capella.., false, apply_attestation;
+    attester_slashing: Capella.., false, apply_attester_slashing;
+    block_header: Capella.., false, apply_block_header;
+    // Fulu has no `deposit` vectors: eth1-bridge deposits are gone (`process_operations` rejects them).
+    deposit: Capella..Fulu, false, |state, ctx, _, c| {
+        Ok(per_block::process_deposit(state, &ssz(ctx, "deposit")?, c, &ctx.spec))
+    };
+    proposer_slashing: Capella.., false, |state, ctx, v, c| {
+        let op = ssz(ctx, "proposer_slashing")?;
+        Ok(per_block::process_proposer_slashing(state, &op, v, c, &ctx.spec))
+    };
+    voluntary_exit: Capella.., false, |state, ctx, v, _| {
+        let op = ssz(ctx, "voluntary_exit")?;
+        Ok(per_block::process_voluntary_exit(state, &op, v, &ctx.spec))
+    };
+    sync_aggregate: Capella.., false, |state, ctx, v, c| {
+        Ok(per_block::process_sync_aggregate(state, &ssz(ctx, "sync_aggregate")?, v, c))
+    };
+    execution_payload: Capella.., true, apply_execution_payload;
+    withdrawals: Capella.., true, apply_withdrawals;
+    bls_to_execution_change: Capella.., false, |state, ctx, v, _| {
+        let op = ssz(ctx, "address_change")?;
+        Ok(per_block::process_bls_to_execution_change(state, &op, v, &ctx.spec))
+    };
+    deposit_request: Electra.., false, |state, ctx, _, _| {
+        Ok(per_block::process_deposit_request(state, &ssz(ctx, "deposit_request")?))
+    };
+    withdrawal_request: Electra.., false, |state, ctx, _, c| {
+        let op = ssz(ctx, "withdrawal_request")?;
+        Ok(per_block::process_withdrawal_request(state, &op, c, &ctx.spec))
+    };
+    consolidation_request: Electra.., false, |state, ctx, _, c| {
+        let op = ssz(ctx, "consolidation_request")?;
+        Ok(per_block::process_consolidation_request(state, &op, c, &ctx.spec))
+    };
 }
 
 // `sanity/blocks` (the whole `process_block` with its blinded twin) is in `blocks.rs`.

@@ -16,7 +16,7 @@ use flate2::read::GzDecoder;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use spec_tests::{hex_bytes, read, vectors_dir, Summary};
+use spec_tests::{first_json_difference, hex_bytes, read, vectors_dir, Summary};
 use ssz::{Decode, Encode};
 use ssz_derive::{Decode, Encode};
 use ssz_types::VariableList;
@@ -271,40 +271,8 @@ fn json_round_trip<T: Serialize>(value: &T, input: &Value) -> Result<(), String>
     }
     Err(format!(
         "JSON round trip differs: {}",
-        first_difference(&theirs, &ours, "")
+        first_json_difference(&theirs, &ours, "")
     ))
-}
-
-fn first_difference(expected: &Value, actual: &Value, path: &str) -> String {
-    match (expected, actual) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in a {
-                match b.get(k) {
-                    None => return format!("{path}.{k} missing from our JSON"),
-                    Some(w) if v != w => return first_difference(v, w, &format!("{path}.{k}")),
-                    _ => {}
-                }
-            }
-            match b.keys().find(|k| !a.contains_key(*k)) {
-                Some(k) => format!("{path}.{k} is extra in our JSON"),
-                None => format!("{path}: objects differ"),
-            }
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
-            match a.iter().zip(b).position(|(v, w)| v != w) {
-                Some(i) => first_difference(&a[i], &b[i], &format!("{path}[{i}]")),
-                None => format!("{path}: arrays differ"),
-            }
-        }
-        _ => {
-            let short = |v: &Value| v.to_string().chars().take(120).collect::<String>();
-            format!(
-                "{path}: capture has {}, ours {}",
-                short(expected),
-                short(actual)
-            )
-        }
-    }
 }
 
 /// Expand `a/{x,y}-b.json` and `c{0..4}.json` in an EXPECTED key to the files it names.
@@ -363,16 +331,16 @@ impl Networks {
         self.0["networks"].get(name)
     }
 
-    /// Every known network's builder domain: (name, genesis fork version, domain), the domain recomputed
-    /// (and equal to the stated one: see [`network_constants`]).
-    fn builder_networks(&self) -> Vec<(String, [u8; 4], Hash256)> {
+    /// Every known network's builder domain: (name, domain), the domain recomputed (and equal to the
+    /// stated one: see [`network_constants`]).
+    fn builder_networks(&self) -> Vec<(String, Hash256)> {
         let networks = self.0["networks"].as_object().expect("networks");
         networks
             .iter()
             .map(|(name, n)| {
                 let genesis = bytes4(&n["genesis"], name).unwrap();
                 let domain = compute_domain(DOMAIN_APPLICATION_BUILDER, genesis, Hash256::ZERO);
-                (name.clone(), genesis, domain)
+                (name.clone(), domain)
             })
             .collect()
     }
@@ -493,11 +461,7 @@ fn signature_valid(
         .map_err(|e| format!("public key {pubkey}: {e}"))?;
     let sig =
         bls::Signature::from_bytes(signature.as_bytes()).map_err(|e| format!("signature: {e}"))?;
-    let signing_root = SigningData {
-        object_root,
-        domain,
-    }
-    .tree_hash_root();
+    let signing_root = compute_signing_root(&object_root, domain);
     Ok(sig.verify(&pk, signing_root.as_slice()))
 }
 
@@ -529,7 +493,7 @@ fn check_signature(
         valid_under.push(domain);
     }
     if kind == SigKind::Builder {
-        for (name, _, domain) in networks.builder_networks() {
+        for (name, domain) in networks.builder_networks() {
             if !valid_under.contains(&domain)
                 && signature_valid(pubkey, signature, object_root, domain)?
             {
@@ -628,6 +592,26 @@ fn decode_blinded(fork: ForkName, json: &Value) -> Result<SignedBlindedBeaconBlo
     expect_eq("SSZ round trip", &back, &block)?;
     json_round_trip(&block, json)?;
     Ok(block)
+}
+
+/// A (blinded or full) signed block's message root and signed root as `computed` states them, the
+/// latter under `signed_key`.
+fn check_block_roots(
+    computed: &Value,
+    signed_key: &str,
+    block_root: Hash256,
+    signed_root: Hash256,
+) -> Result<(), String> {
+    expect_eq(
+        "block root",
+        block_root,
+        h256(field(computed, "block_root")?, "block_root")?,
+    )?;
+    expect_eq(
+        "signed block root",
+        signed_root,
+        h256(field(computed, signed_key)?, signed_key)?,
+    )
 }
 
 /// A proposer's signature over a (blinded or full) block: valid as stated, and invalid over a changed
@@ -905,7 +889,7 @@ fn check_registration_list(
         }
     }
     let first = &list[0];
-    for (name, _, other) in networks.builder_networks() {
+    for (name, other) in networks.builder_networks() {
         if other != domain
             && signature_valid(
                 &first.message.pubkey,
@@ -1039,18 +1023,11 @@ fn check_relay_entry(
     if container.contains("SignedBlindedBeaconBlock") {
         let block = decode_blinded(fork, &json)?;
         expect_eq("slot", block.slot(), u64_of(field(entry, "slot")?, "slot")?)?;
-        expect_eq(
-            "block root",
+        check_block_roots(
+            computed,
+            "signed_block_hash_tree_root",
             block.message_root(),
-            h256(field(computed, "block_root")?, "block_root")?,
-        )?;
-        expect_eq(
-            "signed block root",
             block.tree_hash_root(),
-            h256(
-                field(computed, "signed_block_hash_tree_root")?,
-                "signed_block_hash_tree_root",
-            )?,
         )?;
         let go = find(
             field(entry, "go_test_asserts")?,
@@ -1089,18 +1066,11 @@ fn check_relay_entry(
                 .len(),
         )?;
         let block = SignedBeaconBlock::Deneb(contents.signed_block);
-        expect_eq(
-            "block root",
+        check_block_roots(
+            computed,
+            "signed_block_hash_tree_root",
             block.message_root(),
-            h256(field(computed, "block_root")?, "block_root")?,
-        )?;
-        expect_eq(
-            "signed block root",
             block.tree_hash_root(),
-            h256(
-                field(computed, "signed_block_hash_tree_root")?,
-                "signed_block_hash_tree_root",
-            )?,
         )?;
         let parent_root = block.message_enum().parent_root();
         let expected = h256(find(computed, "el_block_hash_recomputed")?, "el_block_hash")?;
@@ -1315,15 +1285,11 @@ fn relay_captures_mev_boost() {
                             block.slot(),
                             u64_of(field(computed, "slot")?, "slot")?,
                         )?;
-                        expect_eq(
-                            "block root",
+                        check_block_roots(
+                            computed,
+                            "signed_htr",
                             block.message_root(),
-                            h256(field(computed, "block_root")?, "block_root")?,
-                        )?;
-                        expect_eq(
-                            "signed root",
                             block.tree_hash_root(),
-                            h256(field(computed, "signed_htr")?, "signed_htr")?,
                         )?;
                     }
                     let network = entry["network"].as_str().unwrap_or("");
@@ -1397,7 +1363,7 @@ fn relay_captures_mev_boost() {
                             }
                             // (Its pubkey, 0xf9..., is not even a valid G1 encoding: decoding it must fail or
                             // the signature must not verify; either way the registration is refused.)
-                            for (name, _, domain) in networks.builder_networks() {
+                            for (name, domain) in networks.builder_networks() {
                                 if signature_valid(pubkey, signature, root, domain).unwrap_or(false)
                                 {
                                     return Err(format!(

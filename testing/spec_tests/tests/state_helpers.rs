@@ -2,8 +2,8 @@
 //! flag and inactivity deltas), `fork` (the state upgrades), `sanity/slots` (`process_slots` with whole
 //! epochs), and the expected withdrawals of `operations/withdrawals` (with the 1.7 withdrawal updates).
 
-use crate::state_utils::{compare_states, load_state, minimal_spec, State, FORKS};
-use spec_tests::{name, read_ssz_snappy, read_yaml, subdirs, vectors_dir, Summary};
+use crate::state_utils::{cases, compare_states, load_state, minimal_spec, State, FORKS};
+use spec_tests::{name, read_ssz_snappy, read_yaml, vectors_dir, Summary};
 use ssz::{Decode as _, Encode as _};
 use ssz_derive::Decode;
 use ssz_types::VariableList;
@@ -15,23 +15,11 @@ use state_processing::common::{
 use state_processing::per_slot::{process_slots, process_slots_with_caches};
 use state_processing::upgrade::{upgrade_state, upgrade_to_capella};
 use state_processing::StateCaches;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tree_hash::TreeHash as _;
 use types::{
     BeaconStateBellatrix, EthSpec, ExecutionPayload, ForkName, ForkVersioned, MinimalEthSpec,
 };
-
-fn cases(fork: ForkName, runner: &str, handler: &str) -> Vec<PathBuf> {
-    let dir = vectors_dir()
-        .join("consensus-spec-tests/tests/minimal")
-        .join(fork.as_str())
-        .join(runner)
-        .join(handler);
-    subdirs(&dir)
-        .into_iter()
-        .flat_map(|suite| subdirs(&suite))
-        .collect()
-}
 
 fn label(fork: ForkName, case: &Path) -> String {
     let suite = case.parent().map(name).unwrap_or_default();
@@ -76,7 +64,7 @@ fn rewards() {
     let mut summary = Summary::new("rewards");
     for fork in FORKS {
         for handler in ["basic", "leak", "random"] {
-            for case in cases(fork, "rewards", handler) {
+            for case in cases("minimal", fork, "rewards", handler) {
                 summary.record(label(fork, &case), check_rewards(&case, fork));
             }
         }
@@ -131,7 +119,7 @@ fn load_bellatrix_state(path: &Path) -> Result<BeaconStateBellatrix<MinimalEthSp
 fn fork() {
     let mut summary = Summary::new("fork");
     for fork in FORKS {
-        for case in cases(fork, "fork", "fork") {
+        for case in cases("minimal", fork, "fork", "fork") {
             summary.record(label(fork, &case), check_fork(&case, fork));
         }
     }
@@ -160,7 +148,7 @@ fn check_slots(case: &Path, fork: ForkName) -> Result<(), String> {
 fn sanity_slots() {
     let mut summary = Summary::new("sanity/slots");
     for fork in FORKS {
-        for case in cases(fork, "sanity", "slots") {
+        for case in cases("minimal", fork, "sanity", "slots") {
             summary.record(label(fork, &case), check_slots(&case, fork));
         }
     }
@@ -203,7 +191,7 @@ fn check_withdrawals(case: &Path, fork: ForkName) -> Result<(), String> {
 fn expected_withdrawals() {
     let mut summary = Summary::new("operations/withdrawals (helpers)");
     for fork in FORKS {
-        for case in cases(fork, "operations", "withdrawals") {
+        for case in cases("minimal", fork, "operations", "withdrawals") {
             summary.record(label(fork, &case), check_withdrawals(&case, fork));
         }
     }

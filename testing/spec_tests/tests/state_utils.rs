@@ -1,8 +1,8 @@
 //! Shared by the state-transition suites: loading `BeaconState`s of a fork from the vectors and comparing
 //! a computed post-state with the expected one, naming the top-level fields that differ.
 
-use spec_tests::read_ssz_snappy;
-use std::path::Path;
+use spec_tests::{read_ssz_snappy, subdirs, vectors_dir};
+use std::path::{Path, PathBuf};
 use types::{BeaconState, ChainSpec, EthSpec, ForkName, ForkVersioned, MinimalEthSpec};
 
 pub type State = BeaconState<MinimalEthSpec>;
@@ -18,6 +18,20 @@ pub const FORKS: [ForkName; 4] = [
 /// The minimal config with every fork up to `fork` at genesis (the spec tests' convention).
 pub fn minimal_spec(fork: ForkName) -> ChainSpec {
     ChainSpec::minimal().with_forks_at_genesis_up_to(fork)
+}
+
+/// The cases of `<preset>/<fork>/<runner>/<handler>`, across its suites (`pyspec_tests`, ...).
+pub fn cases(preset: &str, fork: ForkName, runner: &str, handler: &str) -> Vec<PathBuf> {
+    let dir = vectors_dir()
+        .join("consensus-spec-tests/tests")
+        .join(preset)
+        .join(fork.as_str())
+        .join(runner)
+        .join(handler);
+    subdirs(&dir)
+        .into_iter()
+        .flat_map(|suite| subdirs(&suite))
+        .collect()
 }
 
 /// Decode `<file>.ssz_snappy` as a state of `fork`, or `None` if the file is absent.

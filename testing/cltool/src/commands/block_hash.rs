@@ -5,7 +5,7 @@ use crate::cli::BlockHashArgs;
 use crate::dispatch::{decode, Plain, Versioned};
 use crate::error::{Error, Result};
 use crate::input;
-use execution_block_hash::{execution_block_hash, PayloadFields};
+use execution_block_hash::compute_execution_block_hash;
 use types::*;
 
 pub fn run<E: EthSpec>(args: &BlockHashArgs) -> Result<()> {
@@ -25,51 +25,15 @@ fn compute<E: EthSpec>(args: &BlockHashArgs) -> Result<Hash256> {
         "ExecutionPayload",
     )?;
     let requests = match &args.execution_requests {
-        Some(path) => Some(
-            decode::<Plain<ExecutionRequests<E>>>(
-                path,
-                input::read(path)?,
-                fork,
-                "ExecutionRequests",
-            )?
-            .to_engine_requests(),
-        ),
+        Some(path) => Some(decode::<Plain<ExecutionRequests<E>>>(
+            path,
+            input::read(path)?,
+            fork,
+            "ExecutionRequests",
+        )?),
         None => None,
     };
-
-    let logs_bloom: &[u8; 256] = payload.logs_bloom()[..].try_into().map_err(|_| {
-        Error::in_file(
-            path,
-            "logs_bloom is not 256 bytes long (is --preset right?)",
-        )
-    })?;
-    let transactions: Vec<&[u8]> = payload.transactions().iter().map(|tx| &tx[..]).collect();
-    let withdrawals: Vec<execution_block_hash::Withdrawal> = payload
-        .withdrawals()
-        .iter()
-        .map(|w| (w.index, w.validator_index, w.address, w.amount))
-        .collect();
-    let fields = PayloadFields {
-        parent_hash: payload.parent_hash(),
-        fee_recipient: payload.fee_recipient(),
-        state_root: payload.state_root(),
-        receipts_root: payload.receipts_root(),
-        logs_bloom,
-        prev_randao: payload.prev_randao(),
-        block_number: payload.block_number(),
-        gas_limit: payload.gas_limit(),
-        gas_used: payload.gas_used(),
-        timestamp: payload.timestamp(),
-        extra_data: &payload.extra_data()[..],
-        base_fee_per_gas: payload.base_fee_per_gas(),
-        transactions: &transactions,
-        withdrawals: Some(&withdrawals),
-        blob_gas_used: payload.blob_gas_used().ok(),
-        excess_blob_gas: payload.excess_blob_gas().ok(),
-        parent_beacon_block_root: args.parent_beacon_block_root,
-        execution_requests: requests.as_deref(),
-    };
-    execution_block_hash(&fields)
+    compute_execution_block_hash(&payload, args.parent_beacon_block_root, requests.as_ref())
         .map_err(|e| Error::input(format!("cannot build the execution block header: {e}")))
 }
 

@@ -39,7 +39,7 @@ pub fn run<E: EthSpec>(args: &GenesisArgs) -> Result<()> {
     let root = state
         .update_tree_hash_cache()
         .map_err(|e| Error::input(format!("cannot hash the genesis state: {e:?}")))?;
-    super::transition::write_state(&args.out, &state.as_ssz_bytes())?;
+    super::transition::write_state(&args.out, state.as_ssz_bytes())?;
     print_line(&format!(
         "genesis_validators_root={}",
         hex_hash(&state.genesis_validators_root())

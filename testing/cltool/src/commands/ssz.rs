@@ -27,16 +27,7 @@ pub fn convert<E: EthSpec>(args: &ConvertArgs) -> Result<()> {
     let container = load::<E>(&args.which, &args.input)?;
     let out = &args.output;
     let bytes = match args.to {
-        OutputFormat::Ssz => {
-            let ssz = container.ssz_bytes();
-            if input::Format::of(out).ok() == Some(input::Format::SszSnappy) {
-                snap::raw::Encoder::new()
-                    .compress_vec(&ssz)
-                    .map_err(|e| Error::input(format!("snappy compression failed: {e}")))?
-            } else {
-                ssz
-            }
-        }
+        OutputFormat::Ssz => input::ssz_for_output(out, container.ssz_bytes())?,
         OutputFormat::Json => {
             let mut text = container
                 .to_json_pretty()

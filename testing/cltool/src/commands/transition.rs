@@ -70,7 +70,7 @@ pub fn run<E: EthSpec>(args: &TransitionArgs) -> Result<Outcome> {
     let root = state
         .update_tree_hash_cache()
         .map_err(|e| Error::input(format!("cannot hash the post-state: {e:?}")))?;
-    write_state(&args.out, &state.as_ssz_bytes())?;
+    write_state(&args.out, state.as_ssz_bytes())?;
     Ok(Outcome::Done(root))
 }
 
@@ -235,13 +235,7 @@ fn read_ssz(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Write SSZ, snappy-compressed when `out` ends in `.ssz_snappy`.
-pub fn write_state(out: &Path, ssz: &[u8]) -> Result<()> {
-    let bytes = if input::Format::of(out).ok() == Some(input::Format::SszSnappy) {
-        snap::raw::Encoder::new()
-            .compress_vec(ssz)
-            .map_err(|e| Error::input(format!("snappy compression failed: {e}")))?
-    } else {
-        ssz.to_vec()
-    };
+pub fn write_state(out: &Path, ssz: Vec<u8>) -> Result<()> {
+    let bytes = input::ssz_for_output(out, ssz)?;
     std::fs::write(out, bytes).map_err(|e| Error::write(out, e))
 }

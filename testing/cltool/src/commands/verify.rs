@@ -7,7 +7,6 @@ use crate::input::{self, Input};
 use serde_json::Value;
 use std::path::Path;
 use types::ssz::Decode;
-use types::tree_hash::TreeHash;
 use types::*;
 
 /// The outcome of a check that could be carried out.
@@ -35,7 +34,7 @@ pub fn run<E: EthSpec>(args: &VerifyArgs) -> Result<Verdict> {
             Ok(check(
                 &pubkey,
                 &block.signature(),
-                signing_root(block.message_root(), domain),
+                compute_signing_root(&block.message_root(), domain),
             ))
         }
         Kind::Block => {
@@ -50,18 +49,10 @@ pub fn run<E: EthSpec>(args: &VerifyArgs) -> Result<Verdict> {
             Ok(check(
                 &pubkey,
                 &block.signature(),
-                signing_root(block.message_root(), domain),
+                compute_signing_root(&block.message_root(), domain),
             ))
         }
     }
-}
-
-fn signing_root(object_root: Root, domain: Domain) -> Root {
-    SigningData {
-        object_root,
-        domain,
-    }
-    .tree_hash_root()
 }
 
 fn missing(kind: Kind, option: &str, what: &str) -> Error {

@@ -257,19 +257,9 @@ fn across_a_fork_with_config() {
     assert!(line.contains("PRESET_BASE"), "{line}");
 }
 
+/// Exit 1 (an invalid block) with one `cltool: error:` line; the line.
 fn invalid(args: &[String]) -> String {
-    let r = transition(args);
-    assert_eq!(r.code, Some(1), "{}: {:?}", r.command, r.stderr);
-    assert_eq!(r.stderr.lines().count(), 1, "{}: {:?}", r.command, r.stderr);
-    assert!(
-        r.stderr.starts_with("cltool: error: "),
-        "{}: {:?}",
-        r.command,
-        r.stderr
-    );
-    assert!(!r.stderr.contains("panicked"), "{}", r.command);
-    assert!(r.stdout.is_empty(), "{}: stdout {:?}", r.command, r.stdout);
-    r.stderr.trim_end().to_string()
+    error_line(transition(args), 1)
 }
 
 #[test]
