@@ -17,7 +17,7 @@
 
 use crate::common::{
     get_active_validator_indices, get_max_effective_balance, get_next_sync_committee,
-    is_valid_deposit_signature, is_valid_merkle_branch,
+    increase_balance, is_valid_deposit_signature, is_valid_merkle_branch,
 };
 use crate::upgrade::{initialize_proposer_lookahead, UNSET_DEPOSIT_REQUESTS_START_INDEX};
 use crate::{Result, StateError};
@@ -282,14 +282,7 @@ fn process_genesis_deposit<E: EthSpec>(
             }
         }
         Some(&index) if !electra => {
-            let balance = state
-                .balances_mut()
-                .get_mut(index)
-                .ok_or(StateError::UnknownValidator(index as u64))?;
-            *balance = balance
-                .checked_add(data.amount)
-                .ok_or(StateError::Overflow)?;
-            return Ok(());
+            return increase_balance(state, index as u64, data.amount);
         }
         Some(_) => {}
     }
@@ -347,13 +340,7 @@ pub fn initialize_beacon_state_from_eth1<E: EthSpec>(
             let index = *index_of
                 .get(&deposit.pubkey)
                 .ok_or_else(|| StateError::Other("pending deposit of an unknown key".into()))?;
-            let balance = state
-                .balances_mut()
-                .get_mut(index)
-                .ok_or(StateError::UnknownValidator(index as u64))?;
-            *balance = balance
-                .checked_add(deposit.amount)
-                .ok_or(StateError::Overflow)?;
+            increase_balance(&mut state, index as u64, deposit.amount)?;
         }
         *state.pending_deposits_mut()? = List::default();
     }

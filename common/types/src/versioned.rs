@@ -141,38 +141,29 @@ const SIGNED_BLOCK_SLOT_OFFSET: usize = 4 + 96;
 /// `BeaconState` SSZ: `genesis_time` (8) and `genesis_validators_root` (32), then the slot.
 const STATE_SLOT_OFFSET: usize = 8 + 32;
 
-impl<E: EthSpec> SignedBeaconBlock<E> {
-    /// Decode as the fork that `spec` schedules at the block's slot.
-    pub fn from_ssz_bytes_with_spec(
-        bytes: &[u8],
-        spec: &crate::ChainSpec,
-    ) -> Result<Self, ssz::DecodeError> {
-        let fork = spec.fork_name_at_slot::<E>(slot_at(bytes, SIGNED_BLOCK_SLOT_OFFSET)?);
-        Self::from_ssz_bytes_by_fork(bytes, fork)
-    }
+/// `from_ssz_bytes_with_spec` for each type, whose slot is at the given offset of its SSZ encoding.
+macro_rules! impl_from_ssz_bytes_with_spec {
+    ($($ty:ident at $offset:expr),* $(,)?) => {
+        $(
+            impl<E: EthSpec> $ty<E> {
+                /// Decode as the fork that `spec` schedules at the object's slot.
+                pub fn from_ssz_bytes_with_spec(
+                    bytes: &[u8],
+                    spec: &crate::ChainSpec,
+                ) -> Result<Self, ssz::DecodeError> {
+                    let fork = spec.fork_name_at_slot::<E>(slot_at(bytes, $offset)?);
+                    Self::from_ssz_bytes_by_fork(bytes, fork)
+                }
+            }
+        )*
+    };
 }
 
-impl<E: EthSpec> SignedBlindedBeaconBlock<E> {
-    /// Decode as the fork that `spec` schedules at the block's slot.
-    pub fn from_ssz_bytes_with_spec(
-        bytes: &[u8],
-        spec: &crate::ChainSpec,
-    ) -> Result<Self, ssz::DecodeError> {
-        let fork = spec.fork_name_at_slot::<E>(slot_at(bytes, SIGNED_BLOCK_SLOT_OFFSET)?);
-        Self::from_ssz_bytes_by_fork(bytes, fork)
-    }
-}
-
-impl<E: EthSpec> BeaconState<E> {
-    /// Decode as the fork that `spec` schedules at the state's slot.
-    pub fn from_ssz_bytes_with_spec(
-        bytes: &[u8],
-        spec: &crate::ChainSpec,
-    ) -> Result<Self, ssz::DecodeError> {
-        let fork = spec.fork_name_at_slot::<E>(slot_at(bytes, STATE_SLOT_OFFSET)?);
-        Self::from_ssz_bytes_by_fork(bytes, fork)
-    }
-}
+impl_from_ssz_bytes_with_spec!(
+    SignedBeaconBlock at SIGNED_BLOCK_SLOT_OFFSET,
+    SignedBlindedBeaconBlock at SIGNED_BLOCK_SLOT_OFFSET,
+    BeaconState at STATE_SLOT_OFFSET,
+);
 
 #[cfg(test)]
 mod tests {

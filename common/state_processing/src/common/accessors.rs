@@ -88,15 +88,6 @@ pub fn validator_churn_limit(active_validator_count: u64, spec: &ChainSpec) -> u
         .max(active_validator_count / spec.churn_limit_quotient.max(1))
 }
 
-/// `get_validator_activation_churn_limit` (deneb): the churn limit capped for activations (EIP-7514).
-pub fn get_validator_activation_churn_limit<E: EthSpec>(
-    state: &BeaconState<E>,
-    spec: &ChainSpec,
-) -> u64 {
-    spec.max_per_epoch_activation_churn_limit
-        .min(get_validator_churn_limit(state, spec))
-}
-
 /// `get_seed` (phase0): `hash(domain_type + uint_to_bytes(epoch) + mix)` with the mix of
 /// `epoch - MIN_SEED_LOOKAHEAD - 1`.
 pub fn get_seed<E: EthSpec>(

@@ -64,11 +64,6 @@ pub fn compute_activation_exit_epoch<E: EthSpec>(epoch: Epoch) -> Result<Epoch> 
         .ok_or(StateError::Overflow)
 }
 
-/// `compute_sync_committee_period` (altair).
-pub fn compute_sync_committee_period<E: EthSpec>(epoch: Epoch) -> u64 {
-    epoch / E::EPOCHS_PER_SYNC_COMMITTEE_PERIOD
-}
-
 /// Whether `a` is a multiple of `b` (false for `b == 0`). Stands in for `u64::is_multiple_of`, which is
 /// newer than the workspace's minimum Rust version.
 pub fn is_multiple(a: u64, b: u64) -> bool {
@@ -93,11 +88,6 @@ pub fn safe_sub(a: u64, b: u64) -> Result<u64> {
 /// Checked `a * b` as a [`StateError::Overflow`].
 pub fn safe_mul(a: u64, b: u64) -> Result<u64> {
     a.checked_mul(b).ok_or(StateError::Overflow)
-}
-
-/// Checked `a / b` (division by zero is a [`StateError::Overflow`]).
-pub fn safe_div(a: u64, b: u64) -> Result<u64> {
-    a.checked_div(b).ok_or(StateError::Overflow)
 }
 
 #[cfg(test)]

@@ -31,6 +31,13 @@ fn validator<E: EthSpec>(state: &BeaconState<E>, index: ValidatorIndex) -> Resul
         .ok_or(StateError::UnknownValidator(index))
 }
 
+fn balance_mut<E: EthSpec>(state: &mut BeaconState<E>, index: ValidatorIndex) -> Result<&mut Gwei> {
+    state
+        .balances_mut()
+        .get_mut(index as usize)
+        .ok_or(StateError::UnknownValidator(index))
+}
+
 /// `increase_balance` (phase0).
 pub fn increase_balance<E: EthSpec>(
     state: &mut BeaconState<E>,
@@ -40,10 +47,7 @@ pub fn increase_balance<E: EthSpec>(
     if delta == 0 {
         return Ok(());
     }
-    let balance = state
-        .balances_mut()
-        .get_mut(index as usize)
-        .ok_or(StateError::UnknownValidator(index))?;
+    let balance = balance_mut(state, index)?;
     *balance = safe_add(*balance, delta)?;
     Ok(())
 }
@@ -57,10 +61,7 @@ pub fn decrease_balance<E: EthSpec>(
     if delta == 0 {
         return Ok(());
     }
-    let balance = state
-        .balances_mut()
-        .get_mut(index as usize)
-        .ok_or(StateError::UnknownValidator(index))?;
+    let balance = balance_mut(state, index)?;
     *balance = balance.saturating_sub(delta);
     Ok(())
 }
@@ -377,10 +378,7 @@ pub fn queue_excess_active_balance<E: EthSpec>(
         .ok_or(StateError::UnknownValidator(index))?;
     if balance > E::MIN_ACTIVATION_BALANCE {
         let excess_balance = balance - E::MIN_ACTIVATION_BALANCE;
-        *state
-            .balances_mut()
-            .get_mut(index as usize)
-            .ok_or(StateError::UnknownValidator(index))? = E::MIN_ACTIVATION_BALANCE;
+        *balance_mut(state, index)? = E::MIN_ACTIVATION_BALANCE;
         let v = validator(state, index)?;
         let deposit = PendingDeposit {
             pubkey: v.pubkey,

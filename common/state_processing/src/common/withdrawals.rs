@@ -66,8 +66,8 @@ pub fn get_validators_sweep_withdrawals<E: EthSpec>(
         ));
     }
 
+    // `prior_withdrawals` followed by this step's withdrawals, which are split off at the end.
     let mut all: Vec<Withdrawal> = prior_withdrawals.to_vec();
-    let mut withdrawals = Vec::new();
     let mut processed_count = 0u64;
     let mut validator_index = state.next_withdrawal_validator_index();
     for _ in 0..validators_limit {
@@ -91,19 +91,18 @@ pub fn get_validators_sweep_withdrawals<E: EthSpec>(
             None
         };
         if let Some(amount) = amount {
-            let withdrawal = Withdrawal {
+            all.push(Withdrawal {
                 index: withdrawal_index,
                 validator_index,
                 address: withdrawal_address(&validator.withdrawal_credentials),
                 amount,
-            };
-            all.push(withdrawal.clone());
-            withdrawals.push(withdrawal);
+            });
             withdrawal_index = safe_add(withdrawal_index, 1)?;
         }
         validator_index = (validator_index + 1) % validator_count;
         processed_count += 1;
     }
+    let withdrawals = all.split_off(prior_withdrawals.len());
     Ok((withdrawals, withdrawal_index, processed_count))
 }
 
@@ -127,8 +126,8 @@ pub fn get_pending_partial_withdrawals<E: EthSpec>(
     }
 
     let validators = state.validators();
+    // `prior_withdrawals` followed by this step's withdrawals, which are split off at the end.
     let mut all: Vec<Withdrawal> = prior_withdrawals.to_vec();
-    let mut withdrawals = Vec::new();
     let mut processed_count = 0u64;
     for pending in state.pending_partial_withdrawals()?.iter() {
         if pending.withdrawable_epoch > epoch || all.len() >= withdrawals_limit {
@@ -141,18 +140,17 @@ pub fn get_pending_partial_withdrawals<E: EthSpec>(
         let balance = get_balance_after_withdrawals(state, validator_index, &all)?;
         if is_eligible_for_partial_withdrawals::<E>(validator, balance) {
             let amount = (balance - E::MIN_ACTIVATION_BALANCE).min(pending.amount);
-            let withdrawal = Withdrawal {
+            all.push(Withdrawal {
                 index: withdrawal_index,
                 validator_index,
                 address: withdrawal_address(&validator.withdrawal_credentials),
                 amount,
-            };
-            all.push(withdrawal.clone());
-            withdrawals.push(withdrawal);
+            });
             withdrawal_index = safe_add(withdrawal_index, 1)?;
         }
         processed_count += 1;
     }
+    let withdrawals = all.split_off(prior_withdrawals.len());
     Ok((withdrawals, withdrawal_index, processed_count))
 }
 
