@@ -75,7 +75,8 @@ impl JwtSecret {
     }
 }
 
-/// The claims Blindfold sends: `iat` always, `id`/`clv` optionally. Others are ignored when verifying.
+/// The token claims: Blindfold sends `iat` only; the spec's optional `id`/`clv` are read when verifying,
+/// others are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub iat: u64,
@@ -128,8 +129,6 @@ pub fn verify_token(secret: &JwtSecret, token: &str, now: u64) -> Result<Claims,
 #[derive(Debug)]
 pub struct JwtAuth {
     secret: JwtSecret,
-    id: Option<String>,
-    clv: Option<String>,
     cached: std::sync::Mutex<Option<(u64, String)>>,
 }
 
@@ -140,17 +139,8 @@ impl JwtAuth {
     pub fn new(secret: JwtSecret) -> Self {
         Self {
             secret,
-            id: None,
-            clv: None,
             cached: std::sync::Mutex::new(None),
         }
-    }
-
-    /// Adds the optional `id` and `clv` claims.
-    pub fn with_identity(mut self, id: Option<String>, clv: Option<String>) -> Self {
-        self.id = id;
-        self.clv = clv;
-        self
     }
 
     pub fn secret(&self) -> &JwtSecret {
@@ -168,8 +158,8 @@ impl JwtAuth {
         }
         let claims = Claims {
             iat: now,
-            id: self.id.clone(),
-            clv: self.clv.clone(),
+            id: None,
+            clv: None,
         };
         let token = encode_token(&self.secret, &claims)?;
         let header = format!("Bearer {token}");
@@ -253,6 +243,11 @@ mod tests {
             }
             out
         };
+        // The encoder is right, so the token below is refused for its `alg`, not for being garbled.
+        assert_eq!(
+            b64(r#"{"alg":"none","typ":"JWT"}"#),
+            "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"
+        );
         let now = unix_now();
         let token = format!(
             "{}.{}.",

@@ -404,17 +404,6 @@ impl EngineClient {
         })
     }
 
-    /// `engine_getPayloadV*` without conversion (the JSON the EE sent, unknown fields dropped).
-    pub async fn get_payload_json(
-        &self,
-        fork: ForkName,
-        payload_id: PayloadId,
-    ) -> Result<JsonGetPayloadResponse, EngineError> {
-        let method = methods_for(fork).get_payload;
-        self.request(method, json!([payload_id]), timeouts::GET_PAYLOAD)
-            .await
-    }
-
     /// `engine_getBlobsV1` (before Fulu): one entry per hash, `None` where the EE lacks the blob.
     pub async fn get_blobs_v1(
         &self,
@@ -474,22 +463,19 @@ impl EngineClient {
 
     /// `eth_blockNumber`.
     pub async fn eth_block_number(&self) -> Result<u64, EngineError> {
-        let v: String = self
-            .request("eth_blockNumber", json!([]), timeouts::ETH)
-            .await?;
-        quantity::parse(&v).map_err(|message| EngineError::BadResponse {
-            method: "eth_blockNumber".into(),
-            message,
-        })
+        self.eth_quantity("eth_blockNumber").await
     }
 
     /// `eth_chainId`.
     pub async fn eth_chain_id(&self) -> Result<u64, EngineError> {
-        let v: String = self
-            .request("eth_chainId", json!([]), timeouts::ETH)
-            .await?;
+        self.eth_quantity("eth_chainId").await
+    }
+
+    /// A parameterless `eth_` method whose result is a quantity.
+    async fn eth_quantity(&self, method: &str) -> Result<u64, EngineError> {
+        let v: String = self.request(method, json!([]), timeouts::ETH).await?;
         quantity::parse(&v).map_err(|message| EngineError::BadResponse {
-            method: "eth_chainId".into(),
+            method: method.into(),
             message,
         })
     }

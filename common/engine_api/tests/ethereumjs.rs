@@ -364,12 +364,7 @@ async fn run_fork(bin: &Path, fork: ForkName) {
 
     // A tampered payload is INVALID.
     let mut tampered = payload.clone();
-    match &mut tampered {
-        ExecutionPayload::Capella(p) => p.timestamp += 1,
-        ExecutionPayload::Deneb(p) => p.timestamp += 1,
-        ExecutionPayload::Electra(p) => p.timestamp += 1,
-        ExecutionPayload::Fulu(p) => p.timestamp += 1,
-    }
+    *tampered.timestamp_mut() += 1;
     let status = client
         .new_payload(&request(&tampered))
         .await

@@ -215,12 +215,7 @@ async fn round_trip(fork: ForkName, blobs: u64) {
 
     // A tampered payload is INVALID; the real one VALID.
     let mut tampered = built.clone();
-    match &mut tampered.payload {
-        ExecutionPayload::Capella(p) => p.gas_used += 1,
-        ExecutionPayload::Deneb(p) => p.gas_used += 1,
-        ExecutionPayload::Electra(p) => p.gas_used += 1,
-        ExecutionPayload::Fulu(p) => p.gas_used += 1,
-    }
+    *tampered.payload.gas_used_mut() += 1;
     let status = client.new_payload(&request(&tampered, fork)).await.unwrap();
     assert_eq!(status.status, PayloadStatusKind::Invalid, "{status:?}");
     let status = client.new_payload(&request(&built, fork)).await.unwrap();
@@ -459,12 +454,10 @@ async fn errors_are_classified() {
     assert!(fcu.payload_status.is_valid());
 
     // Nothing listening: transport error.
-    let addr = mock.addr();
     mock.stop().await;
     let err = client.eth_chain_id().await.unwrap_err();
     assert!(err.is_unreachable(), "{err}");
     assert_eq!(client.state(), EngineState::Offline);
-    let _ = addr;
 }
 
 #[tokio::test]

@@ -7,27 +7,30 @@ use alloy_rlp::{Encodable, Header};
 /// Root of the Merkle–Patricia trie mapping `rlp(i)` to `items[i]`: the execution layer's
 /// transactions root (items are raw transactions) and withdrawals root (items are RLP withdrawals).
 pub fn ordered_trie_root<T: AsRef<[u8]>>(items: &[T]) -> B256 {
-    let mut leaves: Vec<(Vec<u8>, &[u8])> = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| (nibbles(&alloy_rlp::encode(i)), item.as_ref()))
-        .collect();
-    // rlp(i) does not sort like i (rlp(0) = 0x80), so order by key nibbles.
-    leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    if leaves.is_empty() {
-        return keccak256([alloy_rlp::EMPTY_STRING_CODE]);
-    }
-    keccak256(node(&leaves, 0))
+    root(
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (nibbles(&alloy_rlp::encode(i)), item.as_ref()))
+            .collect(),
+    )
 }
 
 /// Root of the Merkle–Patricia trie mapping each (distinct) key to its value: e.g. the secure tries
 /// of state and storage, keyed by `keccak256(address)` and `keccak256(slot)`, for a genesis state
 /// root.
 pub fn trie_root<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> B256 {
-    let mut leaves: Vec<(Vec<u8>, &[u8])> = pairs
-        .iter()
-        .map(|(k, v)| (nibbles(k.as_ref()), v.as_ref()))
-        .collect();
+    root(
+        pairs
+            .iter()
+            .map(|(k, v)| (nibbles(k.as_ref()), v.as_ref()))
+            .collect(),
+    )
+}
+
+/// The root over `(key nibbles, value)` leaves, in any order.
+fn root(mut leaves: Vec<(Vec<u8>, &[u8])>) -> B256 {
+    // Keys need not arrive sorted (rlp(i) does not sort like i: rlp(0) = 0x80), so order by nibbles.
     leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     if leaves.is_empty() {
         return keccak256([alloy_rlp::EMPTY_STRING_CODE]);

@@ -164,7 +164,6 @@ struct Built {
     payload: JsonExecutionPayload,
     block_value: U256,
     bundle: BlobsBundle,
-    requests: Vec<Bytes>,
 }
 
 /// Settings that are not faults.
@@ -284,20 +283,8 @@ impl Chain {
         self.blocks.get(hash)
     }
 
-    pub fn block_count(&self) -> usize {
-        self.blocks.len()
-    }
-
     pub fn pool_len(&self) -> usize {
         self.pool.len()
-    }
-
-    pub fn safe(&self) -> B256 {
-        self.safe
-    }
-
-    pub fn finalized(&self) -> B256 {
-        self.finalized
     }
 
     /// A short summary for `GET /admin/status`.
@@ -669,8 +656,7 @@ impl Chain {
                 .saturating_sub(blob_params.target * GAS_PER_BLOB)
         });
         // No EVM, so no EL-triggered requests: the list is empty.
-        let requests: Vec<Bytes> = vec![];
-        let request_vecs: Vec<Vec<u8>> = vec![];
+        let no_requests: &[Vec<u8>] = &[];
         let logs_bloom = [0u8; 256];
         let fields = PayloadFields {
             parent_hash,
@@ -690,7 +676,7 @@ impl Chain {
             blob_gas_used: deneb.then_some(GAS_PER_BLOB * blob_hashes.len() as u64),
             excess_blob_gas,
             parent_beacon_block_root: attrs.parent_beacon_block_root,
-            execution_requests: (fork >= ForkName::Electra).then_some(&request_vecs[..]),
+            execution_requests: (fork >= ForkName::Electra).then_some(no_requests),
         };
         let header = header_from_payload(&fields).map_err(|e| internal(e.to_string()))?;
         let hash = header.hash().map_err(|e| internal(e.to_string()))?;
@@ -709,7 +695,6 @@ impl Chain {
             payload: block.payload(),
             block_value,
             bundle,
-            requests,
         };
         if self.built.insert(id, built).is_none() {
             self.built_order.push_back(id);
@@ -733,20 +718,15 @@ impl Chain {
                 format!("payload {id} is a {} payload", built.fork),
             ));
         }
-        let mut out = JsonGetPayloadResponse {
+        let deneb = fork >= ForkName::Deneb;
+        let out = JsonGetPayloadResponse {
             execution_payload: built.payload.clone(),
             block_value: built.block_value,
-            blobs_bundle: None,
-            should_override_builder: None,
-            execution_requests: None,
+            blobs_bundle: deneb.then(|| built.bundle.clone()),
+            should_override_builder: deneb.then_some(faults.should_override_builder),
+            // Built payloads carry no requests (see `build`).
+            execution_requests: (fork >= ForkName::Electra).then(Vec::new),
         };
-        if fork >= ForkName::Deneb {
-            out.blobs_bundle = Some(built.bundle.clone());
-            out.should_override_builder = Some(faults.should_override_builder);
-        }
-        if fork >= ForkName::Electra {
-            out.execution_requests = Some(built.requests.clone());
-        }
         Ok(json!(out))
     }
 
