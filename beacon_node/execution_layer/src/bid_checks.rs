@@ -10,11 +10,7 @@ use types::{
     ExecutionRequests, ForkName, Hash256, PublicKeyBytes, SignedBuilderBid, Withdrawal, U256,
 };
 
-/// The EL's gas limit bound divisor (EIP-1559): a block's gas limit moves by less than
-/// `parent_gas_limit / 1024` from its parent's.
-pub const GAS_LIMIT_BOUND_DIVISOR: u64 = 1024;
-/// The EL's minimum gas limit; a lower target is raised to this, as geth and reth do.
-pub const MIN_GAS_LIMIT: u64 = 5000;
+pub use builder_api::{expected_gas_limit, GAS_LIMIT_BOUND_DIVISOR, MIN_GAS_LIMIT};
 
 /// What the chain expects of a payload built on the current head for this proposal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +160,11 @@ impl BidRejection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedBid<E: EthSpec> {
     bid: SignedBuilderBid<E>,
+    // Read from the message once, at verification: `message_enum` clones the whole message (header,
+    // commitments, requests), too much for accessors that bid comparisons call.
     header: ExecutionPayloadHeader<E>,
+    value: U256,
+    pubkey: PublicKeyBytes,
 }
 
 impl<E: EthSpec> VerifiedBid<E> {
@@ -180,7 +180,7 @@ impl<E: EthSpec> VerifiedBid<E> {
 
     /// Wei to the proposer.
     pub fn value(&self) -> U256 {
-        self.bid.message_enum().value()
+        self.value
     }
 
     /// The offered payload's block hash.
@@ -190,7 +190,7 @@ impl<E: EthSpec> VerifiedBid<E> {
 
     /// The builder key that signed the bid.
     pub fn pubkey(&self) -> PublicKeyBytes {
-        self.bid.message_enum().pubkey()
+        self.pubkey
     }
 
     /// The bid, for the blinded block.
@@ -201,23 +201,13 @@ impl<E: EthSpec> VerifiedBid<E> {
     /// Skips every check: for tests of code that consumes verified bids.
     #[cfg(test)]
     pub(crate) fn new_unchecked(bid: SignedBuilderBid<E>) -> Self {
-        let header = bid.message_enum().header_enum();
-        Self { bid, header }
-    }
-}
-
-/// The gas limit an execution client builds towards `target` on a parent with `parent_gas_limit`
-/// (geth's `CalcGasLimit`): a step of at most `parent / 1024 - 1` towards the target (raised to
-/// [`MIN_GAS_LIMIT`]), stopping at the target.
-pub fn expected_gas_limit(parent_gas_limit: u64, target: u64) -> u64 {
-    let target = target.max(MIN_GAS_LIMIT);
-    let delta = (parent_gas_limit / GAS_LIMIT_BOUND_DIVISOR).saturating_sub(1);
-    if parent_gas_limit < target {
-        parent_gas_limit.saturating_add(delta).min(target)
-    } else if parent_gas_limit > target {
-        parent_gas_limit.saturating_sub(delta).max(target)
-    } else {
-        parent_gas_limit
+        let message = bid.message_enum();
+        Self {
+            header: message.header_enum(),
+            value: message.value(),
+            pubkey: message.pubkey(),
+            bid,
+        }
     }
 }
 
@@ -347,6 +337,8 @@ pub fn verify_bid<E: EthSpec>(
     Ok(VerifiedBid {
         bid: bid.clone(),
         header,
+        value: message.value(),
+        pubkey,
     })
 }
 
@@ -628,27 +620,6 @@ pub(crate) mod tests {
             rejected(|m| m.header.gas_limit = 30_000_000),
             BidRejection::WrongGasLimit { .. }
         ));
-    }
-
-    #[test]
-    fn expected_gas_limit_steps_towards_target() {
-        // Up: step of parent/1024 - 1.
-        assert_eq!(expected_gas_limit(30_000_000, 36_000_000), 30_029_295);
-        // Down.
-        assert_eq!(expected_gas_limit(36_000_000, 30_000_000), 35_964_845);
-        // Within one step: land exactly on the target.
-        assert_eq!(expected_gas_limit(30_000_000, 30_010_000), 30_010_000);
-        assert_eq!(expected_gas_limit(30_000_000, 29_990_000), 29_990_000);
-        // At the target: unchanged.
-        assert_eq!(expected_gas_limit(30_000_000, 30_000_000), 30_000_000);
-        // A target below the EL minimum is raised to it.
-        assert_eq!(expected_gas_limit(5_000, 0), 5_000);
-        // Extremes do not overflow.
-        assert_eq!(
-            expected_gas_limit(u64::MAX, 0),
-            u64::MAX - (u64::MAX / 1024 - 1)
-        );
-        assert_eq!(expected_gas_limit(0, u64::MAX), 0);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Blobs bundles in consensus types: the local payload's (converted from the engine API's JSON) and a
-//! builder's (as revealed by submitBlindedBlock), and the unblinding check of either against the
-//! signed block's commitments.
+//! builder's (as revealed by submitBlindedBlock). The unblinding check against the signed block's
+//! commitments is [`kzg::verify_blobs_bundle`], over [`BlobsBundle::as_ref`].
 
-use kzg::{BlobsBundleRef, KzgError};
+use kzg::BlobsBundleRef;
 use types::ssz_types::VariableList;
 use types::{
     Blob, BlobsBundleDeneb, BlobsBundleFulu, EthSpec, ExecutionPayloadAndBlobsBundle, ForkName,
@@ -129,26 +129,11 @@ impl<E: EthSpec> BlobsBundle<E> {
     }
 }
 
-/// Checks a revealed bundle against the signed block's `blob_kzg_commitments`: same commitments, one
-/// blob each, and every KZG proof verified (blob proofs before Fulu, cell proofs from Fulu on).
-pub fn check_blobs_bundle<E: EthSpec>(
-    fork: ForkName,
-    max_blobs_per_block: u64,
-    block_commitments: &[KzgCommitment],
-    bundle: &BlobsBundle<E>,
-) -> Result<(), KzgError> {
-    kzg::verify_blobs_bundle(
-        fork,
-        max_blobs_per_block,
-        block_commitments,
-        bundle.as_ref(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloy_primitives::{Bytes, FixedBytes};
+    use kzg::KzgError;
     use types::MainnetEthSpec;
 
     type E = MainnetEthSpec;
@@ -178,12 +163,12 @@ mod tests {
         let bundle = BlobsBundle::<E>::from_engine(ForkName::Electra, &engine).unwrap();
         assert_eq!(bundle.len(), 2);
         let commitments = bundle.commitments().to_vec();
-        check_blobs_bundle(ForkName::Electra, 9, &commitments, &bundle).unwrap();
+        kzg::verify_blobs_bundle(ForkName::Electra, 9, &commitments, bundle.as_ref()).unwrap();
         // Another block's commitments: refused.
         let mut other = commitments.clone();
         other.swap(0, 1);
         assert_eq!(
-            check_blobs_bundle(ForkName::Electra, 9, &other, &bundle),
+            kzg::verify_blobs_bundle(ForkName::Electra, 9, &other, bundle.as_ref()),
             Err(KzgError::CommitmentMismatch { index: 0 })
         );
     }
@@ -194,7 +179,7 @@ mod tests {
         let bundle = BlobsBundle::<E>::from_engine(ForkName::Fulu, &engine).unwrap();
         assert!(matches!(bundle, BlobsBundle::Fulu(_)));
         let commitments = bundle.commitments().to_vec();
-        check_blobs_bundle(ForkName::Fulu, 9, &commitments, &bundle).unwrap();
+        kzg::verify_blobs_bundle(ForkName::Fulu, 9, &commitments, bundle.as_ref()).unwrap();
     }
 
     #[test]

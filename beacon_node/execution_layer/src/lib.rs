@@ -36,7 +36,7 @@ pub use verdict::invalidated_by;
 pub use bid_checks::{
     expected_gas_limit, verify_bid, withdrawals_root, BidContext, BidRejection, VerifiedBid,
 };
-pub use blobs::{check_blobs_bundle, BlobsBundle, BlobsBundleError};
+pub use blobs::{BlobsBundle, BlobsBundleError};
 pub use builders::{
     BuilderCounters, BuilderOutcome, BuilderReport, BuilderStatus, BuilderStatusState,
     CircuitBreakerStatus, ExecutionLayerStatus, LastBid,

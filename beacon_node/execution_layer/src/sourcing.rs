@@ -76,11 +76,6 @@ pub struct ProducedPayload<E: EthSpec> {
 }
 
 impl<E: EthSpec> ProducedPayload<E> {
-    /// Whether the block will be built from a builder's bid (blinded).
-    pub fn is_builder(&self) -> bool {
-        self.winner.is_some()
-    }
-
     /// The report of the builder named `builder`.
     pub fn report(&self, builder: &str) -> Option<&BuilderReport> {
         self.builders.iter().find(|r| r.builder == builder)
@@ -276,9 +271,12 @@ impl<E: EthSpec> ExecutionLayer<E> {
             }
         }
         bids.sort_by_key(|(index, _)| *index);
+        // The valid bids in builder order, and the index of the builder of each.
+        let (bid_builders, mut verified): (Vec<usize>, Vec<VerifiedBid<E>>) =
+            bids.into_iter().unzip();
         {
             let mut caches = self.caches.lock();
-            for (index, bid) in &bids {
+            for (index, bid) in bid_builders.iter().zip(&verified) {
                 caches.insert_bid(
                     slot,
                     bid.block_hash(),
@@ -307,7 +305,6 @@ impl<E: EthSpec> ExecutionLayer<E> {
         };
         let local_error = local.as_ref().err().map(ToString::to_string);
 
-        let verified: Vec<VerifiedBid<E>> = bids.iter().map(|(_, bid)| bid.clone()).collect();
         let (choice, local) = match local {
             Ok(local) => (
                 choose_payload_source(
@@ -337,7 +334,8 @@ impl<E: EthSpec> ExecutionLayer<E> {
         let (choice, winner) = match choice.source {
             PayloadSource::Local => (choice, None),
             PayloadSource::Builder { index } => {
-                let (builder_index, bid) = bids.swap_remove(index);
+                let builder_index = bid_builders[index];
+                let bid = verified.swap_remove(index);
                 let builder = self.builders[builder_index].name.clone();
                 self.builders[builder_index].record.lock().counters.wins += 1;
                 (
@@ -367,7 +365,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
             builder = winner.as_ref().map(|w| w.builder.as_str()).unwrap_or("-"),
             local_value = %local.as_ref().map(|l| l.block_value).unwrap_or_default(),
             builder_value = %winner.as_ref().map(|w| w.bid.value()).unwrap_or_default(),
-            valid_bids = verified.len(),
+            valid_bids = bid_builders.len(),
             "payload source chosen"
         );
         Ok(ProducedPayload {

@@ -4,7 +4,7 @@
 //! the block itself (submitBlindedBlockV2, 202). There is never a fallback to a local payload after
 //! signing: a builder that withholds costs the slot, and it counts against it.
 
-use crate::blobs::{check_blobs_bundle, BlobsBundle};
+use crate::blobs::BlobsBundle;
 use crate::sourcing::LocalPayload;
 use crate::ExecutionLayer;
 use builder_api::{BuilderClient, BuilderError, UnblindedPayload};
@@ -386,14 +386,14 @@ impl<E: EthSpec> ExecutionLayer<E> {
             })?;
         let blobs_bundle = match (&revealed, block_commitments(block)) {
             (UnblindedPayload::PayloadAndBlobs(revealed), Some(commitments)) => {
-                let bundle = BlobsBundle::from_revealed(revealed);
-                check_blobs_bundle(fork, max_blobs, commitments, &bundle).map_err(|error| {
-                    UnblindError::BadBlobs {
+                // Verified through a borrowed view: the blobs are copied only once they are good.
+                kzg::verify_blobs_bundle(fork, max_blobs, commitments, revealed.into()).map_err(
+                    |error| UnblindError::BadBlobs {
                         builder: builder.to_string(),
                         error,
-                    }
-                })?;
-                Some(bundle)
+                    },
+                )?;
+                Some(BlobsBundle::from_revealed(revealed))
             }
             (UnblindedPayload::Payload(_), None) => None,
             _ => {

@@ -18,9 +18,8 @@ use types::{
     compute_signing_root, Address, BlindedBeaconBlock, BlindedBeaconBlockBodyElectra,
     BlindedBeaconBlockBodyFulu, BlindedBeaconBlockElectra, BlindedBeaconBlockFulu, ChainSpec,
     EthSpec, EventPayloadAttributes, ExecutionPayloadHeader, ExecutionRequests, ForkName, Hash256,
-    MainnetEthSpec, PayloadAttributesEvent, PublicKeyBytes, SignedBlindedBeaconBlock,
-    SignedValidatorRegistrationV1, Slot, SyncAggregate, ValidatorRegistrationV1, Withdrawal,
-    DOMAIN_BEACON_PROPOSER,
+    MainnetEthSpec, PayloadAttributesEvent, PublicKeyBytes, SignedBlindedBeaconBlock, Slot,
+    SyncAggregate, Withdrawal, DOMAIN_BEACON_PROPOSER,
 };
 
 pub type E = MainnetEthSpec;
@@ -362,23 +361,18 @@ impl Bench {
 
     /// Signs the proposer's registration and sends it through the layer to every relay.
     pub async fn register(&self) {
-        let key = proposer_key();
-        let message = ValidatorRegistrationV1 {
-            fee_recipient: self.registration.fee_recipient,
-            gas_limit: self.registration.gas_limit,
-            timestamp: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default(),
-            pubkey: key.public_key().to_bytes(),
-        };
-        let signature = key
-            .sign(compute_signing_root(&message, self.spec.builder_domain()).as_slice())
-            .to_bytes();
-        let results = self
-            .layer
-            .register_validators(&[SignedValidatorRegistrationV1 { message, signature }])
-            .await;
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let registration = mock_relay::sign_registration(
+            &self.spec,
+            &proposer_key(),
+            self.registration.fee_recipient,
+            self.registration.gas_limit,
+            timestamp,
+        );
+        let results = self.layer.register_validators(&[registration]).await;
         for (builder, result) in results {
             result.unwrap_or_else(|e| panic!("registration with {builder} failed: {e}"));
         }

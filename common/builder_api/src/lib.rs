@@ -14,6 +14,7 @@
 mod client;
 mod config;
 mod error;
+mod gas_limit;
 mod http;
 mod tls;
 mod url;
@@ -33,6 +34,7 @@ pub use config::{
     DEFAULT_REGISTRATION_BATCH_SIZE, DEFAULT_STATUS_TIMEOUT, DEFAULT_SUBMIT_BLINDED_BLOCK_TIMEOUT,
 };
 pub use error::BuilderError;
+pub use gas_limit::{expected_gas_limit, GAS_LIMIT_BOUND_DIVISOR, MIN_GAS_LIMIT};
 pub use http::{
     content_type_encoding, Encoding, ACCEPT_SSZ_OR_JSON, CONSENSUS_VERSION_HEADER,
     DATE_MILLISECONDS_HEADER, JSON_MEDIA_TYPE, SSZ_MEDIA_TYPE, TIMEOUT_MS_HEADER,

@@ -4,6 +4,7 @@
 
 use crate::faults::RelayFaults;
 use crate::state::Core;
+use builder_api::expected_gas_limit;
 use engine_api::{
     BlobsBundle, EngineClient, ForkchoiceStateV1, GetPayloadResponse, PayloadAttributes,
 };
@@ -21,28 +22,8 @@ pub const EXTRA_DATA: &[u8] = b"mock-relay";
 /// The extra-data of the `mismatched_payload` fault's reveal.
 pub const MISMATCHED_EXTRA_DATA: &[u8] = b"mock-relay-mismatch";
 
-/// EIP-1559's gas limit bound: a block's gas limit may differ from its parent's by less than
-/// `parent_gas_limit / GAS_LIMIT_BOUND_DIVISOR`.
-const GAS_LIMIT_BOUND_DIVISOR: u64 = 1024;
-/// The execution layer's minimum gas limit.
-const MIN_GAS_LIMIT: u64 = 5000;
-
 /// Builds and served bids are kept for this many slots behind the newest.
 const KEPT_SLOTS: u64 = 64;
-
-/// The gas limit to build towards `target` on a parent with `parent_gas_limit`: one step of at most
-/// `parent / 1024 - 1` (the EIP-1559 bound, strictly inside it) towards the target, which is raised to
-/// the EL minimum, stopping at the target. The rule execution clients and `execution_layer`'s bid
-/// checks use, so an honest bid passes them.
-pub fn expected_gas_limit(parent_gas_limit: u64, target: u64) -> u64 {
-    let target = target.max(MIN_GAS_LIMIT);
-    let step = (parent_gas_limit / GAS_LIMIT_BOUND_DIVISOR).saturating_sub(1);
-    if parent_gas_limit < target {
-        parent_gas_limit.saturating_add(step).min(target)
-    } else {
-        parent_gas_limit.saturating_sub(step).max(target)
-    }
-}
 
 /// What the engine built for one (slot, parent, fee recipient).
 pub(crate) struct Built<E: EthSpec> {
@@ -492,20 +473,6 @@ fn sign_bid<E: EthSpec>(bid: BuilderBid<E>, signature: SignatureBytes) -> Signed
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gas_limit_steps_towards_the_target_within_the_bound() {
-        assert_eq!(expected_gas_limit(30_000_000, 36_000_000), 30_029_295);
-        assert_eq!(expected_gas_limit(36_000_000, 30_000_000), 35_964_845);
-        assert_eq!(expected_gas_limit(30_000_000, 30_010_000), 30_010_000);
-        assert_eq!(expected_gas_limit(30_000_000, 30_000_000), 30_000_000);
-        assert_eq!(expected_gas_limit(5_000, 0), 5_000);
-        assert_eq!(expected_gas_limit(0, u64::MAX), 0);
-        assert_eq!(
-            expected_gas_limit(u64::MAX, 0),
-            u64::MAX - (u64::MAX / 1024 - 1)
-        );
-    }
 
     #[test]
     fn header_faults_change_only_their_field() {

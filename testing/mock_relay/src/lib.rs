@@ -35,9 +35,11 @@ pub mod sse;
 mod state;
 pub mod stats;
 
-pub use bidder::{expected_gas_limit, EXTRA_DATA, MISMATCHED_EXTRA_DATA};
+pub use bidder::{EXTRA_DATA, MISMATCHED_EXTRA_DATA};
+/// The gas limit rule bids are built by (the one `execution_layer` checks them against).
+pub use builder_api::expected_gas_limit;
 pub use faults::{InvalidPayloadFault, RelayFaults};
-pub use state::MAX_REGISTRATION_LOOKAHEAD;
+pub use state::{sign_registration, MAX_REGISTRATION_LOOKAHEAD};
 pub use stats::RelayStats;
 
 use bidder::Bidder;

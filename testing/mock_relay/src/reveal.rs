@@ -98,11 +98,7 @@ fn verify_blinded_block_signature<E: EthSpec>(
 ) -> Result<(), String> {
     let epoch = block.slot() / E::slots_per_epoch();
     let domain = spec.domain_at_epoch(DOMAIN_BEACON_PROPOSER, epoch, genesis_validators_root);
-    let signing_root = SigningData {
-        object_root: block.message_root(),
-        domain,
-    }
-    .tree_hash_root();
+    let signing_root = compute_signing_root(&block.message_root(), domain);
     let pubkey =
         PublicKey::try_from(proposer).map_err(|e| format!("the proposer key is invalid: {e:?}"))?;
     let signature = Signature::try_from(&block.signature())

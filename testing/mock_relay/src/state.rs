@@ -7,7 +7,7 @@ use bls::{PublicKey, SecretKey, Signature};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
 use types::{
-    compute_signing_root, ChainSpec, ExecutionBlockHash, Hash256, PayloadAttributesEvent,
+    compute_signing_root, Address, ChainSpec, ExecutionBlockHash, Hash256, PayloadAttributesEvent,
     PublicKeyBytes, Root, SignedValidatorRegistrationV1, Slot, ValidatorRegistrationV1, U256,
 };
 
@@ -195,6 +195,28 @@ impl Core {
     }
 }
 
+/// `key`'s `ValidatorRegistrationV1`, signed under `DOMAIN_APPLICATION_BUILDER` as a validator client
+/// signs it: for the tests and harnesses that register with the relay.
+pub fn sign_registration(
+    spec: &ChainSpec,
+    key: &SecretKey,
+    fee_recipient: Address,
+    gas_limit: u64,
+    timestamp: u64,
+) -> SignedValidatorRegistrationV1 {
+    let message = ValidatorRegistrationV1 {
+        fee_recipient,
+        gas_limit,
+        timestamp,
+        pubkey: key.public_key().to_bytes(),
+    };
+    let root = compute_signing_root(&message, spec.builder_domain());
+    SignedValidatorRegistrationV1 {
+        message,
+        signature: key.sign(root.as_slice()).to_bytes(),
+    }
+}
+
 /// builder-specs `verify_registration_signature`.
 fn verify_registration_signature(
     signed: &SignedValidatorRegistrationV1,
@@ -228,17 +250,7 @@ mod tests {
     }
 
     fn signed(core: &Core, key: &SecretKey, timestamp: u64) -> SignedValidatorRegistrationV1 {
-        let message = ValidatorRegistrationV1 {
-            fee_recipient: Default::default(),
-            gas_limit: 30_000_000,
-            timestamp,
-            pubkey: key.public_key().to_bytes(),
-        };
-        let root = compute_signing_root(&message, core.spec.builder_domain());
-        SignedValidatorRegistrationV1 {
-            message,
-            signature: key.sign(root.as_slice()).to_bytes(),
-        }
+        sign_registration(&core.spec, key, Address::ZERO, 30_000_000, timestamp)
     }
 
     /// The error names the first bad entry, whichever check finds it, and stores nothing.

@@ -97,17 +97,13 @@ impl Rig {
     }
 
     pub fn registration(&self, key: &SecretKey, timestamp: u64) -> SignedValidatorRegistrationV1 {
-        let message = ValidatorRegistrationV1 {
-            fee_recipient: self.fee_recipient,
-            gas_limit: GAS_LIMIT_TARGET,
+        mock_relay::sign_registration(
+            &self.spec,
+            key,
+            self.fee_recipient,
+            GAS_LIMIT_TARGET,
             timestamp,
-            pubkey: key.public_key().to_bytes(),
-        };
-        let root = compute_signing_root(&message, self.spec.builder_domain());
-        SignedValidatorRegistrationV1 {
-            message,
-            signature: key.sign(root.as_slice()).to_bytes(),
-        }
+        )
     }
 
     pub async fn register(&self) {
@@ -197,7 +193,7 @@ impl Rig {
         let signature = key
             .sign(compute_signing_root(&message, domain).as_slice())
             .to_bytes();
-        sign_block(message, signature)
+        message.into_signed(signature)
     }
 
     /// The HTTP status with which the relay refuses to reveal `block` through submitBlindedBlock v1.
@@ -341,13 +337,6 @@ pub fn blinded_block(bid: BuilderBid<E>, slot: Slot) -> BlindedBeaconBlock<E> {
                 execution_requests: b.execution_requests)
         )),
     }
-}
-
-pub fn sign_block(
-    message: BlindedBeaconBlock<E>,
-    signature: SignatureBytes,
-) -> SignedBlindedBeaconBlock<E> {
-    message.into_signed(signature)
 }
 
 /// The HTTP status of a builder error, if it carries one.

@@ -81,25 +81,17 @@ async fn a_bad_proposer_signature_reveals_nothing() {
 async fn unknown_payloads_and_altered_headers_are_400() {
     let rig = Rig::new(ForkName::Deneb).await;
     let bid = rig.bid(5).await;
-    let mut message = bid.message_enum();
-    if let BuilderBid::Deneb(m) = &mut message {
-        m.header.block_hash = Hash256::repeat_byte(0xab);
-    }
-    let unknown = SignedBuilderBid::Deneb(SignedBuilderBidDeneb {
-        message: message.as_deneb().unwrap().clone(),
-        signature: bid.signature(),
-    });
+    // The bid with its header changed, under the bid's own signature.
+    let with_header = |change: fn(&mut ExecutionPayloadHeaderDeneb<E>)| {
+        let mut signed = bid.as_deneb().expect("a Deneb bid").clone();
+        change(&mut signed.message.header);
+        SignedBuilderBid::Deneb(signed)
+    };
+    let unknown = with_header(|h| h.block_hash = Hash256::repeat_byte(0xab));
     let block = rig.blinded_block(&unknown, 5, &rig.proposer);
     assert_eq!(rig.refused_v1(&block).await, 400);
     // Same block hash, another gas used: not the header that was bid.
-    let mut message = bid.message_enum();
-    if let BuilderBid::Deneb(m) = &mut message {
-        m.header.gas_used += 1;
-    }
-    let altered = SignedBuilderBid::Deneb(SignedBuilderBidDeneb {
-        message: message.as_deneb().unwrap().clone(),
-        signature: bid.signature(),
-    });
+    let altered = with_header(|h| h.gas_used += 1);
     let block = rig.blinded_block(&altered, 5, &rig.proposer);
     assert_eq!(rig.refused_v1(&block).await, 400);
     assert_eq!(rig.relay.stats().payloads_revealed, 0);

@@ -40,9 +40,8 @@ use std::time::Duration;
 use tree_hash::TreeHash;
 use types::{
     compute_signing_root, Address, BeaconState, BlindedBeaconBlock, ChainSpec, ExecutionBlockHash,
-    ForkName, Hash256, MinimalEthSpec, SignedBeaconBlock, SignedBlindedBeaconBlock,
-    SignedValidatorRegistrationV1, Slot, ValidatorRegistrationV1, DOMAIN_BEACON_PROPOSER,
-    DOMAIN_RANDAO,
+    ForkName, Hash256, MinimalEthSpec, SignedBeaconBlock, SignedBlindedBeaconBlock, Slot,
+    DOMAIN_BEACON_PROPOSER, DOMAIN_RANDAO,
 };
 
 /// The preset of every harness chain: minimal, so epochs are 8 slots and states are small.
@@ -216,19 +215,17 @@ impl Harness {
             fee_recipient: FEE_RECIPIENT,
             gas_limit: self.head.latest_execution_payload_header().gas_limit(),
         };
-        let message = ValidatorRegistrationV1 {
-            fee_recipient: registration.fee_recipient,
-            gas_limit: registration.gas_limit,
-            timestamp: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default(),
-            pubkey,
-        };
-        let signature = key
-            .sign(compute_signing_root(&message, self.spec.builder_domain()).as_slice())
-            .to_bytes();
-        let signed = SignedValidatorRegistrationV1 { message, signature };
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let signed = mock_relay::sign_registration(
+            &self.spec,
+            key,
+            registration.fee_recipient,
+            registration.gas_limit,
+            timestamp,
+        );
         for (builder, result) in self.layer.register_validators(&[signed]).await {
             result.map_err(|e| HarnessError::Registration {
                 builder,

@@ -121,10 +121,3 @@ pub struct Outcome {
     /// How the slot ended.
     pub result: SlotResult,
 }
-
-impl Outcome {
-    /// Whether the block became the head.
-    pub fn is_imported(&self) -> bool {
-        matches!(self.result, SlotResult::Imported { .. })
-    }
-}
