@@ -6,6 +6,7 @@ mod builder_examples;
 mod caches;
 mod epoch_processing;
 mod genesis;
+mod merkle_proof;
 mod operations;
 mod relay_captures;
 mod shuffling;
