@@ -1,8 +1,10 @@
-//! Building bids: a real payload from the execution engine for the proposer's registered fee recipient,
+//! Building bids: a real payload from the execution engine for the proposer's registered fee recipient
+//! (or, builder-pays, for the relay's own address plus a last transaction paying the proposer),
 //! re-targeted to the registered gas limit, re-hashed, wrapped in a signed `BuilderBid`, with the
 //! header faults applied. Served bids are remembered by block hash until the proposer reveals.
 
 use crate::faults::RelayFaults;
+use crate::payment::{payment_transaction, PAYMENT_GAS};
 use crate::state::Core;
 use builder_api::expected_gas_limit;
 use engine_api::{
@@ -64,6 +66,17 @@ pub(crate) struct Bidder<E: EthSpec> {
     served: Mutex<HashMap<ExecutionBlockHash, Vec<Arc<Served<E>>>>>,
     /// The extra-data of every payload it builds ([`EXTRA_DATA`] unless configured).
     extra_data: Vec<u8>,
+    /// The fee recipient of builder-pays payloads.
+    builder_address: Address,
+    /// The engine's chain id, asked once, for builder-pays transactions.
+    chain_id: OnceCell<u64>,
+}
+
+/// Builder-pays: the transfer a payload ends with.
+struct PaymentTo {
+    chain_id: u64,
+    to: Address,
+    value: U256,
 }
 
 /// The outcome of a getHeader that did not fail.
@@ -99,7 +112,15 @@ impl<E: EthSpec> Bidder<E> {
             builds: Mutex::new(HashMap::new()),
             served: Mutex::new(HashMap::new()),
             extra_data: EXTRA_DATA.to_vec(),
+            builder_address: crate::payment::default_builder_address(),
+            chain_id: OnceCell::new(),
         }
+    }
+
+    /// The fee recipient of builder-pays payloads.
+    pub fn with_builder_address(mut self, builder_address: Address) -> Self {
+        self.builder_address = builder_address;
+        self
     }
 
     /// Builds payloads with this extra-data, so that two relays on one engine offer different blocks.
@@ -128,14 +149,41 @@ impl<E: EthSpec> Bidder<E> {
             return Ok(BidOutcome::NoBid("the proposer is not registered"));
         };
         let fork = self.core.spec.fork_name_at_slot::<E>(slot);
-        let built = self
-            .build(fork, &attributes, registration.fee_recipient)
-            .await?;
+        let fee_recipient = if faults.builder_pays {
+            self.builder_address
+        } else {
+            registration.fee_recipient
+        };
+        let built = self.build(fork, &attributes, fee_recipient).await?;
         let mut commitments = commitments_of::<E>(built.response.blobs_bundle.as_ref())?;
+        let value = if faults.zero_value {
+            U256::ZERO
+        } else {
+            built
+                .response
+                .block_value
+                .saturating_add(self.core.bid_bonus_wei)
+        };
+        // Builder-pays: the bid's value is exactly what the proposer's transaction receives.
+        let payment = if faults.builder_pays {
+            Some(PaymentTo {
+                chain_id: self.chain_id().await?,
+                to: registration.fee_recipient,
+                value,
+            })
+        } else {
+            None
+        };
         // The live switch, not the request's snapshot: with `once`, concurrent calls that all saw it
         // set must still spoil a single bid between them.
         let invalid = self.core.take_invalid_payload();
-        let payload = finish_payload(&built, registration.gas_limit, invalid, &self.extra_data)?;
+        let payload = finish_payload(
+            &built,
+            registration.gas_limit,
+            invalid,
+            &self.extra_data,
+            payment,
+        )?;
 
         let mut header = payload.to_header();
         apply_header_faults(&mut header, faults);
@@ -152,14 +200,6 @@ impl<E: EthSpec> Bidder<E> {
                 }
             }
         }
-        let value = if faults.zero_value {
-            U256::ZERO
-        } else {
-            built
-                .response
-                .block_value
-                .saturating_add(self.core.bid_bonus_wei)
-        };
         let key = if faults.wrong_pubkey {
             &self.core.other_key
         } else {
@@ -225,6 +265,15 @@ impl<E: EthSpec> Bidder<E> {
         let bids = map.entry(block_hash).or_default();
         bids.retain(|s| s.proposer != served.proposer || s.header_root != served.header_root);
         bids.push(Arc::new(served));
+    }
+
+    /// The engine's chain id (`eth_chainId`), which builder-pays transactions are signed for.
+    async fn chain_id(&self) -> Result<u64, String> {
+        self.chain_id
+            .get_or_try_init(|| self.engine.eth_chain_id())
+            .await
+            .copied()
+            .map_err(|e| format!("eth_chainId: {e}"))
     }
 
     /// The engine's payload for the attributes with `fee_recipient`, built once per key.
@@ -316,15 +365,34 @@ impl<E: EthSpec> Bidder<E> {
     }
 }
 
-/// The engine's payload made the relay's: gas limit towards the registered target, the relay's
-/// extra-data, `gas_used` past the limit if `invalid`, and the block hash recomputed.
+/// The engine's payload made the relay's: the payment appended (builder-pays), gas limit towards the
+/// registered target, the relay's extra-data, `gas_used` past the limit if `invalid`, and the block
+/// hash recomputed (the transactions root changes with the payment).
 fn finish_payload<E: EthSpec>(
     built: &Built<E>,
     target_gas_limit: u64,
     invalid: bool,
     extra_data: &[u8],
+    payment: Option<PaymentTo>,
 ) -> Result<ExecutionPayload<E>, String> {
     let mut payload = built.response.payload.clone();
+    if let Some(payment) = payment {
+        // The block number as nonce: one payment per block, and the same bytes for the same bid.
+        let raw = payment_transaction(
+            payment.chain_id,
+            payload.block_number(),
+            payload.base_fee_per_gas(),
+            payment.to,
+            payment.value,
+        );
+        let tx = VariableList::new(raw).map_err(|e| format!("payment transaction: {e:?}"))?;
+        each_payload!(ExecutionPayload, &mut payload, p => {
+            p.transactions
+                .push(tx)
+                .map_err(|e| format!("no room for the payment transaction: {e:?}"))?;
+            p.gas_used = p.gas_used.saturating_add(PAYMENT_GAS);
+        });
+    }
     let gas_used = payload.gas_used();
     // A full block cannot go below its own gas used; the bound still holds, as the engine's limit did.
     let gas_limit = expected_gas_limit(built.parent_gas_limit, target_gas_limit).max(gas_used);

@@ -76,6 +76,18 @@ pub struct RelayFaults {
     pub v2_unsupported: bool,
     /// The bid's payload has `gas_used > gas_limit` (block hash recomputed, so only execution catches it).
     pub invalid_payload: InvalidPayloadFault,
+    /// The revealed blobs bundle (v1, and what v2 publishes) lacks the last blob, its commitment and its
+    /// proofs, so it has fewer commitments than the signed block.
+    pub blobs_missing: bool,
+    /// The bundle's first blob is another one, with its own commitment and valid proofs: the bundle
+    /// verifies by itself but its first commitment differs from the signed block's.
+    pub blobs_mismatched: bool,
+    /// The bundle's commitments match the block's, but the first blob's (first cell's) proof is
+    /// another valid G1 point, so KZG verification fails.
+    pub blobs_bad_proof: bool,
+    /// Behaviour, not a fault: the payload's fee recipient is the relay's `builder_address`, and its
+    /// last transaction pays the bid value to the proposer's registered fee recipient.
+    pub builder_pays: bool,
 }
 
 impl RelayFaults {

@@ -11,7 +11,9 @@
 //!   slot and parent are known and the proposer is registered; else a payload built by the engine for
 //!   the registered fee recipient, its gas limit stepped towards the registered target, extra-data
 //!   `mock-relay`, the block hash recomputed, bid at the engine's value plus a bonus, signed under the
-//!   builder domain. JSON or SSZ by `Accept`, with `Eth-Consensus-Version`.
+//!   builder domain. JSON or SSZ by `Accept`, with `Eth-Consensus-Version`. With `builder_pays`, the
+//!   payload pays [`MockRelayConfig::builder_address`] instead and ends with a signed transfer of the
+//!   bid value to the registered fee recipient ([`last_transaction_payment`] reads it back).
 //! - `POST /eth/v1/builder/blinded_blocks` (deprecated from Fulu, still served) and
 //!   `POST /eth/v2/builder/blinded_blocks`: JSON, or SSZ with the `Eth-Consensus-Version` it requires,
 //!   of the fork the block's slot is in; the proposer's signature (`DOMAIN_BEACON_PROPOSER`, a key that
@@ -27,8 +29,10 @@
 //! ([`MockRelayConfig::beacon_node`]) or, in process, from [`MockRelay::on_payload_attributes`].
 
 mod bidder;
+mod blobs;
 pub mod faults;
 mod http;
+pub mod payment;
 mod reveal;
 mod server;
 pub mod sse;
@@ -39,6 +43,9 @@ pub use bidder::{EXTRA_DATA, MISMATCHED_EXTRA_DATA};
 /// The gas limit rule bids are built by (the one `execution_layer` checks them against).
 pub use builder_api::expected_gas_limit;
 pub use faults::{InvalidPayloadFault, RelayFaults};
+pub use payment::{
+    decode_payment, default_builder_address, last_transaction_payment, Payment, PaymentError,
+};
 pub use state::{sign_registration, MAX_REGISTRATION_LOOKAHEAD};
 pub use stats::RelayStats;
 
@@ -50,7 +57,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use types::{
-    ChainSpec, EthSpec, Hash256, PayloadAttributesEvent, PublicKeyBytes, Root,
+    Address, ChainSpec, EthSpec, Hash256, PayloadAttributesEvent, PublicKeyBytes, Root,
     ValidatorRegistrationV1, U256,
 };
 
@@ -82,6 +89,8 @@ pub struct MockRelayConfig {
     /// The extra-data of the payloads it builds (at most 32 bytes): two relays on one engine with
     /// different extra-data offer different blocks (block hashes) of equal value.
     pub extra_data: Vec<u8>,
+    /// The fee recipient of builder-pays payloads ([`default_builder_address`], the payment signer's).
+    pub builder_address: Address,
 }
 
 impl MockRelayConfig {
@@ -104,6 +113,7 @@ impl MockRelayConfig {
             faults: RelayFaults::default(),
             bid_bonus_wei: U256::from(DEFAULT_BID_BONUS_WEI),
             extra_data: EXTRA_DATA.to_vec(),
+            builder_address: default_builder_address(),
         }
     }
 }
@@ -152,7 +162,8 @@ impl MockRelay {
         ));
         let bidder = Arc::new(
             Bidder::<E>::new(core.clone(), engine, config.beacon_node.clone(), http)
-                .with_extra_data(config.extra_data),
+                .with_extra_data(config.extra_data)
+                .with_builder_address(config.builder_address),
         );
         let (tx, rx) = oneshot::channel::<()>();
         let (addr, server) = warp::serve(server::routes(bidder))

@@ -174,6 +174,15 @@ impl<E: EthSpec> Bidder<E> {
             tracing::warn!(slot, %block_root, "withholding the payload (fault)");
             return http::error(StatusCode::INTERNAL_SERVER_ERROR, "payload withheld");
         }
+        let blobs_bundle = match served
+            .blobs_bundle
+            .as_ref()
+            .map(|b| crate::blobs::apply_blob_faults(b, &faults))
+            .transpose()
+        {
+            Ok(b) => b,
+            Err(e) => return http::error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        };
         let payload = if faults.mismatched_payload {
             match mismatched(&served) {
                 Ok(p) => p,
@@ -183,7 +192,13 @@ impl<E: EthSpec> Bidder<E> {
             served.payload.clone()
         };
         match submission.version {
-            SubmitVersion::V1 => reveal(&served, payload, answer_encoding, core),
+            SubmitVersion::V1 => reveal(
+                &served,
+                payload,
+                blobs_bundle.as_ref(),
+                answer_encoding,
+                core,
+            ),
             SubmitVersion::V2 => {
                 let full = match block.into_full_block(payload) {
                     Ok(full) => full,
@@ -194,7 +209,7 @@ impl<E: EthSpec> Bidder<E> {
                         return http::empty(StatusCode::ACCEPTED);
                     }
                 };
-                match self.publish(&full, &served).await {
+                match self.publish(&full, blobs_bundle.as_ref()).await {
                     Ok(()) => {
                         core.record_published(block_root);
                         tracing::info!(slot, %block_root, "published the full block");
@@ -266,14 +281,14 @@ impl<E: EthSpec> Bidder<E> {
     async fn publish(
         &self,
         block: &SignedBeaconBlock<E>,
-        served: &Served<E>,
+        blobs_bundle: Option<&BlobsBundle>,
     ) -> Result<(), String> {
         let Some(bn) = &self.beacon_node else {
             return Ok(());
         };
         let fork = block.fork_name();
         let body = if fork.deneb_enabled() {
-            let bundle = served.blobs_bundle.clone().unwrap_or_default();
+            let bundle = blobs_bundle.cloned().unwrap_or_default();
             json!({"signed_block": block, "kzg_proofs": bundle.proofs, "blobs": bundle.blobs})
         } else {
             json!(block)
@@ -302,13 +317,13 @@ impl<E: EthSpec> Bidder<E> {
 fn reveal<E: EthSpec>(
     served: &Served<E>,
     payload: ExecutionPayload<E>,
+    blobs_bundle: Option<&BlobsBundle>,
     encoding: Encoding,
     core: &crate::state::Core,
 ) -> Response {
     let fork = payload.fork_name();
     let answer = if fork.deneb_enabled() {
-        payload_and_blobs(payload, served.blobs_bundle.as_ref())
-            .map(|p| http::versioned(fork, &p, encoding))
+        payload_and_blobs(payload, blobs_bundle).map(|p| http::versioned(fork, &p, encoding))
     } else {
         Ok(http::versioned(fork, &payload, encoding))
     };

@@ -144,3 +144,25 @@ fn testnet_dir_sets_preset_and_genesis_root() {
         "{line}"
     );
 }
+
+/// `--help` documents every switch and mode, so the flags and admin fields can be found without the
+/// source.
+#[test]
+fn help_lists_the_blob_faults_and_builder_pays() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "--fault-blobs-missing",
+        "--fault-blobs-mismatched",
+        "--fault-blobs-bad-proof",
+        "--builder-pays",
+        "--builder-address",
+        "blobs_missing",
+        "blobs_mismatched",
+        "blobs_bad_proof",
+        "builder_pays",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
+    }
+}

@@ -5,7 +5,9 @@ use clap::Parser;
 use engine_api::JwtSecret;
 use mock_relay::{InvalidPayloadFault, MockRelay, MockRelayConfig, RelayFaults};
 use std::path::{Path, PathBuf};
-use types::{BeaconState, ChainSpec, EthSpec, Hash256, MainnetEthSpec, MinimalEthSpec, U256};
+use types::{
+    Address, BeaconState, ChainSpec, EthSpec, Hash256, MainnetEthSpec, MinimalEthSpec, U256,
+};
 
 const ABOUT: &str =
     "A mock builder-specs relay on 127.0.0.1: builds payloads through an execution \
@@ -35,7 +37,16 @@ FAULT SWITCHES (JSON fields of /admin/faults; the --fault-* flags set them at st
   wrong_block_number, too_many_blobs, bad_signature, wrong_pubkey, zero_value, withhold_payload
   (answer 500 after the signature check), mismatched_payload, v2_unsupported (404 on v2),
   invalid_payload (off|once|always)
-  Example: curl -X POST 127.0.0.1:18550/admin/faults -d '{\"no_bid\":true}'";
+  Blobs of the reveal (bids carry blobs when the engine builds them, e.g. mock-el's
+  blobs_per_payload): blobs_missing (the last blob, commitment and proofs dropped),
+  blobs_mismatched (first blob swapped for another with its own commitment and valid proofs),
+  blobs_bad_proof (commitments match; the first proof is a wrong but valid G1 point)
+  Example: curl -X POST 127.0.0.1:18550/admin/faults -d '{\"no_bid\":true}'
+
+BUILDER-PAYS (JSON field builder_pays; --builder-pays sets it at start)
+  The payload's fee_recipient is --builder-address and its last transaction is a signed EIP-1559
+  transfer (fixed test key 0x4242..42, chain id from the engine, nonce = block number) of exactly
+  the bid value to the proposer's registered fee recipient.";
 
 #[derive(Parser, Debug)]
 #[command(name = "mock-relay", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -62,6 +73,14 @@ struct Args {
     /// A beacon node to follow for payload_attributes events and to publish v2 blocks to.
     #[arg(long, value_name = "URL")]
     beacon_node: Option<url::Url>,
+    /// Build payloads paying --builder-address, with a last transaction that pays the bid value to the
+    /// proposer's registered fee recipient (switchable later: admin field builder_pays).
+    #[arg(long)]
+    builder_pays: bool,
+    /// The fee recipient of builder-pays payloads. Default: the address of the fixed key that signs
+    /// the payments.
+    #[arg(long, value_name = "ADDRESS")]
+    builder_address: Option<Address>,
     /// Bid value = the engine's block value + this many wei.
     #[arg(long, value_name = "WEI", default_value = "1000000000")]
     bid_bonus_wei: U256,
@@ -122,6 +141,15 @@ struct Args {
     /// Fault: answer submitBlindedBlockV2 with 404, like a relay that only knows v1.
     #[arg(long)]
     fault_v2_unsupported: bool,
+    /// Fault: the revealed blobs bundle lacks the last blob (and its commitment and proofs).
+    #[arg(long)]
+    fault_blobs_missing: bool,
+    /// Fault: the revealed bundle's first blob is another, with its own commitment and valid proofs.
+    #[arg(long)]
+    fault_blobs_mismatched: bool,
+    /// Fault: the revealed bundle's first proof does not verify (commitments match the block's).
+    #[arg(long)]
+    fault_blobs_bad_proof: bool,
     /// Fault: bid with payloads the engine will find INVALID.
     #[arg(long, value_name = "off|once|always", default_value = "off")]
     fault_invalid_payload: InvalidPayloadFault,
@@ -242,6 +270,10 @@ async fn main() {
         mismatched_payload: args.fault_mismatched_payload,
         v2_unsupported: args.fault_v2_unsupported,
         invalid_payload: args.fault_invalid_payload,
+        blobs_missing: args.fault_blobs_missing,
+        blobs_mismatched: args.fault_blobs_mismatched,
+        blobs_bad_proof: args.fault_blobs_bad_proof,
+        builder_pays: args.builder_pays,
     };
     let preset = spec.preset_base.clone();
     let mut config = MockRelayConfig::new(
@@ -255,6 +287,9 @@ async fn main() {
     config.beacon_node = args.beacon_node;
     config.faults = faults;
     config.bid_bonus_wei = args.bid_bonus_wei;
+    if let Some(address) = args.builder_address {
+        config.builder_address = address;
+    }
     let started = match preset.as_str() {
         "minimal" => MockRelay::start::<MinimalEthSpec>(config).await,
         _ => MockRelay::start::<MainnetEthSpec>(config).await,
