@@ -106,6 +106,17 @@ fn starts_and_prints_its_key_and_address() {
         "{line}"
     );
     assert!(line.contains("preset mainnet"), "{line}");
+    let builder = mock_relay::default_builder_address().to_string();
+    assert!(line.contains(&builder), "{line}");
+    let other = first_line_of(&[
+        "--builder-address",
+        &format!("{:?}", types::Address::repeat_byte(0xb1)),
+    ]);
+    // Printed checksummed (EIP-55).
+    assert!(
+        other.contains(&types::Address::repeat_byte(0xb1).to_string()),
+        "{other}"
+    );
 }
 
 /// `--testnet-dir` takes the preset from config.yaml and the genesis validators root from genesis.ssz.

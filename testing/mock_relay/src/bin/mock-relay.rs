@@ -290,13 +290,14 @@ async fn main() {
     if let Some(address) = args.builder_address {
         config.builder_address = address;
     }
+    let builder_address = config.builder_address;
     let started = match preset.as_str() {
         "minimal" => MockRelay::start::<MinimalEthSpec>(config).await,
         _ => MockRelay::start::<MainnetEthSpec>(config).await,
     };
     let relay = started.unwrap_or_else(|e| fail(e));
     println!(
-        "mock-relay listening on {} with builder pubkey {} (preset {preset}, genesis validators root {genesis_validators_root})",
+        "mock-relay listening on {} with builder pubkey {} (preset {preset}, genesis validators root {genesis_validators_root}, builder-pays address {builder_address})",
         relay.url(),
         relay.pubkey()
     );
