@@ -5,6 +5,8 @@ mod bls;
 mod builder_examples;
 mod caches;
 mod epoch_processing;
+mod fork_choice;
+mod fork_choice_columns;
 mod genesis;
 mod merkle_proof;
 mod operations;

@@ -1,0 +1,54 @@
+//! Votes as weight deltas: each validator's vote moves its balance from the block it supported to the
+//! block it supports now, and a balance change re-weighs a vote that did not move.
+
+use crate::error::Error;
+use crate::fork_choice::VoteTracker;
+use crate::proto_array::ProtoArray;
+use std::collections::BTreeSet;
+use types::{Gwei, Hash256, ValidatorIndex};
+
+/// One delta per node of `array`: for each vote, minus its old weight on its current root and plus its
+/// new weight on its next root (then the next root becomes current). Equivocating validators' weight
+/// is taken off and their votes are cleared for good. Roots no longer in the array are skipped.
+pub(crate) fn compute_deltas(
+    array: &ProtoArray,
+    votes: &mut [VoteTracker],
+    old_weights: &[Gwei],
+    new_weights: &[Gwei],
+    equivocating: &BTreeSet<ValidatorIndex>,
+) -> Result<Vec<i64>, Error> {
+    let mut deltas = vec![0i64; array.len()];
+    let mut add = |root: &Hash256, amount: Gwei, sign: i64| -> Result<(), Error> {
+        if let Some(i) = array.index_of(root) {
+            let amount = i64::try_from(amount).map_err(|_| Error::Overflow("vote weight"))?;
+            deltas[i] = deltas[i]
+                .checked_add(sign * amount)
+                .ok_or(Error::Overflow("vote delta"))?;
+        }
+        Ok(())
+    };
+    for (index, vote) in votes.iter_mut().enumerate() {
+        if vote.current_root == Hash256::ZERO && vote.next_root == Hash256::ZERO {
+            continue;
+        }
+        let old = old_weights.get(index).copied().unwrap_or(0);
+        if equivocating.contains(&(index as ValidatorIndex)) {
+            if vote.current_root != Hash256::ZERO {
+                add(&vote.current_root, old, -1)?;
+            }
+            *vote = VoteTracker::default();
+            continue;
+        }
+        let new = new_weights.get(index).copied().unwrap_or(0);
+        if vote.current_root != vote.next_root || old != new {
+            if vote.current_root != Hash256::ZERO {
+                add(&vote.current_root, old, -1)?;
+            }
+            if vote.next_root != Hash256::ZERO {
+                add(&vote.next_root, new, 1)?;
+            }
+            vote.current_root = vote.next_root;
+        }
+    }
+    Ok(deltas)
+}
