@@ -2,8 +2,17 @@
 //!
 //! Follows builder-specs `process_bid` (header consistency with the chain, signature under
 //! `DOMAIN_APPLICATION_BUILDER`) plus what a careful proposer adds: the pinned builder key, the
-//! registered fee recipient and gas limit, the blob limit of the epoch, the execution requests and a
-//! non-zero value. Checks are ordered cheap first; the BLS signature is checked last.
+//! registered gas limit, the blob limit of the epoch and the execution requests. Checks are ordered
+//! cheap first; the BLS signature is checked last.
+//!
+//! Two checks follow mainnet rather than the letter of a careful proposer:
+//! - **Fee recipient.** Many builders put their own address in `fee_recipient` and pay the proposer
+//!   in the payload's last transaction, which a proposer cannot see before the reveal. By default a
+//!   mismatch is recorded ([`VerifiedBid::fee_recipient_mismatch`]: logged, counted, shown in the
+//!   builder's status) and the bid competes; [`BidContext::require_fee_recipient`] (the node's
+//!   `--builder-require-fee-recipient`) refuses it instead.
+//! - **Zero value.** builder-specs does not refuse a bid worth nothing, so it is valid here; the choice
+//!   lets it lose to any local payload, and it can still save the slot when the engine fails.
 
 use types::{
     compute_signing_root, Address, ChainSpec, EthSpec, ExecutionBlockHash, ExecutionPayloadHeader,
@@ -27,6 +36,9 @@ pub struct BidContext {
     pub parent_block_number: u64,
     /// The proposer's registered fee recipient (`ValidatorRegistrationV1.fee_recipient`).
     pub fee_recipient: Address,
+    /// Refuse a header whose `fee_recipient` is not [`Self::fee_recipient`]; when false (the
+    /// default) the mismatch is only recorded, since builders commonly pay by transaction.
+    pub require_fee_recipient: bool,
     /// The proposer's registered gas limit target (`ValidatorRegistrationV1.gas_limit`).
     pub gas_limit_target: u64,
     /// The head's execution gas limit.
@@ -95,7 +107,8 @@ pub enum BidRejection {
         /// The header's `block_number`.
         got: u64,
     },
-    /// The header pays another address than the proposer registered.
+    /// The header pays another address than the proposer registered (only with
+    /// [`BidContext::require_fee_recipient`]).
     #[error("fee recipient {got}, expected {expected}")]
     WrongFeeRecipient {
         /// The registered fee recipient.
@@ -130,9 +143,6 @@ pub enum BidRejection {
     /// Execution requests no execution layer could have produced; the text says which invariant failed.
     #[error("malformed execution requests: {0}")]
     MalformedExecutionRequests(&'static str),
-    /// A bid worth nothing: it cannot beat any local payload and only costs the proposer.
-    #[error("bid value is zero")]
-    ZeroValue,
 }
 
 impl BidRejection {
@@ -151,7 +161,6 @@ impl BidRejection {
             Self::WrongWithdrawalsRoot { .. } => "wrong_withdrawals_root",
             Self::TooManyBlobCommitments { .. } => "too_many_blob_commitments",
             Self::MalformedExecutionRequests(_) => "malformed_execution_requests",
-            Self::ZeroValue => "zero_value",
         }
     }
 }
@@ -165,9 +174,16 @@ pub struct VerifiedBid<E: EthSpec> {
     header: ExecutionPayloadHeader<E>,
     value: U256,
     pubkey: PublicKeyBytes,
+    fee_recipient_mismatch: Option<Address>,
 }
 
 impl<E: EthSpec> VerifiedBid<E> {
+    /// The header's `fee_recipient` when it is not the registered one (and the policy let the bid
+    /// through): the builder says it pays the proposer another way, usually by a transaction.
+    pub fn fee_recipient_mismatch(&self) -> Option<Address> {
+        self.fee_recipient_mismatch
+    }
+
     /// The bid as received.
     pub fn bid(&self) -> &SignedBuilderBid<E> {
         &self.bid
@@ -206,6 +222,7 @@ impl<E: EthSpec> VerifiedBid<E> {
             header: message.header_enum(),
             value: message.value(),
             pubkey: message.pubkey(),
+            fee_recipient_mismatch: None,
             bid,
         }
     }
@@ -277,9 +294,6 @@ pub fn verify_bid<E: EthSpec>(
             BidRejection::UnexpectedBuilderPubkey { expected, got }
         })?;
     }
-    if message.value().is_zero() {
-        return Err(BidRejection::ZeroValue);
-    }
 
     let header = message.header_enum();
     check_eq(ctx.parent_hash, header.parent_hash(), |expected, got| {
@@ -296,11 +310,13 @@ pub fn verify_bid<E: EthSpec>(
         header.block_number(),
         |expected, got| BidRejection::WrongBlockNumber { expected, got },
     )?;
-    check_eq(
-        ctx.fee_recipient,
-        header.fee_recipient(),
-        |expected, got| BidRejection::WrongFeeRecipient { expected, got },
-    )?;
+    let fee_recipient = header.fee_recipient();
+    if ctx.require_fee_recipient {
+        check_eq(ctx.fee_recipient, fee_recipient, |expected, got| {
+            BidRejection::WrongFeeRecipient { expected, got }
+        })?;
+    }
+    let fee_recipient_mismatch = (fee_recipient != ctx.fee_recipient).then_some(fee_recipient);
     check_eq(
         expected_gas_limit(ctx.parent_gas_limit, ctx.gas_limit_target),
         header.gas_limit(),
@@ -339,6 +355,7 @@ pub fn verify_bid<E: EthSpec>(
         header,
         value: message.value(),
         pubkey,
+        fee_recipient_mismatch,
     })
 }
 
@@ -365,6 +382,7 @@ pub(crate) mod tests {
             timestamp: 1_700_000_012,
             parent_block_number: 100,
             fee_recipient: Address::repeat_byte(0xfe),
+            require_fee_recipient: false,
             gas_limit_target: 36_000_000,
             parent_gas_limit: 30_000_000,
             withdrawals_root: withdrawals_root::<E>(&[Withdrawal {
@@ -597,8 +615,34 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn wrong_fee_recipient() {
-        let r = rejected(|m| m.header.fee_recipient = Address::repeat_byte(0x01));
+    fn fee_recipient_mismatch_is_recorded_by_default() {
+        let ctx = context();
+        let key = builder_key();
+        let mut message = good_message(&ctx, &key);
+        let builder_address = Address::repeat_byte(0x01);
+        message.header.fee_recipient = builder_address;
+        let verified = verify_bid(&sign(message, &key), &ctx, &ChainSpec::mainnet())
+            .expect("a builder paying by transaction is accepted by default");
+        assert_eq!(verified.fee_recipient_mismatch(), Some(builder_address));
+        let good = verify_bid(
+            &sign(good_message(&ctx, &key), &key),
+            &ctx,
+            &ChainSpec::mainnet(),
+        )
+        .unwrap();
+        assert_eq!(good.fee_recipient_mismatch(), None);
+    }
+
+    #[test]
+    fn wrong_fee_recipient_when_required() {
+        let ctx = BidContext {
+            require_fee_recipient: true,
+            ..context()
+        };
+        let key = builder_key();
+        let mut message = good_message(&ctx, &key);
+        message.header.fee_recipient = Address::repeat_byte(0x01);
+        let r = verify_bid(&sign(message, &key), &ctx, &ChainSpec::mainnet()).unwrap_err();
         assert!(matches!(r, BidRejection::WrongFeeRecipient { .. }));
         assert_eq!(r.reason(), "wrong_fee_recipient");
     }
@@ -676,9 +720,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn zero_value() {
-        let r = rejected(|m| m.value = U256::ZERO);
-        assert_eq!(r, BidRejection::ZeroValue);
-        assert_eq!(r.reason(), "zero_value");
+    fn zero_value_is_a_valid_bid() {
+        let ctx = context();
+        let key = builder_key();
+        let mut message = good_message(&ctx, &key);
+        message.value = U256::ZERO;
+        let verified = verify_bid(&sign(message, &key), &ctx, &ChainSpec::mainnet())
+            .expect("builder-specs does not refuse a zero-value bid");
+        assert!(verified.value().is_zero());
     }
 }

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use types::{ExecutionBlockHash, Hash256, PublicKeyBytes, Slot, U256};
+use types::{Address, Epoch, ExecutionBlockHash, Hash256, PublicKeyBytes, Slot, U256};
 
 /// What one builder answered for one proposal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,9 @@ pub enum BuilderOutcome {
         value: U256,
         /// The offered payload's block hash.
         block_hash: ExecutionBlockHash,
+        /// The header's fee recipient when it is not the registered one (the builder pays by
+        /// transaction); recorded, not refused, unless the node requires the fee recipient.
+        fee_recipient_mismatch: Option<Address>,
     },
     /// A bid that failed a check.
     Rejected(BidRejection),
@@ -29,9 +32,9 @@ pub enum BuilderOutcome {
     Timeout,
     /// Any other failure (transport, HTTP status, undecodable answer).
     Error(String),
-    /// Disabled until restart after an INVALID payload: not asked.
+    /// Disabled (after an INVALID, withheld or mismatched payload): not asked.
     Disabled,
-    /// Not asked, for the reason given (`not_registered`, `boost_factor_zero`, `circuit_breaker`).
+    /// Not asked, for the reason given (`not_registered`, `circuit_breaker`).
     Skipped(&'static str),
 }
 
@@ -76,10 +79,16 @@ pub struct BuilderCounters {
     /// getHeader calls that failed otherwise.
     #[serde(with = "quoted_u64")]
     pub errors: u64,
-    /// getHeader calls answered 204.
+    /// getHeader calls answered 204 (no bid for the slot: not a failure).
     #[serde(with = "quoted_u64")]
     pub no_bids: u64,
-    /// Proposals whose payload came from this builder's bid.
+    /// Accepted bids whose header pays another address than the registered fee recipient.
+    #[serde(with = "quoted_u64")]
+    pub fee_recipient_mismatches: u64,
+    /// Proposals at which this builder's bid was chosen (the block may still go unsigned).
+    #[serde(with = "quoted_u64")]
+    pub chosen: u64,
+    /// Signed blocks whose payload this builder revealed (or published): the proposals it won.
     #[serde(with = "quoted_u64")]
     pub wins: u64,
     /// Blocks revealed (or accepted for publishing) after signing.
@@ -106,6 +115,8 @@ pub struct LastBid {
     pub value: String,
     /// The offered payload's block hash.
     pub block_hash: ExecutionBlockHash,
+    /// The header's fee recipient, when it is not the registered one.
+    pub fee_recipient_mismatch: Option<Address>,
 }
 
 /// Whether a builder is asked.
@@ -114,9 +125,10 @@ pub struct LastBid {
 pub enum BuilderStatusState {
     /// Asked at every proposal.
     Enabled,
-    /// Disabled until restart: the execution engine found the payload of `block_root` INVALID.
+    /// Disabled because of the block `block_root`: its payload was INVALID, withheld after signing,
+    /// or revealed not matching the signed block.
     Disabled {
-        /// `invalid_payload`.
+        /// `invalid_payload`, `withheld` or `reveal_mismatch`.
         reason: String,
         /// The block whose payload was INVALID.
         block_root: Hash256,
@@ -125,6 +137,13 @@ pub enum BuilderStatusState {
         slot: Slot,
         /// Its payload's block hash.
         execution_block_hash: ExecutionBlockHash,
+        /// The epoch from which it is asked again; absent: until restart.
+        #[serde(
+            with = "quoted_u64_option",
+            skip_serializing_if = "Option::is_none",
+            default
+        )]
+        until_epoch: Option<Epoch>,
     },
 }
 
@@ -133,10 +152,11 @@ impl From<&BuilderState> for BuilderStatusState {
         match state {
             BuilderState::Enabled => Self::Enabled,
             BuilderState::Disabled(disabled) => Self::Disabled {
-                reason: "invalid_payload".into(),
+                reason: disabled.reason.label().into(),
                 block_root: disabled.block_root,
                 slot: disabled.slot,
                 execution_block_hash: disabled.execution_block_hash,
+                until_epoch: disabled.until_epoch,
             },
         }
     }
@@ -145,7 +165,7 @@ impl From<&BuilderState> for BuilderStatusState {
 /// A builder's visible state, as `GET /blindfold/v1/builders` serves it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BuilderStatus {
-    /// `host:port` of the builder's URL: the name in logs, metrics and the registry.
+    /// The builder's identity in logs, metrics and the registry: its pinned key, or its URL.
     pub name: String,
     /// The URL requests go to (never with credentials: a pinned key is moved out of it).
     pub url: String,
@@ -226,26 +246,27 @@ impl Builder {
     }
 }
 
-/// A builder's name: the `host:port` of its URL (the port spelled out even when it is the scheme's
-/// default), made unique by a `#n` suffix when two URLs share it.
-pub(crate) fn builder_names(clients: &[BuilderClient]) -> Vec<String> {
+/// A builder's identity: its pinned BLS key (`0x...`) when the URL pins one, else its URL (which
+/// never holds credentials: the client moves a pinned key out of it). Never its position in the
+/// configuration, so that attributions in the store survive a reordered or extended builder list.
+pub fn builder_identity(client: &BuilderClient) -> String {
+    match client.pinned_pubkey() {
+        Some(pubkey) => pubkey.to_string(),
+        None => client.url().to_string(),
+    }
+}
+
+/// The identities of `clients`, in order; an error names the first one configured twice.
+pub(crate) fn builder_names(clients: &[BuilderClient]) -> Result<Vec<String>, String> {
     let mut names: Vec<String> = Vec::with_capacity(clients.len());
     for client in clients {
-        let url = client.url();
-        let host = url.host_str().unwrap_or("builder");
-        let base = match url.port_or_known_default() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_string(),
-        };
-        let mut name = base.clone();
-        let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{base}#{n}");
-            n += 1;
+        let name = builder_identity(client);
+        if names.contains(&name) {
+            return Err(name);
         }
         names.push(name);
     }
-    names
+    Ok(names)
 }
 
 /// Serde for a `u64` as a quoted decimal string (beacon-API style).
@@ -266,6 +287,18 @@ pub(crate) mod quoted_u64 {
     }
 }
 
+/// Serde for an optional `u64` as a quoted decimal string.
+pub(crate) mod quoted_u64_option {
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(value: &Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => serializer.serialize_str(&value.to_string()),
+            None => serializer.serialize_none(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,15 +309,32 @@ mod tests {
     }
 
     #[test]
-    fn names_are_host_port_and_unique() {
+    fn identities_are_pinned_keys_or_urls_and_unique() {
+        let key = bls::interop_secret_key(3).public_key().to_bytes();
+        let pinned = format!("http://{key:?}@127.0.0.1:18551");
         let clients = [
             client("http://127.0.0.1:18550"),
             client("https://relay.example"),
             client("http://127.0.0.1:18550/other"),
+            client(&pinned),
         ];
         assert_eq!(
-            builder_names(&clients),
-            ["127.0.0.1:18550", "relay.example:443", "127.0.0.1:18550#2"]
+            builder_names(&clients).unwrap(),
+            [
+                "http://127.0.0.1:18550/".to_string(),
+                "https://relay.example/".to_string(),
+                "http://127.0.0.1:18550/other".to_string(),
+                key.to_string(),
+            ]
+        );
+        // The same builder twice is a configuration error, not a `#2` whose meaning depends on order.
+        let twice = [
+            client("http://127.0.0.1:18550"),
+            client("http://127.0.0.1:18550/"),
+        ];
+        assert_eq!(
+            builder_names(&twice).unwrap_err(),
+            "http://127.0.0.1:18550/"
         );
     }
 
@@ -299,11 +349,13 @@ mod tests {
                 block_root: Hash256::repeat_byte(1),
                 slot: 7,
                 execution_block_hash: Hash256::repeat_byte(2),
+                until_epoch: Some(9),
             },
             last_bid: Some(LastBid {
                 slot: 6,
                 value: "1000".into(),
                 block_hash: Hash256::repeat_byte(3),
+                fee_recipient_mismatch: None,
             }),
             counters: BuilderCounters {
                 rejections: [("zero_value".to_string(), 2)].into(),
@@ -313,6 +365,7 @@ mod tests {
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["state"]["status"], "disabled");
         assert_eq!(json["state"]["slot"], "7");
+        assert_eq!(json["state"]["until_epoch"], "9");
         assert_eq!(json["last_bid"]["slot"], "6");
         assert_eq!(json["last_bid"]["value"], "1000");
         assert_eq!(json["counters"]["wins"], "0");

@@ -58,14 +58,15 @@ pub struct PayloadRequest {
     pub withdrawals: Vec<Withdrawal>,
     /// The head block's root (Deneb on).
     pub parent_beacon_block_root: Hash256,
-    /// The validator's `builder_boost_factor` (`None`: the default, 100). 0 means local only, so the
-    /// builders are not asked at all.
+    /// The validator's `builder_boost_factor` (`None`: the default, 100). 0 means "prefer the local
+    /// payload unless an error makes it unviable" (beacon-APIs): the builders are still asked, and a
+    /// valid bid is used only if the engine is unreachable or misses the deadline.
     pub builder_boost_factor: Option<u64>,
     /// `get_max_blobs_per_block` at the slot's epoch.
     pub max_blobs_per_block: u64,
-    /// `None` (the default): the local payload is always awaited, up to the engine client's own
-    /// timeouts. `Some`: the proposal's deadline for the local payload; if the engine has not answered
-    /// by then and a builder gave a valid bid, that bid is used (`local_unavailable`) rather than
-    /// risking the slot on a hung engine. Without a valid bid the local payload is still awaited.
+    /// The proposal's deadline for the local payload; `None` (the default): now plus the module's
+    /// [`crate::ExecutionLayerConfig::local_payload_timeout`]. If the engine has not answered by then
+    /// and a builder gave a valid bid, that bid is used (`local_unavailable`) rather than risking the
+    /// slot on a hung engine. Without a valid bid the local payload is still awaited.
     pub local_payload_deadline: Option<tokio::time::Instant>,
 }

@@ -1,12 +1,17 @@
 //! Choosing between the local payload and the builders' verified bids.
 //!
-//! Rules, in order: a tripped circuit breaker, the EE's `shouldOverrideBuilder`, a boost factor of 0 or
-//! the absence of valid bids all mean local. Otherwise the best bid (highest value; on a tie the lower
-//! block hash, so the choice is deterministic) competes with the local payload: a boost factor of
-//! `2^64 - 1` means builder always; otherwise the builder wins when `value * factor / 100` (saturating
-//! in U256) is strictly greater than the local value, so a tie goes to the local payload. The factor
-//! defaults to 100 (pure profit). `shouldOverrideBuilder` wins over `2^64 - 1`: the engine API says the
-//! consensus client should then use the local payload, whose censorship signal outranks a preference.
+//! This is the choice when the local payload is at hand; when the engine gave none, the caller decides
+//! whether a bid may stand in (`sourcing`). Rules, in order: a tripped circuit breaker, the EE's
+//! `shouldOverrideBuilder`, the absence of valid bids, a boost factor of 0 ("prefer local unless an
+//! error makes it unviable", beacon-APIs) and a best bid worth zero all mean local. Otherwise the best
+//! bid (highest value; on a tie the lower block hash, so the choice is deterministic) competes with the
+//! local payload: a boost factor of `2^64 - 1` means builder always; otherwise, as beacon-APIs writes
+//! it, the local payload wins when `local_value >= builder_boost_factor * (builder_value // 100)`
+//! (saturating in U256), so a tie goes to the local payload. The factor defaults to 100 (pure profit).
+//! `shouldOverrideBuilder` wins over `2^64 - 1`: the engine API says the consensus client should then
+//! use the local payload, whose censorship signal outranks a preference. A zero-value bid is valid
+//! (builder-specs does not refuse it) but never beats a local payload: it only matters when the engine
+//! fails.
 
 use crate::bid_checks::VerifiedBid;
 use crate::circuit_breaker::{CircuitBreakerReason, CircuitBreakerVerdict};
@@ -44,24 +49,28 @@ pub enum ChoiceReason {
     CircuitBreaker(CircuitBreakerReason),
     /// The engine's `shouldOverrideBuilder`.
     ShouldOverrideBuilder,
-    /// `builder_boost_factor` 0: local only.
+    /// `builder_boost_factor` 0: local unless the engine fails.
     LocalOnlyBoostFactor,
     /// No builder bid passed the checks.
     NoValidBids,
+    /// No builder was asked, for the reason given (`no_builders`, `not_registered`, `all_disabled`).
+    BuildersNotAsked(&'static str),
+    /// The best bid is worth nothing: any local payload is at least as good.
+    ZeroValueBid,
     /// `builder_boost_factor` 2^64 - 1: the builder whenever it has a valid bid.
     BuilderAlwaysBoostFactor,
     /// The best bid, scaled by the boost factor, pays more than the local payload.
     BuilderValueHigher {
-        /// `value * boost_factor / 100`.
+        /// `boost_factor * (value // 100)`.
         boosted_builder_value: U256,
     },
     /// The local payload pays at least as much as the scaled best bid.
     LocalValueHigherOrEqual {
-        /// `value * boost_factor / 100`.
+        /// `boost_factor * (value // 100)`.
         boosted_builder_value: U256,
     },
-    /// The execution engine gave no payload, so the best valid bid is used (before signing, so this
-    /// is no fallback after signing).
+    /// The execution engine was unreachable or missed the proposal's deadline, so the best valid bid
+    /// is used (before signing, so this is no fallback after signing).
     LocalUnavailable,
 }
 
@@ -73,6 +82,8 @@ impl ChoiceReason {
             Self::ShouldOverrideBuilder => "should_override_builder",
             Self::LocalOnlyBoostFactor => "boost_factor_zero",
             Self::NoValidBids => "no_valid_bids",
+            Self::BuildersNotAsked(reason) => reason,
+            Self::ZeroValueBid => "zero_value_bid",
             Self::BuilderAlwaysBoostFactor => "boost_factor_max",
             Self::BuilderValueHigher { .. } => "builder_value_higher",
             Self::LocalValueHigherOrEqual { .. } => "local_value_higher_or_equal",
@@ -106,9 +117,10 @@ impl Choice {
     }
 }
 
-/// `builder_value * factor / 100`, saturating at `U256::MAX`.
+/// `builder_boost_factor * (builder_payload_value // 100)` as beacon-APIs writes it, saturating at
+/// `U256::MAX`.
 pub fn boosted_value(builder_value: U256, boost_factor: u64) -> U256 {
-    builder_value.saturating_mul(U256::from(boost_factor)) / U256::from(100u64)
+    (builder_value / U256::from(100u64)).saturating_mul(U256::from(boost_factor))
 }
 
 /// The index of the best bid: highest value, ties broken by the lower block hash.
@@ -136,20 +148,20 @@ pub fn choose_payload_source<E: EthSpec>(
     if local.should_override_builder {
         return Choice::local(ChoiceReason::ShouldOverrideBuilder);
     }
+    let Some(index) = best_bid(builder_bids) else {
+        return Choice::local(ChoiceReason::NoValidBids);
+    };
     let factor = boost_factor.unwrap_or(DEFAULT_BUILDER_BOOST_FACTOR);
     if factor == 0 {
         return Choice::local(ChoiceReason::LocalOnlyBoostFactor);
     }
-    let Some(index) = best_bid(builder_bids) else {
-        return Choice::local(ChoiceReason::NoValidBids);
-    };
+    if builder_bids[index].value().is_zero() {
+        return Choice::local(ChoiceReason::ZeroValueBid);
+    }
     if factor == u64::MAX {
         return Choice::builder(index, ChoiceReason::BuilderAlwaysBoostFactor);
     }
-    let boosted_builder_value = builder_bids
-        .get(index)
-        .map(|bid| boosted_value(bid.value(), factor))
-        .unwrap_or(U256::ZERO);
+    let boosted_builder_value = boosted_value(builder_bids[index].value(), factor);
     if boosted_builder_value > local.value {
         Choice::builder(
             index,
@@ -224,19 +236,45 @@ mod tests {
 
     #[test]
     fn default_factor_is_pure_profit() {
-        let bids = [bid(101, 1)];
+        let bids = [bid(201, 1)];
         assert_eq!(
             choose_payload_source(local(100), &bids, None, &CLOSED),
             choose_payload_source(local(100), &bids, Some(100), &CLOSED)
         );
+        // 100 * (201 // 100) = 200 > 199.
         assert_eq!(
-            choose_payload_source(local(100), &bids, None, &CLOSED).source,
+            choose_payload_source(local(199), &bids, None, &CLOSED).source,
             PayloadSource::Builder { index: 0 }
         );
         assert_eq!(
-            choose_payload_source(local(102), &bids, None, &CLOSED).source,
+            choose_payload_source(local(200), &bids, None, &CLOSED).source,
             PayloadSource::Local
         );
+    }
+
+    #[test]
+    fn boost_divides_before_it_multiplies() {
+        // beacon-APIs: `builder_boost_factor * (builder_payload_value // 100)`. Multiplying first
+        // would give 150 * 199 / 100 = 298 > 297 and pick the builder; the spec gives 150 * 1 = 150.
+        let choice = choose_payload_source(local(297), &[bid(199, 1)], Some(150), &CLOSED);
+        assert_eq!(
+            choice,
+            Choice::local(ChoiceReason::LocalValueHigherOrEqual {
+                boosted_builder_value: U256::from(150u64)
+            })
+        );
+        assert_eq!(boosted_value(U256::from(99u64), 1_000), U256::ZERO);
+    }
+
+    #[test]
+    fn zero_value_bid_loses_to_any_local_payload() {
+        for factor in [None, Some(100), Some(u64::MAX)] {
+            let choice = choose_payload_source(local(0), &[bid(0, 1)], factor, &CLOSED);
+            assert_eq!(choice, Choice::local(ChoiceReason::ZeroValueBid));
+        }
+        // A paying bid beside it still competes.
+        let choice = choose_payload_source(local(0), &[bid(0, 1), bid(500, 2)], None, &CLOSED);
+        assert_eq!(choice.source, PayloadSource::Builder { index: 1 });
     }
 
     #[test]
@@ -252,7 +290,7 @@ mod tests {
 
     #[test]
     fn boost_factor_scales_builder_value() {
-        // 200 * 50 / 100 = 100 == local: local.
+        // 50 * (200 // 100) = 100 == local: local.
         let bids = [bid(200, 1)];
         assert_eq!(
             choose_payload_source(local(100), &bids, Some(50), &CLOSED).source,
@@ -262,9 +300,9 @@ mod tests {
             choose_payload_source(local(99), &bids, Some(50), &CLOSED).source,
             PayloadSource::Builder { index: 0 }
         );
-        // A boost above 100 favours builders: 90 * 120 / 100 = 108 > 100.
+        // A boost above 100 favours builders: 120 * (9000 // 100) = 10800 > 10000.
         assert_eq!(
-            choose_payload_source(local(100), &[bid(90, 1)], Some(120), &CLOSED).source,
+            choose_payload_source(local(10_000), &[bid(9_000, 1)], Some(120), &CLOSED).source,
             PayloadSource::Builder { index: 0 }
         );
     }
@@ -287,17 +325,14 @@ mod tests {
 
     #[test]
     fn boosted_value_saturates() {
-        assert_eq!(
-            boosted_value(U256::MAX, u64::MAX),
-            U256::MAX / U256::from(100u64)
-        );
+        assert_eq!(boosted_value(U256::MAX, u64::MAX), U256::MAX);
         assert_eq!(
             boosted_value(U256::MAX, 100),
-            U256::MAX / U256::from(100u64)
+            U256::MAX / U256::from(100u64) * U256::from(100u64)
         );
         assert_eq!(
             boosted_value(U256::from(u64::MAX), u64::MAX - 1),
-            U256::from(u64::MAX) * U256::from(u64::MAX - 1) / U256::from(100u64)
+            U256::from(u64::MAX / 100) * U256::from(u64::MAX - 1)
         );
         // A huge bid with a huge (but not maximal) factor does not overflow and wins.
         let choice = choose_payload_source(

@@ -1,6 +1,11 @@
 //! The circuit breaker: when the chain looks unhealthy, proposers fall back to local payloads
 //! (builder-specs `validator.md`, "Circuit breaker"), so that a misbehaving builder network cannot
 //! keep the chain from recovering.
+//!
+//! Two checks are about safety rather than liveness, and no threshold or `disabled()` turns them off:
+//! a head the execution engine has not verified (optimistic), and an engine that is syncing. A
+//! builder's payload on such a parent might extend an invalid chain, and after signing there is no way
+//! back; a local payload, if the engine can build one, is checked by the engine itself.
 
 use types::{Epoch, Slot};
 
@@ -17,9 +22,27 @@ pub struct ChainHealth {
     pub finalized_epoch: Epoch,
     /// The epoch of `current_slot`.
     pub current_epoch: Epoch,
+    /// The head block's payload is not yet verified by the execution engine (imported optimistically).
+    pub head_is_optimistic: bool,
+    /// The execution engine last said it is syncing (a `SYNCING` answer, or `eth_syncing`).
+    pub ee_syncing: bool,
 }
 
 impl ChainHealth {
+    /// A healthy chain at `current_slot`, the head one slot back and finality recent: the start for
+    /// callers that fill in what they measure.
+    pub fn healthy(current_slot: Slot, epoch: Epoch) -> Self {
+        Self {
+            current_slot,
+            head_slot: current_slot.saturating_sub(1),
+            empty_slots_in_last_32: 0,
+            finalized_epoch: epoch.saturating_sub(1),
+            current_epoch: epoch,
+            head_is_optimistic: false,
+            ee_syncing: false,
+        }
+    }
+
     /// Empty slots between the head and the slot being proposed.
     pub fn skipped_slots_at_head(&self) -> u64 {
         self.current_slot
@@ -93,6 +116,12 @@ pub enum CircuitBreakerReason {
         /// [`CircuitBreakerConfig::max_epochs_since_finality`].
         max: u64,
     },
+    /// The head's payload is not verified by the execution engine.
+    #[error("the head is optimistic (its payload is not verified by the execution engine)")]
+    OptimisticHead,
+    /// The execution engine is syncing.
+    #[error("the execution engine is syncing")]
+    ExecutionEngineSyncing,
 }
 
 impl CircuitBreakerReason {
@@ -102,6 +131,8 @@ impl CircuitBreakerReason {
             Self::SkippedSlotsAtHead { .. } => "skipped_slots_at_head",
             Self::EmptySlotsInLast32 { .. } => "empty_slots_in_last_32",
             Self::EpochsSinceFinality { .. } => "epochs_since_finality",
+            Self::OptimisticHead => "optimistic_head",
+            Self::ExecutionEngineSyncing => "execution_engine_syncing",
         }
     }
 }
@@ -122,9 +153,16 @@ impl CircuitBreakerVerdict {
     }
 }
 
-/// Applies the thresholds of `config` to `inputs`; the first exceeded one (in the order head skips,
-/// empty slots, finality) is the reason.
+/// Applies the safety checks (optimistic head, syncing engine), then the thresholds of `config` to
+/// `inputs`; the first failed one (in the order optimistic head, syncing engine, head skips, empty
+/// slots, finality) is the reason.
 pub fn circuit_breaker(inputs: ChainHealth, config: CircuitBreakerConfig) -> CircuitBreakerVerdict {
+    if inputs.head_is_optimistic {
+        return CircuitBreakerVerdict::Tripped(CircuitBreakerReason::OptimisticHead);
+    }
+    if inputs.ee_syncing {
+        return CircuitBreakerVerdict::Tripped(CircuitBreakerReason::ExecutionEngineSyncing);
+    }
     let skipped = inputs.skipped_slots_at_head();
     if let Some(max) = config.max_skipped_slots_at_head {
         if skipped > max {
@@ -161,12 +199,39 @@ mod tests {
 
     fn healthy() -> ChainHealth {
         ChainHealth {
-            current_slot: 1000,
-            head_slot: 999,
-            empty_slots_in_last_32: 0,
             finalized_epoch: 29,
-            current_epoch: 31,
+            ..ChainHealth::healthy(1000, 31)
         }
+    }
+
+    #[test]
+    fn unsafe_heads_trip_even_with_the_thresholds_disabled() {
+        for config in [
+            CircuitBreakerConfig::default(),
+            CircuitBreakerConfig::disabled(),
+        ] {
+            let optimistic = ChainHealth {
+                head_is_optimistic: true,
+                ..healthy()
+            };
+            assert_eq!(
+                circuit_breaker(optimistic, config),
+                CircuitBreakerVerdict::Tripped(CircuitBreakerReason::OptimisticHead)
+            );
+            let syncing = ChainHealth {
+                ee_syncing: true,
+                ..healthy()
+            };
+            let verdict = circuit_breaker(syncing, config);
+            assert_eq!(
+                verdict,
+                CircuitBreakerVerdict::Tripped(CircuitBreakerReason::ExecutionEngineSyncing)
+            );
+        }
+        assert_eq!(
+            CircuitBreakerReason::OptimisticHead.reason(),
+            "optimistic_head"
+        );
     }
 
     fn verdict(inputs: ChainHealth) -> CircuitBreakerVerdict {
@@ -249,11 +314,10 @@ mod tests {
     #[test]
     fn each_check_can_be_disabled() {
         let sick = ChainHealth {
-            current_slot: 1000,
             head_slot: 900,
             empty_slots_in_last_32: 32,
             finalized_epoch: 0,
-            current_epoch: 31,
+            ..ChainHealth::healthy(1000, 31)
         };
         let mut config = CircuitBreakerConfig {
             max_skipped_slots_at_head: None,
@@ -279,11 +343,9 @@ mod tests {
     #[test]
     fn inconsistent_inputs_do_not_underflow() {
         let odd = ChainHealth {
-            current_slot: 5,
             head_slot: 10,
-            empty_slots_in_last_32: 0,
             finalized_epoch: 9,
-            current_epoch: 1,
+            ..ChainHealth::healthy(5, 1)
         };
         assert_eq!(verdict(odd), CircuitBreakerVerdict::Closed);
     }

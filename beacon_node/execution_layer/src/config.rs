@@ -14,6 +14,11 @@ pub const DEFAULT_UNBLIND_RETRY_INTERVAL: Duration = Duration::from_millis(250);
 /// Slots for which local payloads (to unblind locally) and builder bids (to know whom to submit to) are
 /// kept: a block is signed within its slot, so a few slots cover late signers and re-orgs of the head.
 pub const DEFAULT_PAYLOAD_CACHE_SLOTS: u64 = 8;
+/// How long a proposal waits for the local payload when a valid builder bid is at hand. An engine
+/// that builds in advance (`prepare_payload`) answers getPayload in milliseconds; one that takes
+/// longer than this is hung or overloaded, and the bid keeps the proposal on time. Without a valid bid
+/// the local payload is still awaited (up to the engine client's own timeouts).
+pub const DEFAULT_LOCAL_PAYLOAD_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The execution layer's settings.
 #[derive(Debug, Clone)]
@@ -28,6 +33,18 @@ pub struct ExecutionLayerConfig {
     pub unblind_budget: Duration,
     /// See [`DEFAULT_UNBLIND_RETRY_INTERVAL`].
     pub unblind_retry_interval: Duration,
+    /// See [`DEFAULT_LOCAL_PAYLOAD_TIMEOUT`]; a request's own
+    /// [`crate::PayloadRequest::local_payload_deadline`] takes precedence. `None`: always await the
+    /// local payload.
+    pub local_payload_timeout: Option<Duration>,
+    /// Refuse bids whose header does not pay the registered fee recipient (`--builder-require-fee-recipient`).
+    /// Off by default: many builders pay the proposer by a transaction at the end of the payload, which
+    /// the proposer cannot see before the reveal, so the mismatch is recorded instead.
+    pub require_fee_recipient: bool,
+    /// How long a builder that withheld its payload after signing, or revealed a wrong one, stays
+    /// disabled (`--builder-withhold-penalty-epochs`). `None` (the default): until restart, like a
+    /// builder whose payload was INVALID.
+    pub withhold_penalty_epochs: Option<u64>,
 }
 
 impl ExecutionLayerConfig {
@@ -39,6 +56,9 @@ impl ExecutionLayerConfig {
             payload_cache_slots: DEFAULT_PAYLOAD_CACHE_SLOTS,
             unblind_budget: DEFAULT_UNBLIND_BUDGET,
             unblind_retry_interval: DEFAULT_UNBLIND_RETRY_INTERVAL,
+            local_payload_timeout: Some(DEFAULT_LOCAL_PAYLOAD_TIMEOUT),
+            require_fee_recipient: false,
+            withhold_penalty_epochs: None,
         }
     }
 }

@@ -6,14 +6,16 @@
 //!
 //! - [`ExecutionLayer::get_payload`] asks the execution engine and every enabled builder at once,
 //!   checks each bid ([`verify_bid`]), applies the circuit breaker ([`circuit_breaker()`]) and picks the
-//!   source ([`choose_payload_source`]); the local payload is always awaited, unless the caller gives
-//!   the proposal a deadline ([`PayloadRequest::local_payload_deadline`]) past which a valid bid
-//!   stands in for a hung engine;
+//!   source ([`choose_payload_source`]); past the proposal's deadline for the local payload a valid
+//!   bid stands in for a hung or unreachable engine, never for one that refused the parent (SYNCING,
+//!   INVALID); [`ExecutionLayer::prepare_payload`] starts the local build a slot early;
 //! - [`ExecutionLayer::unblind`] puts the payload back into a signed blinded block, from the local cache
-//!   or from the builder that offered it, checked; it never falls back to a local payload after signing;
+//!   or from the builder that offered it, checked, and records which builders produced the block; it
+//!   never falls back to a local payload after signing, and disables a builder that withholds or
+//!   reveals a wrong payload;
 //! - [`ExecutionLayer::on_new_payload_status`] and [`ExecutionLayer::on_forkchoice_status`] feed the
-//!   engine's INVALID verdicts to the [`FaultyBuilderRegistry`], which disables the builder that
-//!   produced the payload until restart;
+//!   engine's INVALID verdicts to the [`FaultyBuilderRegistry`], which disables the builders of the
+//!   payload that is actually invalid (the first descendant of `latestValidHash`) until restart;
 //! - [`ExecutionLayer::status`] and [`ExecutionLayer::metrics`] make each builder's state visible.
 
 #![warn(missing_docs)]
@@ -25,21 +27,22 @@ pub mod chain;
 pub mod choice;
 pub mod circuit_breaker;
 pub mod config;
+mod local;
 pub mod metrics;
 pub mod registry;
 mod sourcing;
 mod unblind;
 mod verdict;
 
-pub use verdict::invalidated_by;
+pub use verdict::{invalid_payload_culprit, invalidated_by};
 
 pub use bid_checks::{
     expected_gas_limit, verify_bid, withdrawals_root, BidContext, BidRejection, VerifiedBid,
 };
 pub use blobs::{BlobsBundle, BlobsBundleError};
 pub use builders::{
-    BuilderCounters, BuilderOutcome, BuilderReport, BuilderStatus, BuilderStatusState,
-    CircuitBreakerStatus, ExecutionLayerStatus, LastBid,
+    builder_identity, BuilderCounters, BuilderOutcome, BuilderReport, BuilderStatus,
+    BuilderStatusState, CircuitBreakerStatus, ExecutionLayerStatus, LastBid,
 };
 pub use chain::{ExecutionLayerChain, PayloadRequest, ProposerRegistration};
 pub use choice::{
@@ -49,13 +52,15 @@ pub use choice::{
 pub use circuit_breaker::{
     circuit_breaker, ChainHealth, CircuitBreakerConfig, CircuitBreakerReason, CircuitBreakerVerdict,
 };
-pub use config::ExecutionLayerConfig;
+pub use config::{ExecutionLayerConfig, DEFAULT_LOCAL_PAYLOAD_TIMEOUT};
+pub use local::{LocalPayload, LocalPayloadError};
 pub use metrics::Metrics;
 pub use registry::{
-    BuilderBlock, BuilderBlockStore, BuilderState, DisabledBuilder, FaultyBuilderRegistry,
-    InvalidPayloadId, MemoryBuilderBlockStore, RedbBuilderBlockStore, RegistryError,
+    BuilderBlock, BuilderBlockStore, BuilderState, DisableReason, DisabledBuilder,
+    FaultyBuilderRegistry, InvalidPayloadId, MemoryBuilderBlockStore, RedbBuilderBlockStore,
+    RegistryError,
 };
-pub use sourcing::{LocalPayload, LocalPayloadError, PayloadError, ProducedPayload, WinningBid};
+pub use sourcing::{PayloadError, ProducedPayload, WinningBid};
 pub use unblind::{UnblindError, UnblindSource, Unblinded};
 
 use builder_api::{BuilderClient, BuilderError};
@@ -72,6 +77,20 @@ pub enum ExecutionLayerError {
     /// A metric name clashes with one already in the registry.
     #[error("cannot register the metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// Two configured builders have the same identity (pinned key, or URL).
+    #[error("payload builder {0} is configured twice")]
+    DuplicateBuilder(String),
+}
+
+/// Why validator registrations did not reach a builder.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationError {
+    /// The builder is disabled (after an INVALID, withheld or mismatched payload): not sent.
+    #[error("builder disabled; registrations not sent")]
+    Disabled,
+    /// The builder refused them or could not be reached.
+    #[error(transparent)]
+    Builder(#[from] BuilderError),
 }
 
 /// The payload-builder module of a beacon node: one execution engine, any number of builders.
@@ -79,10 +98,11 @@ pub struct ExecutionLayer<E: EthSpec> {
     config: ExecutionLayerConfig,
     engine: EngineClient,
     builders: Vec<Arc<Builder>>,
-    registry: FaultyBuilderRegistry,
+    registry: Arc<FaultyBuilderRegistry>,
     chain: Arc<dyn ExecutionLayerChain>,
     metrics: Metrics,
     caches: Mutex<unblind::Caches<E>>,
+    prepared: Mutex<local::PreparedPayloads>,
     last_breaker: Mutex<Option<CircuitBreakerStatus>>,
     _spec: PhantomData<E>,
 }
@@ -98,8 +118,8 @@ impl<E: EthSpec> std::fmt::Debug for ExecutionLayer<E> {
 }
 
 impl<E: EthSpec> ExecutionLayer<E> {
-    /// The module over `engine` and `builders` (named by their URL's `host:port`), recording builder
-    /// blocks in `store`, with metrics in a fresh registry.
+    /// The module over `engine` and `builders` (each named by its identity: its pinned key, or its
+    /// URL), recording builder blocks in `store`, with metrics in a fresh registry.
     pub fn new(
         config: ExecutionLayerConfig,
         engine: EngineClient,
@@ -126,8 +146,8 @@ impl<E: EthSpec> ExecutionLayer<E> {
         chain: Arc<dyn ExecutionLayerChain>,
         registry: prometheus::Registry,
     ) -> Result<Self, ExecutionLayerError> {
+        let names = builder_names(&builders).map_err(ExecutionLayerError::DuplicateBuilder)?;
         let metrics = Metrics::new(registry)?;
-        let names = builder_names(&builders);
         let builders: Vec<Arc<Builder>> = names
             .iter()
             .cloned()
@@ -145,10 +165,11 @@ impl<E: EthSpec> ExecutionLayer<E> {
             config,
             engine,
             builders,
-            registry: FaultyBuilderRegistry::new(store, names),
+            registry: Arc::new(FaultyBuilderRegistry::new(store, names)),
             chain,
             metrics,
             caches: Mutex::new(unblind::Caches::default()),
+            prepared: Mutex::new(local::PreparedPayloads::default()),
             last_breaker: Mutex::new(None),
             _spec: PhantomData,
         })
@@ -174,18 +195,19 @@ impl<E: EthSpec> ExecutionLayer<E> {
         self.builders.iter().map(|b| b.name.clone()).collect()
     }
 
-    /// Records that the block `block_root`, about to be published, carries the payload of `builder`'s
-    /// bid: if the execution engine later finds it INVALID, the builder is disabled. The beacon node
-    /// calls this when it produced a block from a bid ([`ProducedPayload::winner`]).
+    /// Records that the block `block_root` carries the payload `builders` offered: if the execution
+    /// engine later finds it INVALID, they are disabled. [`Self::unblind`] already records every
+    /// builder block it unblinds; this is for blocks that reach the node another way. A blocking
+    /// redb commit: async callers use `spawn_blocking`.
     pub fn record_builder_block(
         &self,
         block_root: Hash256,
-        builder: &str,
+        builders: &[String],
         slot: Slot,
         execution_block_hash: ExecutionBlockHash,
     ) -> Result<(), RegistryError> {
         self.registry
-            .record_builder_block(block_root, builder, slot, execution_block_hash)
+            .record_builder_block(block_root, builders, slot, execution_block_hash)
     }
 
     /// The builder that produced `block_root`, if any (persistent across restarts).
@@ -193,9 +215,21 @@ impl<E: EthSpec> ExecutionLayer<E> {
         self.registry.builder_of(block_root)
     }
 
-    /// Whether `builder` is disabled until restart.
+    /// Whether `builder` is disabled (until restart, or until its penalty ends).
     pub fn is_builder_disabled(&self, builder: &str) -> bool {
         self.registry.is_disabled(builder)
+    }
+
+    /// Metrics and counters of a builder that was just disabled.
+    fn note_disabled(&self, disabled: &DisabledBuilder) {
+        self.metrics
+            .builder_enabled
+            .with_label_values(&[&disabled.builder])
+            .set(0);
+        self.metrics
+            .builder_disabled
+            .with_label_values(&[&disabled.builder, disabled.reason.label()])
+            .inc();
     }
 
     /// Every builder's visible state, in configuration order.
@@ -231,22 +265,28 @@ impl<E: EthSpec> ExecutionLayer<E> {
     }
 
     /// Forwards validator registrations to every enabled builder at once (each client batches them), and
-    /// returns each builder's result; failures are logged per builder.
+    /// returns every configured builder's result, in configuration order: a disabled builder is
+    /// reported as such, not silently left out; failures are logged per builder.
     pub async fn register_validators(
         &self,
         registrations: &[SignedValidatorRegistrationV1],
-    ) -> Vec<(String, Result<(), BuilderError>)> {
+    ) -> Vec<(String, Result<(), RegistrationError>)> {
         let registrations: Arc<[SignedValidatorRegistrationV1]> = registrations.into();
         let mut tasks = tokio::task::JoinSet::new();
+        let mut results = Vec::with_capacity(self.builders.len());
         for (index, builder) in self.builders.iter().enumerate() {
             if self.registry.is_disabled(&builder.name) {
+                tracing::debug!(builder = %builder.name, count = registrations.len(), "builder disabled; validator registrations not sent");
+                results.push((
+                    index,
+                    (builder.name.clone(), Err(RegistrationError::Disabled)),
+                ));
                 continue;
             }
             let client = builder.client.clone();
             let registrations = registrations.clone();
             tasks.spawn(async move { (index, client.register_validators(&registrations).await) });
         }
-        let mut results = Vec::with_capacity(self.builders.len());
         while let Some(joined) = tasks.join_next().await {
             // A task only fails to join if it panicked, which the client does not do.
             let Ok((index, result)) = joined else {
@@ -261,7 +301,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
                     tracing::warn!(builder = %name, %error, count = registrations.len(), "validator registrations failed")
                 }
             }
-            results.push((index, (name, result)));
+            results.push((index, (name, result.map_err(RegistrationError::from))));
         }
         results.sort_by_key(|(index, _)| *index);
         results.into_iter().map(|(_, result)| result).collect()

@@ -13,8 +13,17 @@ pub struct Metrics {
     pub bids: IntCounterVec,
     /// Bids that failed a check, per builder and check.
     pub bid_rejections: IntCounterVec,
-    /// getHeader calls that gave no usable bid (`timeout`, `error`, `no_bid`), per builder.
+    /// getHeader calls that failed (`timeout`, `error`), per builder.
     pub get_header_failures: IntCounterVec,
+    /// getHeader calls answered 204 ("no bid for this slot", not a failure), per builder.
+    pub no_bids: IntCounterVec,
+    /// Accepted bids whose header pays another address than the registered fee recipient (the
+    /// builder pays the proposer by a transaction), per builder.
+    pub fee_recipient_mismatches: IntCounterVec,
+    /// Signed blocks whose builder payload was revealed (or published by the builder), per builder.
+    pub wins: IntCounterVec,
+    /// Builder-block records that could not be written (the unblind went on), in total.
+    pub builder_block_store_errors: IntCounter,
     /// getHeader latency, per builder (bids and failures alike).
     pub get_header_seconds: HistogramVec,
     /// Proposals by chosen source (`local`, `builder`) and reason.
@@ -32,6 +41,8 @@ pub struct Metrics {
     pub unblind: IntCounterVec,
     /// Payloads of a builder that the execution engine found INVALID.
     pub invalid_payloads: IntCounterVec,
+    /// Builders disabled, per builder and reason (`invalid_payload`, `withheld`, `reveal_mismatch`).
+    pub builder_disabled: IntCounterVec,
 }
 
 impl Metrics {
@@ -54,8 +65,28 @@ impl Metrics {
         )?;
         let get_header_failures = counter(
             "blindfold_builder_get_header_failures_total",
-            "getHeader calls without a usable bid (timeout, error, no_bid)",
+            "getHeader calls that failed (timeout, error)",
             &["builder", "kind"],
+        )?;
+        let no_bids = counter(
+            "blindfold_builder_no_bids_total",
+            "getHeader calls answered 204: no bid for the slot",
+            &["builder"],
+        )?;
+        let fee_recipient_mismatches = counter(
+            "blindfold_builder_fee_recipient_mismatches_total",
+            "Accepted bids whose header pays another address than the registered fee recipient",
+            &["builder"],
+        )?;
+        let wins = counter(
+            "blindfold_builder_wins_total",
+            "Signed blocks whose builder payload was revealed or published by the builder",
+            &["builder"],
+        )?;
+        let builder_disabled = counter(
+            "blindfold_builder_disabled_total",
+            "Builders disabled, by reason",
+            &["builder", "reason"],
         )?;
         let payload_source = counter(
             "blindfold_payload_source_total",
@@ -106,11 +137,21 @@ impl Metrics {
             "Local payload requests (forkchoiceUpdated and getPayload) that failed",
         )?;
         registry.register(Box::new(local_payload_failures.clone()))?;
+        let builder_block_store_errors = IntCounter::new(
+            "blindfold_builder_block_store_errors_total",
+            "Builder-block records that could not be written",
+        )?;
+        registry.register(Box::new(builder_block_store_errors.clone()))?;
         Ok(Self {
             registry,
             bids,
             bid_rejections,
             get_header_failures,
+            no_bids,
+            fee_recipient_mismatches,
+            wins,
+            builder_block_store_errors,
+            builder_disabled,
             get_header_seconds,
             payload_source,
             builder_enabled,

@@ -3,46 +3,19 @@
 //! circuit breaker applied, and the source chosen.
 
 use crate::bid_checks::{verify_bid, withdrawals_root, BidContext, VerifiedBid};
-use crate::blobs::{BlobsBundle, BlobsBundleError};
 use crate::builders::{BuilderOutcome, BuilderReport, CircuitBreakerStatus, LastBid};
 use crate::chain::PayloadRequest;
 use crate::choice::{
     best_bid, choose_payload_source, Choice, ChoiceReason, LocalCandidate, PayloadSource,
 };
 use crate::circuit_breaker::{circuit_breaker, CircuitBreakerVerdict};
+use crate::local::{LocalPayload, LocalPayloadError};
 use crate::{BidRejection, ExecutionLayer};
 use builder_api::{BuilderClient, BuilderError};
-use engine_api::{EngineError, ForkchoiceStateV1, PayloadAttributes, PayloadStatusKind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
-use tree_hash::TreeHash;
-use types::{
-    ChainSpec, EthSpec, ExecutionPayload, ExecutionRequests, Hash256, PublicKeyBytes, Slot, U256,
-};
-
-/// A payload built by the local execution engine.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LocalPayload<E: EthSpec> {
-    /// The payload the engine built.
-    pub payload: ExecutionPayload<E>,
-    /// Wei to the fee recipient.
-    pub block_value: U256,
-    /// From Deneb on.
-    pub blobs_bundle: Option<BlobsBundle<E>>,
-    /// From Electra on.
-    pub execution_requests: Option<ExecutionRequests<E>>,
-    /// The engine's hint that the builders' blocks may be censoring.
-    pub should_override_builder: bool,
-}
-
-impl<E: EthSpec> LocalPayload<E> {
-    /// `hash_tree_root` of the payload, equal to its header's: the key of the local payload cache, so
-    /// that a local payload served blinded can be unblinded.
-    pub fn header_root(&self) -> Hash256 {
-        self.payload.tree_hash_root()
-    }
-}
+use types::{ChainSpec, EthSpec, PublicKeyBytes, Slot};
 
 /// The builder bid that won.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,29 +53,6 @@ impl<E: EthSpec> ProducedPayload<E> {
     pub fn report(&self, builder: &str) -> Option<&BuilderReport> {
         self.builders.iter().find(|r| r.builder == builder)
     }
-}
-
-/// Why the local engine gave no payload.
-#[derive(Debug, thiserror::Error)]
-pub enum LocalPayloadError {
-    /// A failed engine call.
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error("forkchoiceUpdated answered {status:?} without a payload id: {error}")]
-    /// The engine did not start a build (syncing, or the head is invalid).
-    NoPayloadId {
-        /// The head's payload status.
-        status: PayloadStatusKind,
-        /// The engine's validation error, if any.
-        error: String,
-    },
-    /// The engine's blobs bundle does not fit the consensus types.
-    #[error("the engine's blobs bundle: {0}")]
-    Blobs(#[from] BlobsBundleError),
-    /// The request's `local_payload_deadline` passed before the engine answered while a valid builder
-    /// bid was at hand, so the local payload was given up for that bid.
-    #[error("no local payload by the request's deadline; a valid builder bid stands in")]
-    DeadlinePassed,
 }
 
 /// Why no payload could be produced at all.
@@ -174,6 +124,7 @@ async fn ask_builder<E: EthSpec>(
                 BuilderOutcome::Bid {
                     value: verified.value(),
                     block_hash: verified.block_hash(),
+                    fee_recipient_mismatch: verified.fee_recipient_mismatch(),
                 },
                 Some(verified),
             ),
@@ -191,9 +142,14 @@ async fn ask_builder<E: EthSpec>(
 impl<E: EthSpec> ExecutionLayer<E> {
     /// Produces the payload of a proposal: asks the engine and every enabled builder at once, checks
     /// every bid, applies the circuit breaker and the boost factor, and returns the choice with every
-    /// builder's outcome. The local payload is always awaited, unless the caller set
-    /// [`PayloadRequest::local_payload_deadline`] and a valid bid is at hand when it passes; a bid
-    /// arriving after its builder's getHeader timeout is ignored.
+    /// builder's outcome. A bid arriving after its builder's getHeader timeout is ignored.
+    ///
+    /// The local payload is awaited until the proposal's deadline
+    /// ([`PayloadRequest::local_payload_deadline`], else the configured local payload timeout); past
+    /// it, a valid bid stands in for a hung engine. A bid also stands in for an unreachable engine,
+    /// but never for one that answered SYNCING or INVALID on the parent: a builder's payload on a
+    /// parent the engine has not verified could extend an invalid chain, and after signing there is no
+    /// way back.
     pub async fn get_payload(
         &self,
         request: &PayloadRequest,
@@ -201,15 +157,16 @@ impl<E: EthSpec> ExecutionLayer<E> {
         let slot = request.slot;
         let withdrawals_root = withdrawals_root::<E>(&request.withdrawals)
             .ok_or(PayloadError::TooManyWithdrawals(request.withdrawals.len()))?;
+        self.refresh_penalties(slot);
 
         let breaker = circuit_breaker(self.chain.chain_health(slot), self.config.circuit_breaker);
         self.note_breaker(slot, &breaker);
 
         let registration = self.chain.proposer_registration(&request.proposer_pubkey);
-        let skip = if breaker.is_tripped() {
+        let skip = if self.builders.is_empty() {
+            Some("no_builders")
+        } else if breaker.is_tripped() {
             Some("circuit_breaker")
-        } else if request.builder_boost_factor == Some(0) {
-            Some("boost_factor_zero")
         } else if registration.is_none() {
             Some("not_registered")
         } else {
@@ -239,6 +196,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
                     timestamp: request.timestamp,
                     parent_block_number: request.parent_block_number,
                     fee_recipient: registration.fee_recipient,
+                    require_fee_recipient: self.config.require_fee_recipient,
                     gas_limit_target: registration.gas_limit,
                     parent_gas_limit: request.parent_gas_limit,
                     withdrawals_root,
@@ -255,6 +213,13 @@ impl<E: EthSpec> ExecutionLayer<E> {
                 ));
             }
         }
+        // Why no builder is competing, when none is: the choice's reason says so rather than
+        // "no valid bids".
+        let not_asked = match skip {
+            Some(reason) => Some(reason),
+            None if tasks.is_empty() => Some("all_disabled"),
+            None => None,
+        };
 
         let (local, answers) = self.local_and_bids(request, &mut tasks).await;
 
@@ -299,13 +264,20 @@ impl<E: EthSpec> ExecutionLayer<E> {
             }
             Err(error) => {
                 self.metrics.local_payload_failures.inc();
-                tracing::error!(slot, %error, "the execution engine gave no payload");
+                if matches!(error, LocalPayloadError::DeadlinePassed) {
+                    // The designed path for a hung engine: the bid keeps the proposal on time.
+                    tracing::warn!(slot, %error, "using a builder bid: the execution engine missed the proposal's deadline");
+                } else if let Some(status) = error.unsafe_parent() {
+                    tracing::error!(slot, ?status, %error, valid_bids = verified.len(), "the execution engine did not verify the parent: no local payload, and no builder payload on that parent");
+                } else {
+                    tracing::error!(slot, %error, "the execution engine gave no payload");
+                }
                 Err(error)
             }
         };
         let local_error = local.as_ref().err().map(ToString::to_string);
 
-        let (choice, local) = match local {
+        let (mut choice, local) = match local {
             Ok(local) => (
                 choose_payload_source(
                     LocalCandidate {
@@ -318,26 +290,30 @@ impl<E: EthSpec> ExecutionLayer<E> {
                 ),
                 Some(local),
             ),
-            // Builders were only asked if the breaker is closed and the boost factor allows them, and
-            // nothing is signed yet: using a bid here is no fallback after signing.
+            // Builders were only asked if the breaker is closed, and nothing is signed yet: using a
+            // bid here is no fallback after signing. Only an unreachable or late engine lets a bid
+            // stand in; an engine that refused the parent keeps the builders out as well.
             Err(error) => match best_bid(&verified) {
-                Some(index) => (
+                Some(index) if error.engine_unavailable() => (
                     Choice {
                         source: PayloadSource::Builder { index },
                         reason: ChoiceReason::LocalUnavailable,
                     },
                     None,
                 ),
-                None => return Err(PayloadError::NoPayload { local: error }),
+                _ => return Err(PayloadError::NoPayload { local: error }),
             },
         };
+        if let (Some(reason), ChoiceReason::NoValidBids) = (not_asked, choice.reason) {
+            choice.reason = ChoiceReason::BuildersNotAsked(reason);
+        }
         let (choice, winner) = match choice.source {
             PayloadSource::Local => (choice, None),
             PayloadSource::Builder { index } => {
                 let builder_index = bid_builders[index];
                 let bid = verified.swap_remove(index);
                 let builder = self.builders[builder_index].name.clone();
-                self.builders[builder_index].record.lock().counters.wins += 1;
+                self.builders[builder_index].record.lock().counters.chosen += 1;
                 (
                     Choice {
                         source: PayloadSource::Builder {
@@ -380,10 +356,9 @@ impl<E: EthSpec> ExecutionLayer<E> {
     }
 
     /// The local payload and every builder's answer, asked at once. Each builder task ends by its
-    /// getHeader timeout (a late bid is dropped with its request). Without a
-    /// [`PayloadRequest::local_payload_deadline`] the local payload is always awaited; with one, it is
-    /// given up at the deadline only if a builder gave a valid bid by then, since waiting on a hung
-    /// engine would cost the slot.
+    /// getHeader timeout (a late bid is dropped with its request). The local payload is given up at
+    /// the proposal's deadline only if a builder gave a valid bid by then, since waiting on a hung
+    /// engine would cost the slot; without a valid bid it is awaited.
     async fn local_and_bids(
         &self,
         request: &PayloadRequest,
@@ -394,7 +369,12 @@ impl<E: EthSpec> ExecutionLayer<E> {
     ) {
         let local = self.local_payload(request);
         tokio::pin!(local);
-        let Some(deadline) = request.local_payload_deadline else {
+        let deadline = request.local_payload_deadline.or_else(|| {
+            self.config
+                .local_payload_timeout
+                .map(|timeout| tokio::time::Instant::now() + timeout)
+        });
+        let Some(deadline) = deadline else {
             return tokio::join!(local, builder_answers(tasks));
         };
         let (by_deadline, answers) = tokio::join!(
@@ -404,59 +384,22 @@ impl<E: EthSpec> ExecutionLayer<E> {
         match by_deadline {
             Ok(local) => (local, answers),
             Err(_) if answers.iter().any(|answer| answer.bid.is_some()) => {
-                tracing::warn!(
-                    slot = request.slot,
-                    "no local payload by the request's deadline; using a builder bid"
-                );
                 (Err(LocalPayloadError::DeadlinePassed), answers)
             }
-            // No valid bid to stand in: keep waiting for the engine, as without a deadline.
+            // No valid bid to stand in: keep waiting for the engine.
             Err(_) => (local.await, answers),
         }
     }
 
-    /// forkchoiceUpdated with the proposal's attributes, then getPayload.
-    async fn local_payload(
-        &self,
-        request: &PayloadRequest,
-    ) -> Result<LocalPayload<E>, LocalPayloadError> {
-        let fork = request.fork;
-        let attributes = PayloadAttributes::new(
-            fork,
-            request.timestamp,
-            request.prev_randao,
-            request.suggested_fee_recipient,
-            &request.withdrawals,
-            request.parent_beacon_block_root,
-        );
-        let state = ForkchoiceStateV1 {
-            head_block_hash: request.parent_hash,
-            safe_block_hash: request.safe_block_hash,
-            finalized_block_hash: request.finalized_block_hash,
-        };
-        let response = self
-            .engine
-            .forkchoice_updated(fork, state, Some(&attributes))
-            .await?;
-        let Some(payload_id) = response.payload_id else {
-            return Err(LocalPayloadError::NoPayloadId {
-                status: response.payload_status.status,
-                error: response.payload_status.validation_error.unwrap_or_default(),
-            });
-        };
-        let built = self.engine.get_payload::<E>(fork, payload_id).await?;
-        let blobs_bundle = built
-            .blobs_bundle
-            .as_ref()
-            .map(|bundle| BlobsBundle::from_engine(fork, bundle))
-            .transpose()?;
-        Ok(LocalPayload {
-            payload: built.payload,
-            block_value: built.block_value,
-            blobs_bundle,
-            execution_requests: built.execution_requests,
-            should_override_builder: built.should_override_builder,
-        })
+    /// Ends the timed penalties due by `slot`'s epoch.
+    fn refresh_penalties(&self, slot: Slot) {
+        for builder in self.registry.refresh(slot / E::slots_per_epoch()) {
+            self.metrics
+                .builder_enabled
+                .with_label_values(&[&builder])
+                .set(1);
+            tracing::info!(%builder, slot, "builder penalty over; asked again");
+        }
     }
 
     fn note_breaker(&self, slot: Slot, breaker: &CircuitBreakerVerdict) {
@@ -484,15 +427,29 @@ impl<E: EthSpec> ExecutionLayer<E> {
             .observe(answer.elapsed.as_secs_f64());
         let mut record = builder.record.lock();
         match &answer.outcome {
-            BuilderOutcome::Bid { value, block_hash } => {
+            BuilderOutcome::Bid {
+                value,
+                block_hash,
+                fee_recipient_mismatch,
+            } => {
                 record.counters.bids += 1;
                 record.last_bid = Some(LastBid {
                     slot,
                     value: value.to_string(),
                     block_hash: *block_hash,
+                    fee_recipient_mismatch: *fee_recipient_mismatch,
                 });
                 self.metrics.bids.with_label_values(&[name]).inc();
-                tracing::debug!(slot, builder = name, %value, %block_hash, "valid builder bid");
+                if let Some(fee_recipient) = fee_recipient_mismatch {
+                    record.counters.fee_recipient_mismatches += 1;
+                    self.metrics
+                        .fee_recipient_mismatches
+                        .with_label_values(&[name])
+                        .inc();
+                    tracing::info!(slot, builder = name, %value, %block_hash, %fee_recipient, "bid pays its own fee recipient; accepted (the builder pays the proposer by transaction)");
+                } else {
+                    tracing::debug!(slot, builder = name, %value, %block_hash, "valid builder bid");
+                }
             }
             BuilderOutcome::Rejected(rejection) => {
                 *record
@@ -508,11 +465,8 @@ impl<E: EthSpec> ExecutionLayer<E> {
             }
             BuilderOutcome::NoBid => {
                 record.counters.no_bids += 1;
-                self.metrics
-                    .get_header_failures
-                    .with_label_values(&[name, "no_bid"])
-                    .inc();
-                tracing::debug!(slot, builder = name, "builder has no bid");
+                self.metrics.no_bids.with_label_values(&[name]).inc();
+                tracing::debug!(slot, builder = name, "builder has no bid for this slot");
             }
             BuilderOutcome::Timeout => {
                 record.counters.timeouts += 1;

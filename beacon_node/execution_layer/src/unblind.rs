@@ -2,10 +2,18 @@
 //! cache (keyed by the header root); a builder's comes from the builder(s) that offered that block
 //! hash, checked against the signed header and the blob commitments. From Fulu the builder publishes
 //! the block itself (submitBlindedBlockV2, 202). There is never a fallback to a local payload after
-//! signing: a builder that withholds costs the slot, and it counts against it.
+//! signing: a builder that withholds costs the slot, and it counts against it: it is disabled (until
+//! restart, or for `withhold_penalty_epochs`), as is one that reveals a payload that is not the signed
+//! one.
+//!
+//! The builder block is recorded (`block root -> builders`) here, while the builders are asked, on a
+//! blocking thread: the record is what later blames them for an INVALID payload, and a store error is
+//! logged and counted but never stops the unblind. The KZG checks of revealed blobs run on a blocking
+//! thread too.
 
 use crate::blobs::BlobsBundle;
-use crate::sourcing::LocalPayload;
+use crate::local::LocalPayload;
+use crate::registry::{DisableReason, DisabledBuilder};
 use crate::ExecutionLayer;
 use builder_api::{BuilderClient, BuilderError, UnblindedPayload};
 use kzg::KzgError;
@@ -224,6 +232,48 @@ async fn submit_until<E: EthSpec>(
     }
 }
 
+/// Checks a revealed payload: its root equals the signed header's (`into_full_block`), and its blobs
+/// match the block's commitments with every KZG proof verified.
+fn check_revealed<E: EthSpec>(
+    block: &SignedBlindedBeaconBlock<E>,
+    fork: types::ForkName,
+    max_blobs: u64,
+    builder: &str,
+    revealed: UnblindedPayload<E>,
+) -> Result<Unblinded<E>, UnblindError> {
+    let full = block
+        .clone()
+        .into_full_block(revealed.execution_payload())
+        .map_err(|error| UnblindError::PayloadMismatch {
+            builder: builder.to_string(),
+            error,
+        })?;
+    let blobs_bundle = match (&revealed, block_commitments(block)) {
+        (UnblindedPayload::PayloadAndBlobs(revealed), Some(commitments)) => {
+            // Verified through a borrowed view: the blobs are copied only once they are good.
+            kzg::verify_blobs_bundle(fork, max_blobs, commitments, revealed.into()).map_err(
+                |error| UnblindError::BadBlobs {
+                    builder: builder.to_string(),
+                    error,
+                },
+            )?;
+            Some(BlobsBundle::from_revealed(revealed))
+        }
+        (UnblindedPayload::Payload(_), None) => None,
+        _ => {
+            return Err(UnblindError::MissingBlobs {
+                builder: builder.to_string(),
+                fork,
+            })
+        }
+    };
+    Ok(Unblinded::Full {
+        block: Box::new(full),
+        blobs_bundle,
+        source: UnblindSource::Builder(builder.to_string()),
+    })
+}
+
 /// The blob commitments a signed blinded block carries (none before Deneb).
 fn block_commitments<E: EthSpec>(
     block: &SignedBlindedBeaconBlock<E>,
@@ -292,6 +342,15 @@ impl<E: EthSpec> ExecutionLayer<E> {
 
         let fork = block.fork_name();
         let block = Arc::new(block);
+        let record = self.record_in_background(
+            block_root,
+            bidders
+                .iter()
+                .map(|index| self.builders[*index].name.clone())
+                .collect(),
+            slot,
+            block_hash,
+        );
         let mut tasks = tokio::task::JoinSet::new();
         for &index in &bidders {
             let client = self.builders[index].client.clone();
@@ -311,6 +370,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
             .max_blobs_per_block(slot / E::slots_per_epoch());
         let mut first_fault: Option<UnblindError> = None;
         let mut withheld: Vec<(usize, String)> = Vec::new();
+        let mut outcome = None;
         while let Some(joined) = tasks.join_next().await {
             let Ok((index, submission)) = joined else {
                 continue;
@@ -326,7 +386,19 @@ impl<E: EthSpec> ExecutionLayer<E> {
                     builder: name.clone(),
                 }),
                 Submission::Revealed(revealed) => {
-                    self.check_revealed(&block, fork, max_blobs, &name, *revealed)
+                    let block = block.clone();
+                    let builder = name.clone();
+                    // Hashing a payload of up to megabytes and the KZG checks: off the async workers.
+                    tokio::task::spawn_blocking(move || {
+                        check_revealed(&block, fork, max_blobs, &builder, *revealed)
+                    })
+                    .await
+                    .unwrap_or_else(|error| {
+                        Err(UnblindError::Withheld {
+                            builders: vec![name.clone()],
+                            last_error: format!("the reveal check failed to run: {error}"),
+                        })
+                    })
                 }
             };
             match checked {
@@ -340,74 +412,92 @@ impl<E: EthSpec> ExecutionLayer<E> {
                         "revealed"
                     };
                     tracing::info!(slot, %block_root, builder = %name, %block_hash, result, "builder payload unblinded");
-                    return Ok(unblinded);
+                    outcome = Some(Ok(unblinded));
+                    break;
                 }
                 Err(error) => {
                     tracing::error!(slot, %block_root, builder = %name, %block_hash, %error, "builder revealed a wrong payload");
                     self.note_unblind(index, "mismatch");
+                    self.penalise(
+                        index,
+                        DisableReason::RevealMismatch,
+                        block_root,
+                        slot,
+                        block_hash,
+                    );
                     first_fault.get_or_insert(error);
                 }
             }
         }
-        for (index, _) in &withheld {
-            self.note_unblind(*index, "withheld");
+        let outcome = outcome.unwrap_or_else(|| {
+            for (index, _) in &withheld {
+                self.note_unblind(*index, "withheld");
+                self.penalise(*index, DisableReason::Withheld, block_root, slot, block_hash);
+            }
+            if let Some(fault) = first_fault {
+                return Err(fault);
+            }
+            let builders: Vec<String> = withheld
+                .iter()
+                .map(|(index, _)| self.builders[*index].name.clone())
+                .collect();
+            let last_error = withheld.pop().map(|(_, error)| error).unwrap_or_default();
+            tracing::error!(slot, %block_root, builder = ?builders, %block_hash, %last_error, "payload withheld after signing; no local fallback");
+            Err(UnblindError::Withheld {
+                builders,
+                last_error,
+            })
+        });
+        // The record ran beside the submissions; its result is only logged and counted.
+        if let Err(error) = record.await {
+            self.metrics.builder_block_store_errors.inc();
+            tracing::error!(slot, %block_root, %block_hash, %error, "cannot record the builder block; an INVALID verdict on it will blame no builder");
         }
-        if let Some(fault) = first_fault {
-            return Err(fault);
-        }
-        let builders: Vec<String> = withheld
-            .iter()
-            .map(|(index, _)| self.builders[*index].name.clone())
-            .collect();
-        let last_error = withheld.pop().map(|(_, error)| error).unwrap_or_default();
-        tracing::error!(slot, %block_root, builder = ?builders, %block_hash, %last_error, "payload withheld after signing; no local fallback");
-        Err(UnblindError::Withheld {
-            builders,
-            last_error,
-        })
+        outcome
     }
 
-    /// Checks a revealed payload: its root equals the signed header's (`into_full_block`), and its blobs
-    /// match the block's commitments with every KZG proof verified.
-    fn check_revealed(
+    /// Records `block_root -> builders` on a blocking thread; the returned future gives its result.
+    fn record_in_background(
         &self,
-        block: &SignedBlindedBeaconBlock<E>,
-        fork: types::ForkName,
-        max_blobs: u64,
-        builder: &str,
-        revealed: UnblindedPayload<E>,
-    ) -> Result<Unblinded<E>, UnblindError> {
-        let full = block
-            .clone()
-            .into_full_block(revealed.execution_payload())
-            .map_err(|error| UnblindError::PayloadMismatch {
-                builder: builder.to_string(),
-                error,
-            })?;
-        let blobs_bundle = match (&revealed, block_commitments(block)) {
-            (UnblindedPayload::PayloadAndBlobs(revealed), Some(commitments)) => {
-                // Verified through a borrowed view: the blobs are copied only once they are good.
-                kzg::verify_blobs_bundle(fork, max_blobs, commitments, revealed.into()).map_err(
-                    |error| UnblindError::BadBlobs {
-                        builder: builder.to_string(),
-                        error,
-                    },
-                )?;
-                Some(BlobsBundle::from_revealed(revealed))
-            }
-            (UnblindedPayload::Payload(_), None) => None,
-            _ => {
-                return Err(UnblindError::MissingBlobs {
-                    builder: builder.to_string(),
-                    fork,
-                })
-            }
+        block_root: Hash256,
+        builders: Vec<String>,
+        slot: Slot,
+        block_hash: ExecutionBlockHash,
+    ) -> impl std::future::Future<Output = Result<(), crate::RegistryError>> {
+        let registry = self.registry.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            registry.record_builder_block(block_root, &builders, slot, block_hash)
+        });
+        async move {
+            task.await
+                .map_err(|error| crate::RegistryError::Task(error.to_string()))?
+        }
+    }
+
+    /// Disables the builder at `index` for costing the signed block `block_root` its slot.
+    fn penalise(
+        &self,
+        index: usize,
+        reason: DisableReason,
+        block_root: Hash256,
+        slot: Slot,
+        block_hash: ExecutionBlockHash,
+    ) {
+        let disabled = DisabledBuilder {
+            builder: self.builders[index].name.clone(),
+            reason,
+            block_root,
+            slot,
+            execution_block_hash: block_hash,
+            until_epoch: self
+                .config
+                .withhold_penalty_epochs
+                .map(|epochs| (slot / E::slots_per_epoch()).saturating_add(epochs)),
         };
-        Ok(Unblinded::Full {
-            block: Box::new(full),
-            blobs_bundle,
-            source: UnblindSource::Builder(builder.to_string()),
-        })
+        if self.registry.disable(disabled.clone()) {
+            tracing::error!(builder = %disabled.builder, slot, %block_root, reason = reason.label(), until_epoch = ?disabled.until_epoch, "builder cost a signed slot; disabled");
+            self.note_disabled(&disabled);
+        }
     }
 
     fn note_unblind(&self, index: usize, result: &str) {
@@ -418,7 +508,11 @@ impl<E: EthSpec> ExecutionLayer<E> {
             .inc();
         let mut record = builder.record.lock();
         match result {
-            "success" => record.counters.unblind_successes += 1,
+            "success" => {
+                record.counters.unblind_successes += 1;
+                record.counters.wins += 1;
+                self.metrics.wins.with_label_values(&[&builder.name]).inc();
+            }
             "mismatch" => record.counters.unblind_mismatches += 1,
             _ => record.counters.unblind_withheld += 1,
         }

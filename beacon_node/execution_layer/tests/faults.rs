@@ -117,11 +117,6 @@ macro_rules! bid_check {
 }
 
 bid_check!(wrong_parent_hash, wrong_parent_hash, "wrong_parent_hash");
-bid_check!(
-    wrong_fee_recipient,
-    wrong_fee_recipient,
-    "wrong_fee_recipient"
-);
 bid_check!(wrong_gas_limit, wrong_gas_limit, "wrong_gas_limit");
 bid_check!(wrong_prev_randao, wrong_prev_randao, "wrong_prev_randao");
 bid_check!(wrong_timestamp, wrong_timestamp, "wrong_timestamp");
@@ -133,7 +128,6 @@ bid_check!(
 bid_check!(wrong_block_number, wrong_block_number, "wrong_block_number");
 bid_check!(too_many_blobs, too_many_blobs, "too_many_blob_commitments");
 bid_check!(bad_signature, bad_signature, "invalid_signature");
-bid_check!(zero_value, zero_value, "zero_value");
 
 #[tokio::test]
 async fn wrong_pubkey_is_caught_by_a_pinned_key() {
@@ -163,7 +157,8 @@ async fn wrong_pubkey_without_a_pin_is_a_valid_bid() {
 }
 
 /// A getHeader that gave no usable bid: the local payload is chosen, and the builder's counter and the
-/// `blindfold_builder_get_header_failures_total` metric of `kind` (`timeout`, `error`, `no_bid`) say so.
+/// metric say so: `blindfold_builder_get_header_failures_total` of `kind` (`timeout`, `error`), or
+/// `blindfold_builder_no_bids_total` for a 204, which is "no bid", not a failure.
 async fn failure_recorded(faults: RelayFaults, kind: &str) -> BuilderOutcome {
     let (bench, outcome) = local_chosen_with(faults, false).await;
     let counters = &bench.layer.builder_states()[0].counters;
@@ -174,11 +169,24 @@ async fn failure_recorded(faults: RelayFaults, kind: &str) -> BuilderOutcome {
     };
     assert_eq!(counted, 1, "{kind}: {counters:?}");
     let metrics = bench.layer.metrics().encode_text();
-    let line = format!(
-        r#"blindfold_builder_get_header_failures_total{{builder="{}",kind="{kind}"}} 1"#,
-        bench.name(0)
-    );
+    let line = if kind == "no_bid" {
+        format!(
+            r#"blindfold_builder_no_bids_total{{builder="{}"}} 1"#,
+            bench.name(0)
+        )
+    } else {
+        format!(
+            r#"blindfold_builder_get_header_failures_total{{builder="{}",kind="{kind}"}} 1"#,
+            bench.name(0)
+        )
+    };
     assert!(metrics.contains(&line), "{line} missing from\n{metrics}");
+    if kind == "no_bid" {
+        assert!(
+            !metrics.contains("blindfold_builder_get_header_failures_total{"),
+            "a 204 is not a failure:\n{metrics}"
+        );
+    }
     outcome
 }
 

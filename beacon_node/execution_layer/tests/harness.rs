@@ -53,11 +53,9 @@ pub struct FakeChain {
 impl FakeChain {
     pub fn healthy(slot: Slot) -> ChainHealth {
         ChainHealth {
-            current_slot: slot,
-            head_slot: slot.saturating_sub(1),
-            empty_slots_in_last_32: 0,
             finalized_epoch: 0,
             current_epoch: 0,
+            ..ChainHealth::healthy(slot, 0)
         }
     }
 }
@@ -95,6 +93,9 @@ pub struct BenchOptions {
     /// Point the execution layer's engine client at a port that accepts connections and never
     /// answers: a hung engine (the relays still use mock-el).
     pub engine_hangs: bool,
+    /// Give the execution layer its own mock-el ([`Bench::layer_el`]), with the same genesis as the
+    /// relays' one, so its faults (SYNCING, INVALID heads) do not stop the relays from bidding.
+    pub separate_engine: bool,
     pub submit_timeout: Duration,
     pub get_header_timeout: Duration,
     /// Blobs per payload in mock-el (KZG's setup is loaded before the first proposal).
@@ -114,6 +115,7 @@ impl Default for BenchOptions {
             config: None,
             engine_down: false,
             engine_hangs: false,
+            separate_engine: false,
             submit_timeout: Duration::from_secs(2),
             get_header_timeout: GET_HEADER_TIMEOUT,
             blobs_per_payload: 0,
@@ -141,6 +143,8 @@ pub struct Bench {
     pub builder_clients: Vec<BuilderClient>,
     /// The builder whose answer the test writes, if asked for.
     pub canned: Option<CannedBuilder>,
+    /// The execution layer's own engine, with [`BenchOptions::separate_engine`].
+    pub layer_el: Option<MockEl>,
     /// The listener of a hung engine, kept open for the bench's life.
     _hung_engine: Option<std::net::TcpListener>,
 }
@@ -306,8 +310,19 @@ impl Bench {
         let hung_engine = options.engine_hangs.then(|| {
             std::net::TcpListener::bind("127.0.0.1:0").expect("a listener for the hung engine")
         });
+        let layer_el = if options.separate_engine {
+            Some(
+                MockEl::start(MockElConfig::new(jwt()).with_last_fork(options.fork))
+                    .await
+                    .expect("the layer's mock-el starts"),
+            )
+        } else {
+            None
+        };
         let layer_engine_url = if options.engine_down {
             closed_url()
+        } else if let Some(layer_el) = &layer_el {
+            layer_el.url().parse().expect("a URL")
         } else if let Some(listener) = &hung_engine {
             let addr = listener.local_addr().expect("a bound address");
             format!("http://{addr}/").parse().expect("a URL")
@@ -333,6 +348,7 @@ impl Bench {
             registration,
             builder_clients,
             canned,
+            layer_el,
             _hung_engine: hung_engine,
         };
         bench.register().await;
@@ -373,6 +389,12 @@ impl Bench {
             timestamp,
         );
         let results = self.layer.register_validators(&[registration]).await;
+        let results: Vec<_> = results
+            .into_iter()
+            .filter(|(_, result)| {
+                !matches!(result, Err(execution_layer::RegistrationError::Disabled))
+            })
+            .collect();
         for (builder, result) in results {
             result.unwrap_or_else(|e| panic!("registration with {builder} failed: {e}"));
         }

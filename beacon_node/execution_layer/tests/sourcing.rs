@@ -11,14 +11,17 @@ async fn local_only_without_builders() {
     let bench = Bench::start(BenchOptions::default()).await;
     let produced = bench.propose(1).await;
     assert_eq!(produced.choice.source, PayloadSource::Local);
-    assert_eq!(produced.choice.reason, ChoiceReason::NoValidBids);
+    assert_eq!(
+        produced.choice.reason,
+        ChoiceReason::BuildersNotAsked("no_builders")
+    );
     let local = produced.local.as_ref().expect("a local payload");
     assert_eq!(local.payload.fee_recipient(), FEE_RECIPIENT);
     assert!(produced.winner.is_none() && produced.builders.is_empty());
     let metrics = bench.layer.metrics().encode_text();
     assert!(
         metrics
-            .contains(r#"blindfold_payload_source_total{reason="no_valid_bids",source="local"} 1"#),
+            .contains(r#"blindfold_payload_source_total{reason="no_builders",source="local"} 1"#),
         "{metrics}"
     );
 }
@@ -46,7 +49,9 @@ async fn builder_bid_beats_local_and_is_visible() {
     let builder = &status.builders[0];
     assert_eq!(builder.name, name);
     assert_eq!(builder.counters.bids, 1);
-    assert_eq!(builder.counters.wins, 1);
+    // Chosen, but not won: nothing is signed and unblinded yet.
+    assert_eq!(builder.counters.chosen, 1);
+    assert_eq!(builder.counters.wins, 0);
     let last = builder.last_bid.as_ref().expect("a last bid");
     assert_eq!(last.slot, 1);
     assert_eq!(last.block_hash, winner.bid.block_hash());
@@ -106,7 +111,7 @@ async fn a_faulty_builder_is_isolated() {
         Some(&1)
     );
     assert_eq!(states[2].counters.errors, 1);
-    assert_eq!(states[1].counters.wins, 1);
+    assert_eq!(states[1].counters.chosen, 1);
 }
 
 #[tokio::test]
@@ -135,7 +140,9 @@ async fn equal_values_go_to_the_lower_block_hash() {
         let produced = bench.propose(slot).await;
         let bids: Vec<(U256, types::Hash256)> = (0..2)
             .map(|i| match outcome(&produced, &bench.name(i)) {
-                BuilderOutcome::Bid { value, block_hash } => (*value, *block_hash),
+                BuilderOutcome::Bid {
+                    value, block_hash, ..
+                } => (*value, *block_hash),
                 other => panic!("expected a bid, got {other:?}"),
             })
             .collect();
@@ -153,18 +160,31 @@ async fn equal_values_go_to_the_lower_block_hash() {
 }
 
 #[tokio::test]
-async fn boost_factor_zero_is_local_only_and_asks_no_builder() {
+async fn boost_factor_zero_prefers_local_but_still_asks_the_builders() {
     let bench = Bench::start(BenchOptions::relays(1)).await;
     let mut request = bench.request(1);
     request.builder_boost_factor = Some(0);
     let produced = bench.layer.get_payload(&request).await.expect("a payload");
     assert_eq!(produced.choice.source, PayloadSource::Local);
     assert_eq!(produced.choice.reason, ChoiceReason::LocalOnlyBoostFactor);
-    assert_eq!(
+    assert!(matches!(
         outcome(&produced, &bench.name(0)),
-        &BuilderOutcome::Skipped("boost_factor_zero")
-    );
-    assert_eq!(bench.headers_served(0), 0);
+        BuilderOutcome::Bid { .. }
+    ));
+    assert_eq!(bench.headers_served(0), 1);
+}
+
+#[tokio::test]
+async fn boost_factor_zero_uses_a_bid_when_the_engine_is_unreachable() {
+    // beacon-APIs: 0 means "prefer the local payload unless an error makes it unviable".
+    let mut options = BenchOptions::relays(1);
+    options.engine_down = true;
+    let bench = Bench::start(options).await;
+    let mut request = bench.request(1);
+    request.builder_boost_factor = Some(0);
+    let produced = bench.layer.get_payload(&request).await.expect("a payload");
+    assert_eq!(produced.choice.source, PayloadSource::Builder { index: 0 });
+    assert_eq!(produced.choice.reason, ChoiceReason::LocalUnavailable);
 }
 
 #[tokio::test]
@@ -182,21 +202,40 @@ async fn boost_factor_max_always_takes_the_builder() {
 
 #[tokio::test]
 async fn boost_factor_scales_the_builder_value() {
-    // A 50 wei bid scaled by 1% is 0 wei: not more than the local payload's value.
+    // The local payload of an empty pool is worth 0; a 199 wei bid at factor 1 is worth
+    // `1 * (199 // 100)` = 1 wei: more.
     let mut options = BenchOptions::relays(1);
-    options.bonuses = vec![50];
+    options.bonuses = vec![199];
     let bench = Bench::start(options).await;
     let mut request = bench.request(1);
     request.builder_boost_factor = Some(1);
     let produced = bench.layer.get_payload(&request).await.expect("a payload");
+    assert_eq!(produced.choice.source, PayloadSource::Builder { index: 0 });
+    assert_eq!(
+        produced.choice.reason,
+        ChoiceReason::BuilderValueHigher {
+            boosted_builder_value: U256::from(1u64)
+        }
+    );
+}
+
+#[tokio::test]
+async fn boost_divides_by_100_before_it_multiplies() {
+    // beacon-APIs: `builder_boost_factor * (builder_payload_value // 100)`. A 99 wei bid is worth
+    // nothing at any factor below the maximum, so the local payload (0 wei) keeps the tie.
+    let mut options = BenchOptions::relays(1);
+    options.bonuses = vec![99];
+    let bench = Bench::start(options).await;
+    let mut request = bench.request(1);
+    request.builder_boost_factor = Some(1_000);
+    let produced = bench.layer.get_payload(&request).await.expect("a payload");
     assert_eq!(produced.choice.source, PayloadSource::Local);
     assert_eq!(
-        produced.choice.reason.reason(),
-        "local_value_higher_or_equal"
+        produced.choice.reason,
+        ChoiceReason::LocalValueHigherOrEqual {
+            boosted_builder_value: U256::ZERO
+        }
     );
-    // The default factor (100) takes the same bid.
-    let produced = bench.propose(2).await;
-    assert_eq!(produced.choice.source, PayloadSource::Builder { index: 0 });
 }
 
 #[tokio::test]
@@ -218,11 +257,10 @@ async fn should_override_builder_keeps_the_local_payload() {
 /// Health at slot 100 with the given measures.
 fn health(skipped: u64, empty: u64, epochs_since_finality: u64) -> ChainHealth {
     ChainHealth {
-        current_slot: 100,
         head_slot: 100 - 1 - skipped,
         empty_slots_in_last_32: empty,
         finalized_epoch: 10,
-        current_epoch: 10 + epochs_since_finality,
+        ..ChainHealth::healthy(100, 10 + epochs_since_finality)
     }
 }
 
@@ -235,6 +273,20 @@ async fn circuit_breaker_thresholds() {
         (health(4, 0, 0), Some("skipped_slots_at_head")),
         (health(0, 9, 0), Some("empty_slots_in_last_32")),
         (health(0, 0, 4), Some("epochs_since_finality")),
+        (
+            ChainHealth {
+                head_is_optimistic: true,
+                ..health(0, 0, 0)
+            },
+            Some("optimistic_head"),
+        ),
+        (
+            ChainHealth {
+                ee_syncing: true,
+                ..health(0, 0, 0)
+            },
+            Some("execution_engine_syncing"),
+        ),
     ];
     for (slot, (health, tripped)) in (1..).zip(cases) {
         *bench.chain.health.lock() = Some(health);
@@ -278,7 +330,10 @@ async fn unregistered_proposer_asks_no_builder() {
     *bench.chain.registration.lock() = None;
     let produced = bench.propose(1).await;
     assert_eq!(produced.choice.source, PayloadSource::Local);
-    assert_eq!(produced.choice.reason, ChoiceReason::NoValidBids);
+    assert_eq!(
+        produced.choice.reason,
+        ChoiceReason::BuildersNotAsked("not_registered")
+    );
     assert_eq!(
         outcome(&produced, &bench.name(0)),
         &BuilderOutcome::Skipped("not_registered")
@@ -408,7 +463,7 @@ async fn local_payload_deadline_without_a_valid_bid_still_awaits_the_engine() {
 #[tokio::test]
 async fn local_payload_in_time_competes_as_usual() {
     let mut options = BenchOptions::relays(1);
-    options.bonuses = vec![50];
+    options.bonuses = vec![99];
     let bench = Bench::start(options).await;
     let mut request = bench.request(1);
     request.builder_boost_factor = Some(1);

@@ -151,9 +151,14 @@ async fn mismatched_payload_is_refused_without_local_fallback() {
         matches!(&error, UnblindError::PayloadMismatch { builder, .. } if *builder == bench.name(0)),
         "{error:?}"
     );
-    let counters = &bench.layer.builder_states()[0].counters;
-    assert_eq!(counters.unblind_mismatches, 1);
-    assert_eq!(counters.unblind_successes, 0);
+    let state = &bench.layer.builder_states()[0];
+    assert_eq!(state.counters.unblind_mismatches, 1);
+    assert_eq!(state.counters.unblind_successes, 0);
+    assert_eq!(state.counters.wins, 0);
+    // It cost a signed slot: disabled, with its own reason.
+    assert!(bench.layer.is_builder_disabled(&bench.name(0)));
+    let json = serde_json::to_value(&state.state).expect("serialisable");
+    assert_eq!(json["reason"], "reveal_mismatch");
 }
 
 #[tokio::test]
@@ -174,6 +179,50 @@ async fn withholding_costs_the_slot_and_counts_against_the_builder() {
         r#"blindfold_builder_unblind_total{{builder="{}",result="withheld"}} 1"#,
         bench.name(0)
     )));
+    assert!(metrics.contains(&format!(
+        r#"blindfold_builder_disabled_total{{builder="{}",reason="withheld"}} 1"#,
+        bench.name(0)
+    )));
+    // Disabled until restart (no penalty length set): the next proposal does not ask it.
+    let json = serde_json::to_value(&state.state).expect("serialisable");
+    assert_eq!(json["status"], "disabled");
+    assert_eq!(json["reason"], "withheld");
+    assert!(json.get("until_epoch").is_none(), "{json}");
+    let produced = bench.propose(40).await;
+    assert_eq!(
+        outcome(&produced, &bench.name(0)),
+        &execution_layer::BuilderOutcome::Disabled
+    );
+    assert_eq!(
+        produced.choice.reason,
+        execution_layer::ChoiceReason::BuildersNotAsked("all_disabled")
+    );
+}
+
+#[tokio::test]
+async fn a_withhold_penalty_ends_after_its_epochs() {
+    let mut options = with_budget(BenchOptions::relays(1), Duration::from_millis(600));
+    options.relays[0].withhold_payload = true;
+    if let Some(config) = options.config.as_mut() {
+        config.withhold_penalty_epochs = Some(1);
+    }
+    let bench = Bench::start(options).await;
+    let (_, block) = builder_won(&bench).await;
+    bench.layer.unblind(block).await.expect_err("withheld");
+    let json = serde_json::to_value(&bench.layer.builder_states()[0].state).unwrap();
+    assert_eq!(json["until_epoch"], "1");
+    // Slot 1 is in epoch 0: still disabled at the end of epoch 0, asked again in epoch 1.
+    let produced = bench.propose(31).await;
+    assert_eq!(
+        outcome(&produced, &bench.name(0)),
+        &execution_layer::BuilderOutcome::Disabled
+    );
+    let produced = bench.propose(32).await;
+    assert!(matches!(
+        outcome(&produced, &bench.name(0)),
+        execution_layer::BuilderOutcome::Bid { .. }
+    ));
+    assert!(!bench.layer.is_builder_disabled(&bench.name(0)));
 }
 
 #[tokio::test]
@@ -206,10 +255,12 @@ async fn every_builder_that_offered_the_block_hash_is_asked() {
     let unblinded = bench.layer.unblind(block).await.expect("by the second");
     assert_eq!(full(unblinded).0, UnblindSource::Builder(bench.name(1)));
     assert_eq!(bench.relays[1].stats().payloads_revealed, 1);
-    assert_eq!(
-        bench.layer.builder_states()[1].counters.unblind_successes,
-        1
-    );
+    let states = bench.layer.builder_states();
+    assert_eq!(states[1].counters.unblind_successes, 1);
+    assert_eq!(states[1].counters.wins, 1);
+    // The first one's submission was dropped once the second revealed: it cost nothing, and it is
+    // not blamed.
+    assert!(!bench.layer.is_builder_disabled(&bench.name(0)));
 }
 
 #[tokio::test]
@@ -258,6 +309,7 @@ async fn every_builder_failing_never_falls_back_to_the_cached_local_payload() {
     }
     for state in bench.layer.builder_states() {
         assert_eq!(state.counters.unblind_withheld, 1, "{}", state.name);
+        assert!(bench.layer.is_builder_disabled(&state.name));
     }
     // The local payload still unblinds its own header only.
     let local = bench
@@ -266,4 +318,40 @@ async fn every_builder_failing_never_falls_back_to_the_cached_local_payload() {
         .await
         .expect("the local block");
     assert_eq!(full(local).0, UnblindSource::LocalCache);
+}
+
+/// A relay whose revealed blobs are spoiled by `spoil`: the unblind refuses them (no local fallback)
+/// and the builder, which cost a signed slot, is disabled.
+async fn bad_blobs_refused(spoil: impl FnOnce(&mut mock_relay::RelayFaults)) {
+    let mut options = with_blobs(ForkName::Electra, 2);
+    spoil(&mut options.relays[0]);
+    let bench = Bench::start(options).await;
+    let (_, block) = builder_won(&bench).await;
+    let error = bench.layer.unblind(block).await.expect_err("bad blobs");
+    assert!(
+        matches!(
+            &error,
+            UnblindError::BadBlobs { builder, .. } | UnblindError::MissingBlobs { builder, .. }
+                if *builder == bench.name(0)
+        ),
+        "{error:?}"
+    );
+    let state = &bench.layer.builder_states()[0];
+    assert_eq!(state.counters.unblind_mismatches, 1);
+    assert!(bench.layer.is_builder_disabled(&bench.name(0)));
+}
+
+#[tokio::test]
+async fn missing_blobs_are_refused() {
+    bad_blobs_refused(|f| f.blobs_missing = true).await;
+}
+
+#[tokio::test]
+async fn mismatched_blobs_are_refused() {
+    bad_blobs_refused(|f| f.blobs_mismatched = true).await;
+}
+
+#[tokio::test]
+async fn a_blob_with_a_bad_proof_is_refused() {
+    bad_blobs_refused(|f| f.blobs_bad_proof = true).await;
 }

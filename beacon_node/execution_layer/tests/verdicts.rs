@@ -7,8 +7,8 @@ use execution_layer::{BuilderOutcome, BuilderStatusState, PayloadSource, Unblind
 use mock_relay::InvalidPayloadFault;
 use types::{ExecutionBlockHash, Hash256, SignedBeaconBlock};
 
-/// Proposes at `slot`, unblinds the builder's block and records it; returns the block root, the
-/// execution block hash and the full block.
+/// Proposes at `slot` and unblinds the builder's block (which records it); returns the block root,
+/// the execution block hash and the full block.
 async fn builder_block(
     bench: &Bench,
     slot: u64,
@@ -19,10 +19,6 @@ async fn builder_block(
     let blinded = block_for_winner(&bench.spec, &produced);
     let block_root = blinded.message_root();
     let block_hash = winner.bid.block_hash();
-    bench
-        .layer
-        .record_builder_block(block_root, &winner.builder, slot, block_hash)
-        .expect("recorded");
     let Unblinded::Full { block, .. } = bench.layer.unblind(blinded).await.expect("unblinded")
     else {
         panic!("an Electra block is revealed, not published by the builder");
@@ -46,7 +42,10 @@ async fn import(bench: &Bench, block_root: Hash256, block: &SignedBeaconBlock<E>
         })
         .await
         .expect("newPayload answers");
-    bench.layer.on_new_payload_status(block_root, &status);
+    let chain = [payload.block_hash(), payload.parent_hash()];
+    bench
+        .layer
+        .on_new_payload_status(block_root, &status, &chain);
     status.is_invalid()
 }
 
@@ -74,6 +73,7 @@ async fn invalid_payload_disables_the_builder_until_restart() {
             block_root,
             slot: 1,
             execution_block_hash: block_hash,
+            until_epoch: None,
         }
     );
     assert_eq!(status.counters.invalid_payloads, 1);
@@ -115,7 +115,7 @@ async fn invalid_payload_disables_the_builder_until_restart() {
         .builder_of(block_root)
         .expect("readable")
         .expect("attributed");
-    assert_eq!(attributed.builder, faulty);
+    assert_eq!(attributed.builders, vec![faulty.clone()]);
     assert_eq!(attributed.execution_block_hash, block_hash);
     assert!(!bench.layer.is_builder_disabled(&faulty));
     let produced = bench.propose(3).await;
@@ -170,6 +170,94 @@ async fn invalid_local_payload_disables_nobody() {
         .on_invalid_payload(execution_layer::InvalidPayloadId::BlockRoot(
             Hash256::repeat_byte(9),
         ));
-    assert!(disabled.is_none());
+    assert!(disabled.is_empty());
     assert!(!bench.layer.is_builder_disabled(&bench.name(0)));
+}
+
+/// Records a builder block by hand, as if `builders` had revealed its payload.
+fn recorded(bench: &Bench, byte: u8, builders: &[String]) -> (Hash256, ExecutionBlockHash) {
+    let (root, hash) = (
+        Hash256::repeat_byte(byte),
+        Hash256::repeat_byte(byte ^ 0x80),
+    );
+    bench
+        .layer
+        .record_builder_block(root, builders, byte as u64, hash)
+        .expect("recorded");
+    (root, hash)
+}
+
+fn invalid(latest_valid_hash: ExecutionBlockHash) -> PayloadStatusV1 {
+    PayloadStatusV1 {
+        status: PayloadStatusKind::Invalid,
+        latest_valid_hash: Some(latest_valid_hash),
+        validation_error: Some("bad state root".into()),
+    }
+}
+
+#[tokio::test]
+async fn inherited_invalidity_blames_the_block_that_is_invalid() {
+    let bench = Bench::start(BenchOptions::relays(2)).await;
+    let (a, b) = (bench.name(0), bench.name(1));
+    let valid_ancestor = Hash256::repeat_byte(0x11);
+    // Builder A made block 1 (invalid); builder B made block 2 on top of it (valid in itself).
+    let (_, hash1) = recorded(&bench, 1, std::slice::from_ref(&a));
+    let (root2, hash2) = recorded(&bench, 2, std::slice::from_ref(&b));
+    // Importing block 2: INVALID, with the last valid payload below block 1.
+    let chain = [hash2, hash1, valid_ancestor];
+    let disabled = bench
+        .layer
+        .on_new_payload_status(root2, &invalid(valid_ancestor), &chain);
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0].builder, a);
+    assert_eq!(disabled[0].execution_block_hash, hash1);
+    assert!(bench.layer.is_builder_disabled(&a));
+    assert!(
+        !bench.layer.is_builder_disabled(&b),
+        "B only built on A's block"
+    );
+
+    // The same rule for a forkchoiceUpdated on a head above both.
+    let bench = Bench::start(BenchOptions::relays(2)).await;
+    recorded(&bench, 1, std::slice::from_ref(&a));
+    recorded(&bench, 2, std::slice::from_ref(&b));
+    let head = Hash256::repeat_byte(0x33);
+    let disabled = bench.layer.on_forkchoice_status(
+        &invalid(valid_ancestor),
+        &[head, hash2, hash1, valid_ancestor],
+    );
+    assert_eq!(
+        disabled.iter().map(|d| &d.builder).collect::<Vec<_>>(),
+        [&a]
+    );
+    assert!(!bench.layer.is_builder_disabled(&b));
+
+    // A latest valid hash that is none of the known ancestors names no culprit: nobody is blamed.
+    let disabled = bench.layer.on_new_payload_status(
+        root2,
+        &invalid(Hash256::repeat_byte(0x77)),
+        &[hash2, hash1],
+    );
+    assert!(disabled.is_empty());
+    assert!(!bench.layer.is_builder_disabled(&b));
+}
+
+#[tokio::test]
+async fn every_builder_that_offered_the_invalid_payload_is_blamed() {
+    // Two relays on one engine with the same bonus offer the same payload; both are recorded at
+    // unblinding, and both answer for it.
+    let mut options = BenchOptions::relays(2);
+    options.relays[0].invalid_payload = InvalidPayloadFault::Always;
+    options.relays[1].invalid_payload = InvalidPayloadFault::Always;
+    let bench = Bench::start(options).await;
+    let (block_root, _, block) = builder_block(&bench, 1).await;
+    let attributed = bench
+        .layer
+        .builder_of(block_root)
+        .expect("readable")
+        .expect("attributed");
+    assert_eq!(attributed.builders.len(), 2, "{attributed:?}");
+    assert!(import(&bench, block_root, &block).await);
+    assert!(bench.layer.is_builder_disabled(&bench.name(0)));
+    assert!(bench.layer.is_builder_disabled(&bench.name(1)));
 }

@@ -32,6 +32,8 @@ impl ExecutionLayerChain for HarnessChain {
                 empty_slots_in_last_32: slot.min(32),
                 finalized_epoch: 0,
                 current_epoch: slot / E::slots_per_epoch(),
+                head_is_optimistic: false,
+                ee_syncing: false,
             },
         }
     }
@@ -53,6 +55,9 @@ pub fn chain_health(state: &BeaconState<E>) -> Result<ChainHealth, StateError> {
         empty_slots_in_last_32: empty,
         finalized_epoch: state.finalized_checkpoint().epoch,
         current_epoch: get_current_epoch(state),
+        // The harness imports only blocks the EE called VALID, and stops on anything else.
+        head_is_optimistic: false,
+        ee_syncing: false,
     })
 }
 

@@ -227,10 +227,16 @@ impl Harness {
             timestamp,
         );
         for (builder, result) in self.layer.register_validators(&[signed]).await {
-            result.map_err(|e| HarnessError::Registration {
-                builder,
-                error: e.to_string(),
-            })?;
+            match result {
+                // A disabled builder is not sent registrations; that is no failure of the proposer's.
+                Ok(()) | Err(execution_layer::RegistrationError::Disabled) => {}
+                Err(e) => {
+                    return Err(HarnessError::Registration {
+                        builder,
+                        error: e.to_string(),
+                    })
+                }
+            }
         }
         self.chain.registrations.lock().insert(pubkey, registration);
         Ok(())
@@ -282,7 +288,6 @@ impl Harness {
                 )
             }
         };
-        let execution_block_hash = header.block_hash();
         let outcome = |result| Outcome {
             slot,
             proposer_index,
@@ -318,27 +323,22 @@ impl Harness {
 
         // Unblinding (DESIGN flow 4): the builder's payload, or the local one put back.
         let full = match (&source, &produced.local) {
-            (Source::Builder(builder), _) => {
-                self.layer
-                    .record_builder_block(block_root, builder, slot, execution_block_hash)?;
-                match self.layer.unblind(signed).await {
-                    Ok(Unblinded::Full { block, .. }) => *block,
-                    Ok(Unblinded::BuilderPublishes { builder }) => {
-                        return Err(self.unexpected(
-                            slot,
-                            format!(
-                                "{builder} publishes the block itself (v2): no payload to import"
-                            ),
-                        ))
-                    }
-                    Err(error) => {
-                        tracing::warn!(slot, block_root = %block_root, builder = %builder, %error, "slot missed: unblinding failed");
-                        return Ok(outcome(SlotResult::Missed {
-                            reason: error.to_string(),
-                        }));
-                    }
+            // The layer records the builder block itself while it unblinds.
+            (Source::Builder(builder), _) => match self.layer.unblind(signed).await {
+                Ok(Unblinded::Full { block, .. }) => *block,
+                Ok(Unblinded::BuilderPublishes { builder }) => {
+                    return Err(self.unexpected(
+                        slot,
+                        format!("{builder} publishes the block itself (v2): no payload to import"),
+                    ))
                 }
-            }
+                Err(error) => {
+                    tracing::warn!(slot, block_root = %block_root, builder = %builder, %error, "slot missed: unblinding failed");
+                    return Ok(outcome(SlotResult::Missed {
+                        reason: error.to_string(),
+                    }));
+                }
+            },
             (Source::Local, Some(local)) => signed
                 .into_full_block(local.payload.clone())
                 .map_err(|e| self.unexpected(slot, e.to_string()))?,
@@ -413,8 +413,11 @@ impl Harness {
             .await?;
         let execution_block_hash = payload.block_hash();
         if status.is_invalid() {
-            let disabled = self.layer.on_new_payload_status(block_root, &status);
-            tracing::warn!(slot, block_root = %block_root, builder = ?disabled.as_ref().map(|d| &d.builder), "payload INVALID: block not imported");
+            let chain = [execution_block_hash, payload.parent_hash()];
+            let disabled = self
+                .layer
+                .on_new_payload_status(block_root, &status, &chain);
+            tracing::warn!(slot, block_root = %block_root, builder = ?disabled.iter().map(|d| &d.builder).collect::<Vec<_>>(), "payload INVALID: block not imported");
             return Ok(SlotResult::InvalidPayload {
                 block_root,
                 execution_block_hash,
@@ -433,8 +436,10 @@ impl Harness {
             .engine
             .forkchoice_updated(payload.fork_name(), forkchoice, None)
             .await?;
-        self.layer
-            .on_forkchoice_status(&updated.payload_status, &[execution_block_hash]);
+        self.layer.on_forkchoice_status(
+            &updated.payload_status,
+            &[execution_block_hash, payload.parent_hash()],
+        );
         if !updated.payload_status.is_valid() {
             return Err(self.unexpected(
                 slot,

@@ -96,8 +96,8 @@ pub enum SlotResult {
         block_root: Hash256,
         /// The payload's block hash.
         execution_block_hash: ExecutionBlockHash,
-        /// What `on_invalid_payload` disabled.
-        disabled: Option<DisabledBuilder>,
+        /// What `on_invalid_payload` disabled (every builder that offered the payload).
+        disabled: Vec<DisabledBuilder>,
     },
     /// The proposer signed a builder's header but the payload never came: the slot has no block (no
     /// local fallback after signing).

@@ -60,7 +60,9 @@ async fn invalid_builder_payload_disables_the_builder_and_the_next_slot_goes_loc
     else {
         panic!("expected an INVALID payload, got {outcome:?}");
     };
-    let disabled = disabled.expect("the builder is disabled");
+    let [disabled] = disabled.as_slice() else {
+        panic!("exactly the builder is disabled: {disabled:?}");
+    };
     assert_eq!(disabled.builder, builder);
     assert_eq!(disabled.block_root, block_root);
     // The block was not imported: the head is still genesis, on both layers.

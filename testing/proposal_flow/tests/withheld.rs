@@ -1,5 +1,6 @@
 //! (d) A relay that withholds the payload after the proposer signed: the slot is missed, with no local
-//! fallback, and the next slot proceeds.
+//! fallback; the builder, which cost a signed slot, is disabled, and the next slot proceeds on the
+//! local payload.
 
 use crate::common::assert_imported;
 use mock_relay::RelayFaults;
@@ -35,9 +36,16 @@ async fn withheld_payload_misses_the_slot_and_the_next_one_proceeds() {
     assert_eq!(stats.payloads_revealed, 0);
     assert!(harness.layer.status().builders[0].counters.unblind_withheld >= 1);
 
+    // The relay would reveal now, but it is disabled: it is not asked, and the local payload wins.
     harness.relay.update_faults(|f| f.withhold_payload = false);
+    let headers = harness.relay.stats().headers_served;
     let outcome = harness.propose(2).await.expect("a proposal");
-    let hash = assert_imported(&outcome, &builder);
+    assert_eq!(
+        outcome.builders[0].outcome,
+        execution_layer::BuilderOutcome::Disabled
+    );
+    assert_eq!(harness.relay.stats().headers_served, headers);
+    let hash = assert_imported(&outcome, &Source::Local);
     assert_eq!(harness.el.head_hash(), hash);
     let parent = harness
         .el
