@@ -7,8 +7,8 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use ssz::Encode;
 use tree_hash::TreeHash;
 use types::{
-    BeaconState, BlobSidecar, Checkpoint, DataColumnSidecar, EthSpec, ExecutionPayload, Hash256,
-    SignedBeaconBlock, SignedBlindedBeaconBlock, Slot,
+    BeaconState, BlobSidecar, Checkpoint, DataColumnSidecar, EthSpec, ExecutionPayload,
+    ExecutionPayloadHeader, Hash256, SignedBeaconBlock, SignedBlindedBeaconBlock, Slot,
 };
 
 /// The oldest block and state the store holds: genesis, or the checkpoint a node synced from.
@@ -74,6 +74,10 @@ pub enum StoreOp<E: EthSpec> {
     DeleteBlock(Hash256),
     /// Prune on finalization (see [`crate::prune`]). Pair it with [`StoreOp::SetFinalized`].
     PruneOnFinalization(Checkpoint),
+    /// Drop the blob and column sidecars of canonical blocks before `slot`: they are only owed to peers
+    /// for `MIN_EPOCHS_FOR_BLOB_SIDECARS_REQUESTS` (or the data-column equivalent), and dominate the
+    /// database's size. Blocks before finality off the canonical chain are already gone.
+    PruneSidecarsBefore(Slot),
 }
 
 /// Every table, opened once for the transaction.
@@ -109,8 +113,8 @@ impl<'txn> WriteTables<'txn> {
     pub fn apply<E: EthSpec>(&mut self, op: StoreOp<E>) -> Result<()> {
         match op {
             StoreOp::PutBlock { block_root, block } => {
-                let payload = block.message_enum().body_enum().execution_payload_enum();
-                self.put_blinded_block(block_root, &block.to_blinded())?;
+                let (blinded, payload) = split_block(*block);
+                self.put_blinded_block(block_root, &blinded)?;
                 self.put_payload(block_root, &payload)
             }
             StoreOp::PutBlindedBlock { block_root, block } => {
@@ -119,7 +123,10 @@ impl<'txn> WriteTables<'txn> {
             StoreOp::PutPayload {
                 block_root,
                 payload,
-            } => self.put_payload(block_root, &payload),
+            } => {
+                self.check_payload::<E>(block_root, &payload)?;
+                self.put_payload(block_root, &payload)
+            }
             StoreOp::PutBlobSidecars {
                 block_root,
                 sidecars,
@@ -187,6 +194,7 @@ impl<'txn> WriteTables<'txn> {
             StoreOp::PruneOnFinalization(checkpoint) => {
                 crate::prune::prune_with_spec::<E>(self, checkpoint)
             }
+            StoreOp::PruneSidecarsBefore(slot) => crate::prune::prune_sidecars(self, slot),
         }
     }
 
@@ -197,7 +205,7 @@ impl<'txn> WriteTables<'txn> {
     ) -> Result<()> {
         let summary = BlockSummary {
             slot: block.slot(),
-            parent_root: block.message_enum().parent_root(),
+            parent_root: parent_root(block),
         };
         self.blocks.insert(
             root.as_slice(),
@@ -219,6 +227,30 @@ impl<'txn> WriteTables<'txn> {
             root.as_slice(),
             encode_versioned(payload.fork_name(), payload).as_slice(),
         )?;
+        Ok(())
+    }
+
+    /// A payload stored after its block must be the one the block's header commits to (the same check
+    /// as unblinding); a payload stored first is checked when the block is served.
+    fn check_payload<E: EthSpec>(
+        &self,
+        root: Hash256,
+        payload: &ExecutionPayload<E>,
+    ) -> Result<()> {
+        let Some(bytes) = self.blocks.get(root.as_slice())? else {
+            return Ok(());
+        };
+        let block: SignedBlindedBeaconBlock<E> =
+            decode_versioned("blocks", root.as_slice(), bytes.value())?;
+        let header = block.execution_payload_header();
+        if header.fork_name() != payload.fork_name()
+            || header.tree_hash_root() != payload.tree_hash_root()
+        {
+            return Err(StoreError::PayloadMismatch {
+                block_root: root,
+                reason: "the payload's root is not the signed header's".into(),
+            });
+        }
         Ok(())
     }
 
@@ -333,6 +365,43 @@ impl<'txn> WriteTables<'txn> {
             }
         }
         Ok(())
+    }
+}
+
+/// A full block as its blinded form and its payload, moving the payload rather than copying it (a
+/// mainnet payload can be megabytes).
+fn split_block<E: EthSpec>(
+    block: SignedBeaconBlock<E>,
+) -> (SignedBlindedBeaconBlock<E>, ExecutionPayload<E>) {
+    macro_rules! split {
+        ($b:expr, $Fork:ident) => {{
+            let mut b = $b;
+            let payload =
+                ExecutionPayload::$Fork(std::mem::take(&mut b.message.body.execution_payload));
+            let header = payload.to_header();
+            let mut blinded = SignedBeaconBlock::$Fork(b).to_blinded();
+            if let (SignedBlindedBeaconBlock::$Fork(s), ExecutionPayloadHeader::$Fork(h)) =
+                (&mut blinded, header)
+            {
+                s.message.body.execution_payload_header = h;
+            }
+            (blinded, payload)
+        }};
+    }
+    match block {
+        SignedBeaconBlock::Capella(b) => split!(b, Capella),
+        SignedBeaconBlock::Deneb(b) => split!(b, Deneb),
+        SignedBeaconBlock::Electra(b) => split!(b, Electra),
+        SignedBeaconBlock::Fulu(b) => split!(b, Fulu),
+    }
+}
+
+fn parent_root<E: EthSpec>(block: &SignedBlindedBeaconBlock<E>) -> Hash256 {
+    match block {
+        SignedBlindedBeaconBlock::Capella(b) => b.message.parent_root,
+        SignedBlindedBeaconBlock::Deneb(b) => b.message.parent_root,
+        SignedBlindedBeaconBlock::Electra(b) => b.message.parent_root,
+        SignedBlindedBeaconBlock::Fulu(b) => b.message.parent_root,
     }
 }
 

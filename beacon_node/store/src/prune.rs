@@ -96,3 +96,42 @@ pub(crate) fn prune_with_spec<E: EthSpec>(
     );
     Ok(())
 }
+
+/// Delete the sidecars of canonical blocks in `[previous cutoff, before)`; the cutoff is remembered so
+/// each call scans only the slots it newly covers.
+pub(crate) fn prune_sidecars(tables: &mut WriteTables<'_>, before: u64) -> Result<()> {
+    let key = meta_keys::SIDECARS_PRUNED_BEFORE;
+    let from = match tables.meta.get(key)? {
+        Some(v) => {
+            let bytes: [u8; 8] = v
+                .value()
+                .try_into()
+                .map_err(|_| corrupt("meta", key.as_bytes(), "not a u64"))?;
+            u64::from_le_bytes(bytes)
+        }
+        None => 0,
+    };
+    if before <= from {
+        return Ok(());
+    }
+    let mut roots = Vec::new();
+    for entry in tables.canonical.range(from..before)? {
+        let (slot, root) = entry?;
+        roots.push(decode_root(
+            "canonical_block_roots",
+            &slot.value().to_be_bytes(),
+            root.value(),
+        )?);
+    }
+    for root in &roots {
+        let (lo, hi) = sidecar_range(root);
+        tables
+            .blob_sidecars
+            .retain_in(lo.as_slice()..=hi.as_slice(), |_, _| false)?;
+        tables
+            .data_column_sidecars
+            .retain_in(lo.as_slice()..=hi.as_slice(), |_, _| false)?;
+    }
+    tables.meta.insert(key, before.to_le_bytes().as_slice())?;
+    Ok(())
+}

@@ -44,6 +44,8 @@ pub mod meta_keys {
     pub const JUSTIFIED_CHECKPOINT: &str = "justified_checkpoint";
     pub const FORK_CHOICE: &str = "fork_choice";
     pub const ANCHOR: &str = "anchor";
+    /// Sidecars of canonical blocks before this slot have been pruned (u64 LE).
+    pub const SIDECARS_PRUNED_BEFORE: &str = "sidecars_pruned_before";
     /// Prefix of the caller's own items ([`crate::StoreOp::PutItem`]).
     pub const ITEM_PREFIX: &str = "item/";
 }

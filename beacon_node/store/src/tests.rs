@@ -149,21 +149,37 @@ fn blocks_are_served_blinded_and_full() {
         Some(late.block.clone())
     );
 
-    // A payload that is not the signed header's is refused at serving time.
+    // A payload that is not the signed header's is refused when stored after its block...
+    let wrong = chain[0]
+        .block
+        .message_enum()
+        .body_enum()
+        .execution_payload_enum();
+    let put_wrong = |root| StoreOp::PutPayload {
+        block_root: root,
+        payload: Box::new(wrong.clone()),
+    };
+    assert!(matches!(
+        store.do_atomically(vec![put_wrong(late.root)]),
+        Err(StoreError::PayloadMismatch { .. })
+    ));
+    assert_eq!(
+        store.get_full_block(&late.root).unwrap(),
+        Some(late.block.clone())
+    );
+    // ...and when it came first, the block is refused at serving time rather than served wrong.
+    let early = make_block(&spec, &late.state, 5, 0, 1);
     store
-        .do_atomically(vec![StoreOp::PutPayload {
-            block_root: late.root,
-            payload: Box::new(
-                chain[0]
-                    .block
-                    .message_enum()
-                    .body_enum()
-                    .execution_payload_enum(),
-            ),
-        }])
+        .do_atomically(vec![
+            put_wrong(early.root),
+            StoreOp::PutBlindedBlock {
+                block_root: early.root,
+                block: Box::new(early.block.to_blinded()),
+            },
+        ])
         .unwrap();
     assert!(matches!(
-        store.get_full_block(&late.root),
+        store.get_full_block(&early.root),
         Err(StoreError::PayloadMismatch { .. })
     ));
 }
@@ -461,6 +477,43 @@ fn pruning_drops_dead_branches_and_old_states() {
     let before = store.counts().unwrap();
     store.prune_on_finalization(finalized).unwrap();
     assert_eq!(store.counts().unwrap(), before);
+}
+
+#[test]
+fn sidecars_are_pruned_outside_the_retention_window() {
+    let dir = TempDir::new("retention");
+    let store = open(&dir, ForkName::Deneb);
+    let genesis = genesis(store.spec(), ForkName::Deneb);
+    init(&store, &genesis);
+    let chain = extend(&store, &genesis, &[1, 2, 3, 4, 6], 1, 1);
+    for built in &chain {
+        store
+            .do_atomically(vec![StoreOp::PutBlobSidecars {
+                block_root: built.root,
+                sidecars: vec![blob_sidecar(built, 0)],
+            }])
+            .unwrap();
+    }
+    let has_sidecars = |b: &Built| !store.get_blob_sidecars(&b.root).unwrap().is_empty();
+    store
+        .do_atomically(vec![StoreOp::PruneSidecarsBefore(3)])
+        .unwrap();
+    assert_eq!(
+        chain.iter().map(has_sidecars).collect::<Vec<_>>(),
+        [false, false, true, true, true]
+    );
+    // A lower cutoff later changes nothing; a higher one continues from the last.
+    store
+        .do_atomically(vec![StoreOp::PruneSidecarsBefore(1)])
+        .unwrap();
+    store
+        .do_atomically(vec![StoreOp::PruneSidecarsBefore(6)])
+        .unwrap();
+    assert_eq!(
+        chain.iter().map(has_sidecars).collect::<Vec<_>>(),
+        [false, false, false, false, true]
+    );
+    assert!(chain.iter().all(|b| store.block_exists(&b.root).unwrap()));
 }
 
 #[test]
