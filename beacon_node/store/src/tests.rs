@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use types::sidecar::{
     verify_blob_sidecar_inclusion_proof, verify_data_column_sidecar_inclusion_proof,
 };
-use types::{BeaconState, ForkName};
+use types::{BeaconState, ChainSpec, ForkName};
 
 /// A directory removed on drop (no tempfile crate in the tree).
 pub struct TempDir(pub std::path::PathBuf);
@@ -313,6 +313,44 @@ fn replayed_states_equal_processed_ones() {
     // Full: genesis, 9 (standing in for the skipped 8), 16, 24.
     assert_eq!(store.counts().unwrap().full_states, 4);
     assert_eq!(store.get_state(&Hash256::repeat_byte(3)).unwrap(), None);
+}
+
+/// Replay across a fork upgrade: the base state is Electra, the replayed one Fulu, and each record
+/// decodes by its own fork tag.
+#[test]
+fn replay_crosses_a_fork_upgrade() {
+    let dir = TempDir::new("upgrade");
+    let mut spec = ChainSpec::minimal().with_forks_at_genesis_up_to(ForkName::Electra);
+    spec.fulu_fork_epoch = 1;
+    let spec = std::sync::Arc::new(spec);
+    let store = Store::<E>::open(&dir.0, spec.clone()).unwrap();
+    let genesis = genesis(&spec, ForkName::Electra);
+    init(&store, &genesis);
+    // 3 and 7 replay Electra blocks from genesis; no block at 8, so 9 (the first Fulu block, whose
+    // process_slots ran the upgrade) is kept in full, and 11 replays a Fulu block from it.
+    let chain = extend(&store, &genesis, &[3, 7, 9, 11], 0, 1);
+    assert_eq!(chain[1].state.fork_name(), ForkName::Electra);
+    assert_eq!(chain[2].state.fork_name(), ForkName::Fulu);
+    for built in &chain {
+        assert_eq!(
+            store.get_state(&built.state_root).unwrap().as_ref(),
+            Some(&built.state)
+        );
+        assert_eq!(
+            store.get_full_block(&built.root).unwrap().as_ref(),
+            Some(&built.block)
+        );
+    }
+    // The skipped boundary itself, advanced from Electra's 7 through the upgrade: full, and Fulu.
+    let (boundary, root) = advance(&chain[1].state, 8, &spec);
+    assert_eq!(boundary.fork_name(), ForkName::Fulu);
+    store
+        .do_atomically(vec![StoreOp::PutState {
+            state_root: root,
+            state: Box::new(boundary.clone()),
+        }])
+        .unwrap();
+    assert_eq!(store.get_state(&root).unwrap(), Some(boundary));
 }
 
 #[test]
