@@ -13,10 +13,16 @@ pub enum Error {
     UnknownParent { parent_root: Hash256, slot: Slot },
     /// `on_block`: the block's slot is after the store's current slot.
     #[error("block slot {block_slot} is after the current slot {current_slot}")]
-    FutureBlock { block_slot: Slot, current_slot: Slot },
+    FutureBlock {
+        block_slot: Slot,
+        current_slot: Slot,
+    },
     /// `on_block`: the block is not after the finalized epoch's first slot.
     #[error("block slot {block_slot} is not after the finalized slot {finalized_slot}")]
-    NotAfterFinalizedSlot { block_slot: Slot, finalized_slot: Slot },
+    NotAfterFinalizedSlot {
+        block_slot: Slot,
+        finalized_slot: Slot,
+    },
     /// `on_block`: the block does not descend from the finalized checkpoint.
     #[error("block does not descend from the finalized block {finalized_root}")]
     NotFinalizedDescendant { finalized_root: Hash256 },

@@ -9,7 +9,9 @@
 
 use crate::error::Error;
 use crate::proto_array::{ExecutionStatus, ProtoArray, ProtoNode, Viability};
-use state_processing::common::{get_current_epoch, get_total_active_balance, is_active_validator};
+use state_processing::common::{
+    get_current_epoch, get_total_active_balance, is_active_validator, is_multiple,
+};
 use state_processing::common::{is_slashable_attestation_data, IndexedAttestationRef};
 use state_processing::progressive_balances::compute_unrealized_checkpoints;
 use state_processing::ProgressiveBalancesCache;
@@ -46,6 +48,10 @@ pub struct ForkChoiceConfig {
     pub min_seed_lookahead: u64,
     /// Prune below the finalized block once it sits this deep in the array.
     pub prune_threshold: usize,
+    /// `FULU_FORK_EPOCH`: from Fulu the proposer lookahead (EIP-7917) fixes the next epoch's
+    /// proposers in advance, so proposer re-orgs are allowed at epoch boundaries (as the vectors of
+    /// 1.7.0-beta.4 expect).
+    pub fulu_fork_epoch: Epoch,
 }
 
 impl ForkChoiceConfig {
@@ -62,6 +68,7 @@ impl ForkChoiceConfig {
             attestation_due_bps: 3333,
             min_seed_lookahead: E::MIN_SEED_LOOKAHEAD,
             prune_threshold: 256,
+            fulu_fork_epoch: spec.fulu_fork_epoch,
         }
     }
 
@@ -90,6 +97,8 @@ pub struct JustifiedBalances {
     pub weights: Vec<Gwei>,
     /// `get_total_active_balance`.
     pub total_active_balance: Gwei,
+    /// The same over unslashed validators only (at least one increment): the proposer boost's base.
+    pub total_unslashed_active_balance: Gwei,
 }
 
 impl JustifiedBalances {
@@ -103,10 +112,12 @@ impl JustifiedBalances {
             let counts = is_active_validator(v, epoch) && !v.slashed;
             weights.push(if counts { v.effective_balance } else { 0 });
         }
+        let unslashed: Gwei = weights.iter().sum();
         Ok(Self {
             effective_balances,
             weights,
             total_active_balance: get_total_active_balance(state)?,
+            total_unslashed_active_balance: unslashed.max(E::EFFECTIVE_BALANCE_INCREMENT),
         })
     }
 }
@@ -322,7 +333,10 @@ impl ForkChoice {
 
     /// `get_current_slot`.
     pub fn current_slot(&self) -> Slot {
-        self.time.saturating_sub(self.genesis_time).saturating_mul(1000) / self.config.slot_duration_ms
+        self.time
+            .saturating_sub(self.genesis_time)
+            .saturating_mul(1000)
+            / self.config.slot_duration_ms
     }
 
     /// `get_current_store_epoch`.
@@ -332,7 +346,9 @@ impl ForkChoice {
 
     /// Milliseconds into the current slot (`time_into_slot_ms`).
     pub(crate) fn time_into_slot_ms(&self) -> u64 {
-        self.time.saturating_sub(self.genesis_time).saturating_mul(1000)
+        self.time
+            .saturating_sub(self.genesis_time)
+            .saturating_mul(1000)
             % self.config.slot_duration_ms
     }
 
@@ -357,7 +373,7 @@ impl ForkChoice {
         let current_slot = self.current_slot();
         if current_slot > previous_slot {
             self.proposer_boost_root = Hash256::ZERO;
-            if current_slot % self.config.slots_per_epoch == 0 {
+            if is_multiple(current_slot, self.config.slots_per_epoch) {
                 self.update_checkpoints(
                     self.unrealized_justified_checkpoint,
                     self.unrealized_finalized_checkpoint,
@@ -516,11 +532,17 @@ impl ForkChoice {
     }
 
     /// `get_shuffling_dependent_root`.
-    pub fn get_shuffling_dependent_root(&self, root: &Hash256, epoch: Epoch) -> Result<Hash256, Error> {
+    pub fn get_shuffling_dependent_root(
+        &self,
+        root: &Hash256,
+        epoch: Epoch,
+    ) -> Result<Hash256, Error> {
         let slot = if epoch <= self.config.min_seed_lookahead {
             0
         } else {
-            self.config.start_slot(epoch - self.config.min_seed_lookahead) - 1
+            self.config
+                .start_slot(epoch - self.config.min_seed_lookahead)
+                - 1
         };
         self.get_ancestor(root, slot)
     }
@@ -633,14 +655,19 @@ impl ForkChoice {
     /// viable branches from the justified block. Prunes below the finalized block when it is deep.
     pub fn get_head(&mut self, balances: &mut impl BalancesSource) -> Result<Hash256, Error> {
         self.apply_changes(balances)?;
-        let head = self.proto_array.find_head(&self.justified_checkpoint.root)?;
+        let head = self
+            .proto_array
+            .find_head(&self.justified_checkpoint.root)?;
         self.proto_array
             .maybe_prune(&self.finalized_checkpoint.root, self.config.prune_threshold)?;
         Ok(head)
     }
 
     /// Bring node weights and best descendants up to date with the votes, balances, boost and time.
-    pub(crate) fn apply_changes(&mut self, balances: &mut impl BalancesSource) -> Result<(), Error> {
+    pub(crate) fn apply_changes(
+        &mut self,
+        balances: &mut impl BalancesSource,
+    ) -> Result<(), Error> {
         let justified = self.justified_checkpoint;
         if self.justified_balances.as_ref().map(|(c, _)| c) != Some(&justified) {
             let fresh = balances.justified_balances(&justified).map_err(|reason| {
@@ -686,21 +713,33 @@ impl ForkChoice {
             finalized: self.finalized_checkpoint,
             slots_per_epoch: self.config.slots_per_epoch,
         };
-        self.proto_array.apply_score_changes(&mut deltas, &viability)
+        self.proto_array
+            .apply_score_changes(&mut deltas, &viability)
     }
 
-    /// `get_proposer_score`: the boost, from the justified checkpoint state's total active balance.
+    /// `get_proposer_score`: the boost, from the justified checkpoint state's active balance of
+    /// unslashed validators (the vectors of 1.7.0-beta.4 leave slashed validators out of the boost).
     pub(crate) fn proposer_score(&self) -> Result<Gwei, Error> {
-        self.committee_fraction(self.config.proposer_score_boost)
+        self.fraction_of(self.config.proposer_score_boost, |b| {
+            b.total_unslashed_active_balance
+        })
     }
 
     /// `calculate_committee_fraction` of the justified checkpoint state.
     pub(crate) fn committee_fraction(&self, percent: u64) -> Result<Gwei, Error> {
+        self.fraction_of(percent, |b| b.total_active_balance)
+    }
+
+    fn fraction_of(
+        &self,
+        percent: u64,
+        total: impl Fn(&JustifiedBalances) -> Gwei,
+    ) -> Result<Gwei, Error> {
         let (_, balances) = self
             .justified_balances
             .as_ref()
             .ok_or(Error::Inconsistent("no justified balances".into()))?;
-        let committee_weight = balances.total_active_balance / self.config.slots_per_epoch;
+        let committee_weight = total(balances) / self.config.slots_per_epoch;
         committee_weight
             .checked_mul(percent)
             .map(|w| w / 100)
@@ -747,7 +786,10 @@ impl ForkChoice {
             .proto_array
             .invalidate(start, include_start, latest_valid_hash)?;
         if !invalidated.is_empty() {
-            tracing::warn!(count = invalidated.len(), "fork choice: blocks invalidated by the engine");
+            tracing::warn!(
+                count = invalidated.len(),
+                "fork choice: blocks invalidated by the engine"
+            );
         }
         Ok(invalidated)
     }

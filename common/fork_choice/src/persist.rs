@@ -109,6 +109,7 @@ impl ForkChoice {
             c.attestation_due_bps,
             c.min_seed_lookahead,
             c.prune_threshold as u64,
+            c.fulu_fork_epoch,
             self.time,
             self.genesis_time,
         ] {
@@ -123,7 +124,13 @@ impl ForkChoice {
             w.checkpoint(cp);
         }
         w.root(&self.proposer_boost_root);
-        w.u64s(&self.equivocating_indices.iter().copied().collect::<Vec<_>>());
+        w.u64s(
+            &self
+                .equivocating_indices
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+        );
         w.u64(self.votes.len() as u64);
         for v in &self.votes {
             w.root(&v.current_root);
@@ -155,6 +162,7 @@ impl ForkChoice {
                 w.u64s(&b.effective_balances);
                 w.u64s(&b.weights);
                 w.u64(b.total_active_balance);
+                w.u64(b.total_unslashed_active_balance);
             }
         }
         w.u64s(&self.applied_weights);
@@ -191,6 +199,7 @@ impl ForkChoice {
             attestation_due_bps: r.u64()?,
             min_seed_lookahead: r.u64()?,
             prune_threshold: r.u64()? as usize,
+            fulu_fork_epoch: r.u64()?,
         };
         if config.slots_per_epoch == 0 || config.slot_duration_ms == 0 {
             return Err(Error::Decode("zero slot or epoch length".into()));
@@ -248,12 +257,14 @@ impl ForkChoice {
             let effective_balances = r.u64s()?;
             let weights = r.u64s()?;
             let total_active_balance = r.u64()?;
+            let total_unslashed_active_balance = r.u64()?;
             Some((
                 cp,
                 JustifiedBalances {
                     effective_balances,
                     weights,
                     total_active_balance,
+                    total_unslashed_active_balance,
                 },
             ))
         } else {

@@ -4,12 +4,14 @@
 
 use crate::error::Error;
 use crate::fork_choice::{BalancesSource, ForkChoice};
-use state_processing::common::{get_beacon_committee, get_committee_count_per_slot};
+use state_processing::common::{get_beacon_committee, get_committee_count_per_slot, is_multiple};
 use types::{BeaconState, EthSpec, Gwei, Hash256, Slot};
 
 impl ForkChoice {
     fn node_or_err(&self, root: &Hash256) -> Result<&crate::ProtoNode, Error> {
-        self.proto_array.node(root).ok_or(Error::UnknownBlock(*root))
+        self.proto_array
+            .node(root)
+            .ok_or(Error::UnknownBlock(*root))
     }
 
     /// `is_head_late`: the head did not arrive in its slot before the attestation deadline.
@@ -17,15 +19,23 @@ impl ForkChoice {
         Ok(!self.node_or_err(head_root)?.timely)
     }
 
-    /// `is_shuffling_stable` (and `is_not_epoch_boundary`): `slot` is not an epoch's first.
+    /// `is_shuffling_stable` (and `is_not_epoch_boundary`): `slot` is not an epoch's first. From
+    /// Fulu the proposers of an epoch are fixed an epoch ahead (EIP-7917), so every slot is stable.
     pub fn is_shuffling_stable(&self, slot: Slot) -> bool {
-        slot % self.config.slots_per_epoch != 0
+        !is_multiple(slot, self.config.slots_per_epoch)
+            || self.config.epoch_at_slot(slot) >= self.config.fulu_fork_epoch
     }
 
     /// `is_ffg_competitive`: head and parent pull up to the same justified checkpoint.
-    pub fn is_ffg_competitive(&self, head_root: &Hash256, parent_root: &Hash256) -> Result<bool, Error> {
+    pub fn is_ffg_competitive(
+        &self,
+        head_root: &Hash256,
+        parent_root: &Hash256,
+    ) -> Result<bool, Error> {
         Ok(self.node_or_err(head_root)?.unrealized_justified_checkpoint
-            == self.node_or_err(parent_root)?.unrealized_justified_checkpoint)
+            == self
+                .node_or_err(parent_root)?
+                .unrealized_justified_checkpoint)
     }
 
     /// `is_finalization_ok`: finality is at most `REORG_MAX_EPOCHS_SINCE_FINALIZATION` behind `slot`.
@@ -98,11 +108,9 @@ impl ForkChoice {
     /// `is_proposer_equivocation`: another block of the same proposer at the same slot is known.
     pub fn is_proposer_equivocation(&self, root: &Hash256) -> Result<bool, Error> {
         let node = self.node_or_err(root)?;
-        Ok(self
-            .proto_array
-            .nodes
-            .iter()
-            .any(|n| n.root != node.root && n.slot == node.slot && n.proposer_index == node.proposer_index))
+        Ok(self.proto_array.nodes.iter().any(|n| {
+            n.root != node.root && n.slot == node.slot && n.proposer_index == node.proposer_index
+        }))
     }
 
     fn parent_of(&self, root: &Hash256) -> Result<(Hash256, Slot), Error> {
@@ -176,8 +184,8 @@ impl ForkChoice {
         let finalization_ok = self.is_finalization_ok(proposal_slot);
         let parent_slot_ok = parent_slot + 1 == head_slot;
         let proposing_on_time = self.is_proposing_on_time();
-        let current_time_ok = head_slot == current_slot
-            || (proposal_slot == current_slot && proposing_on_time);
+        let current_time_ok =
+            head_slot == current_slot || (proposal_slot == current_slot && proposing_on_time);
         let single_slot_reorg = parent_slot_ok && current_time_ok;
         let (head_weak, parent_strong) = if current_slot > head_slot {
             (

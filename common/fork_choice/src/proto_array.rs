@@ -395,7 +395,11 @@ impl ProtoArray {
     /// Drop every node that is not `finalized_root` or its descendant, once `finalized_root` sits at
     /// index `threshold` or later (pruning rewrites the whole array, so not on every finalization).
     /// Returns how many nodes went.
-    pub fn maybe_prune(&mut self, finalized_root: &Hash256, threshold: usize) -> Result<usize, Error> {
+    pub fn maybe_prune(
+        &mut self,
+        finalized_root: &Hash256,
+        threshold: usize,
+    ) -> Result<usize, Error> {
         let finalized = self
             .index_of(finalized_root)
             .ok_or(Error::UnknownBlock(*finalized_root))?;

@@ -6,6 +6,8 @@
 //! attestations against their target checkpoint state and slashings against the justified block's
 //! state, and plays the execution engine's verdicts (`payload_status`). A block step also feeds the
 //! block's attestations (`is_from_block`) and attester slashings, as the spec's test helpers do.
+//!
+//! `FORK_CHOICE_CASE=<substring>` runs only the cases whose `fork/handler/case` label contains it.
 
 use crate::fork_choice_columns::verify_column;
 use crate::state_utils::{cases, minimal_spec, FORKS};
@@ -23,8 +25,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use types::{
     AttestationBase, AttestationElectra, AttesterSlashingBase, AttesterSlashingElectra,
-    BeaconBlock, BeaconState, ChainSpec, Checkpoint, DataColumnSidecar, EthSpec, ExecutionBlockHash, ForkName, ForkVersioned,
-    Hash256, MinimalEthSpec, SignedBeaconBlock,
+    BeaconBlock, BeaconState, ChainSpec, Checkpoint, DataColumnSidecar, EthSpec,
+    ExecutionBlockHash, ForkName, ForkVersioned, Hash256, MinimalEthSpec, SignedBeaconBlock,
 };
 
 type E = MinimalEthSpec;
@@ -69,6 +71,11 @@ fn run(summary: &mut Summary, fork: ForkName, case: &Path) {
         name(case.parent().and_then(Path::parent).unwrap_or(case)),
         name(case)
     );
+    if let Ok(only) = std::env::var("FORK_CHOICE_CASE") {
+        if !label.contains(&only) {
+            return;
+        }
+    }
     let result = Runner::new(fork, case).and_then(|mut r| r.run_steps());
     summary.record(label, result);
 }
@@ -202,7 +209,14 @@ impl Runner {
         let (states, cps, spec) = (&self.states, &mut self.checkpoint_states, &self.spec);
         let mut balances = |cp: &Checkpoint| justified_balances(states, cps, spec, cp);
         self.fc
-            .on_block(&summary, &state, None, status, data_available, &mut balances)
+            .on_block(
+                &summary,
+                &state,
+                None,
+                status,
+                data_available,
+                &mut balances,
+            )
             .map_err(|e| e.to_string())?;
         self.states.insert(summary.root, state);
         for attestation in attestations(&block) {
@@ -236,7 +250,8 @@ impl Runner {
                 return Ok(commitments.is_empty());
             }
             for file in &files {
-                let bytes = read_ssz_snappy(&self.case.join(format!("{}.ssz_snappy", str_of(file)?)));
+                let bytes =
+                    read_ssz_snappy(&self.case.join(format!("{}.ssz_snappy", str_of(file)?)));
                 let Ok(sidecar) = <DataColumnSidecar<E> as ssz::Decode>::from_ssz_bytes(&bytes)
                 else {
                     return Ok(false);
@@ -250,14 +265,13 @@ impl Runner {
         let blobs: Vec<Vec<u8>> = match step.get("blobs") {
             None => vec![],
             Some(file) => {
-                let bytes = read_ssz_snappy(&self.case.join(format!("{}.ssz_snappy", str_of(file)?)));
-                if bytes.len() % kzg::BYTES_PER_BLOB != 0 {
+                let bytes =
+                    read_ssz_snappy(&self.case.join(format!("{}.ssz_snappy", str_of(file)?)));
+                let chunks = bytes.chunks_exact(kzg::BYTES_PER_BLOB);
+                if !chunks.remainder().is_empty() {
                     return Ok(false);
                 }
-                bytes
-                    .chunks(kzg::BYTES_PER_BLOB)
-                    .map(<[u8]>::to_vec)
-                    .collect()
+                chunks.map(<[u8]>::to_vec).collect()
             }
         };
         let mut proofs = vec![];
@@ -338,11 +352,14 @@ impl Runner {
             .states
             .get(&self.fc.justified_checkpoint().root)
             .ok_or("no state for the justified block")?;
-        if !is_valid_indexed_attestation(state, a, true) || !is_valid_indexed_attestation(state, b, true)
+        if !is_valid_indexed_attestation(state, a, true)
+            || !is_valid_indexed_attestation(state, b, true)
         {
             return Err("invalid attester slashing attestation".into());
         }
-        self.fc.on_attester_slashing(a, b).map_err(|e| e.to_string())
+        self.fc
+            .on_attester_slashing(a, b)
+            .map_err(|e| e.to_string())
     }
 
     /// A `payload_status` step: remembered for the block that carries `hash`, and applied at once if
@@ -367,7 +384,10 @@ impl Runner {
                 "VALID" => self.fc.on_valid_execution_payload(&root),
                 "INVALID" => self
                     .fc
-                    .on_invalid_execution_payload(InvalidPayloadTarget::Block(root), s.latest_valid_hash)
+                    .on_invalid_execution_payload(
+                        InvalidPayloadTarget::Block(root),
+                        s.latest_valid_hash,
+                    )
                     .map(drop),
                 _ => Ok(()),
             }
@@ -394,12 +414,18 @@ impl Runner {
                     if Some(root) != Some(root_of(&expected["root"])?)
                         || slot != expected["slot"].as_u64()
                     {
-                        return Err(format!("head {root} at slot {slot:?}, expected {expected:?}"));
+                        return Err(format!(
+                            "head {root} at slot {slot:?}, expected {expected:?}"
+                        ));
                     }
                     true
                 }
-                "justified_checkpoint" => checkpoint_of(expected)? == self.fc.justified_checkpoint(),
-                "finalized_checkpoint" => checkpoint_of(expected)? == self.fc.finalized_checkpoint(),
+                "justified_checkpoint" => {
+                    checkpoint_of(expected)? == self.fc.justified_checkpoint()
+                }
+                "finalized_checkpoint" => {
+                    checkpoint_of(expected)? == self.fc.finalized_checkpoint()
+                }
                 "proposer_boost_root" => root_of(expected)? == self.fc.proposer_boost_root(),
                 "get_proposer_head" => {
                     let head = self.fc.get_head(&mut balances).map_err(|e| e.to_string())?;
@@ -417,14 +443,22 @@ impl Runner {
                     let connected = expected["validator_is_connected"].as_bool().unwrap_or(true);
                     let result = self
                         .fc
-                        .should_override_forkchoice_update(&head, head_state, connected, &mut balances)
+                        .should_override_forkchoice_update(
+                            &head,
+                            head_state,
+                            connected,
+                            &mut balances,
+                        )
                         .map_err(|e| e.to_string())?;
                     Some(result) == expected["result"].as_bool()
                 }
                 other => return Err(format!("unknown check {other}")),
             };
             if !ok {
-                return Err(format!("check {key} failed: expected {expected:?}, {}", self.describe()));
+                return Err(format!(
+                    "check {key} failed: expected {expected:?}, {}",
+                    self.describe()
+                ));
             }
         }
         Ok(())
@@ -492,9 +526,14 @@ fn state_transition(
     .map_err(|e| e.to_string())?;
     per_block::process_block(state, block, VerifySignatures::Batch, true, spec)
         .map_err(|e| e.to_string())?;
-    let root = state.update_tree_hash_cache().map_err(|e| format!("{e:?}"))?;
+    let root = state
+        .update_tree_hash_cache()
+        .map_err(|e| format!("{e:?}"))?;
     if root != block.state_root() {
-        return Err(format!("state root {root} != block's {}", block.state_root()));
+        return Err(format!(
+            "state root {root} != block's {}",
+            block.state_root()
+        ));
     }
     Ok(())
 }
@@ -531,13 +570,12 @@ fn attester_slashings(block: &BeaconBlock<E>) -> Vec<SlashingPair<'_>> {
 }
 
 fn commitment_bytes(list: &[types::KzgCommitment]) -> Vec<[u8; 48]> {
-    list.iter()
-        .map(|c| *c.as_bytes())
-        .collect()
+    list.iter().map(|c| *c.as_bytes()).collect()
 }
 
 fn str_of(v: &Value) -> Result<&str, String> {
-    v.as_str().ok_or_else(|| format!("expected a string, got {v:?}"))
+    v.as_str()
+        .ok_or_else(|| format!("expected a string, got {v:?}"))
 }
 
 fn root_of(v: &Value) -> Result<Hash256, String> {
