@@ -9,6 +9,7 @@
 
 mod error;
 mod fork_choice;
+mod inputs;
 mod persist;
 mod proposer;
 mod proto_array;
@@ -18,8 +19,8 @@ mod votes;
 mod tests;
 
 pub use error::Error;
-pub use fork_choice::{
-    BalancesSource, BlockSummary, ForkChoice, ForkChoiceConfig, InvalidPayloadTarget,
-    JustifiedBalances, BASIS_POINTS, GENESIS_EPOCH,
+pub use fork_choice::{ForkChoice, InvalidPayloadTarget};
+pub use inputs::{
+    BalancesSource, BlockSummary, ForkChoiceConfig, JustifiedBalances, BASIS_POINTS, GENESIS_EPOCH,
 };
 pub use proto_array::{ExecutionStatus, ProtoArray, ProtoNode, Viability};

@@ -3,7 +3,8 @@
 //! resumes exactly where it stopped.
 
 use crate::error::Error;
-use crate::fork_choice::{ForkChoice, ForkChoiceConfig, JustifiedBalances, VoteTracker};
+use crate::fork_choice::{ForkChoice, VoteTracker};
+use crate::inputs::{ForkChoiceConfig, JustifiedBalances};
 use crate::proto_array::{ExecutionStatus, ProtoArray, ProtoNode};
 use types::{Checkpoint, Hash256};
 
@@ -165,7 +166,6 @@ impl ForkChoice {
                 w.u64(b.total_unslashed_active_balance);
             }
         }
-        w.u64s(&self.applied_weights);
         match &self.applied_boost {
             None => w.u8(0),
             Some((root, score)) => {
@@ -270,7 +270,6 @@ impl ForkChoice {
         } else {
             None
         };
-        let applied_weights = r.u64s()?;
         let applied_boost = if r.bool()? {
             Some((r.root()?, r.u64()?))
         } else {
@@ -292,7 +291,6 @@ impl ForkChoice {
             votes,
             proto_array: array,
             justified_balances,
-            applied_weights,
             applied_boost,
         })
     }

@@ -3,7 +3,8 @@
 //! their helpers.
 
 use crate::error::Error;
-use crate::fork_choice::{BalancesSource, ForkChoice};
+use crate::fork_choice::ForkChoice;
+use crate::inputs::BalancesSource;
 use state_processing::common::{get_beacon_committee, get_committee_count_per_slot, is_multiple};
 use types::{BeaconState, EthSpec, Gwei, Hash256, Slot};
 

@@ -8,6 +8,7 @@
 //! in one pass. The head is then the best descendant of the justified block.
 
 use crate::error::Error;
+use crate::inputs::GENESIS_EPOCH;
 use std::collections::HashMap;
 use types::{Checkpoint, Epoch, ExecutionBlockHash, Hash256, Slot};
 
@@ -268,10 +269,10 @@ impl ProtoArray {
         } else {
             node.justified_checkpoint
         };
-        let correct_justified = v.justified.epoch == 0
+        let correct_justified = v.justified.epoch == GENESIS_EPOCH
             || voting_source.epoch == v.justified.epoch
             || voting_source.epoch + 2 >= v.current_epoch;
-        let correct_finalized = v.finalized.epoch == 0 || finalized_ok;
+        let correct_finalized = v.finalized.epoch == GENESIS_EPOCH || finalized_ok;
         correct_justified && correct_finalized
     }
 

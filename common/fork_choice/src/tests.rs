@@ -413,3 +413,55 @@ fn bad_inputs_are_errors() {
         Err(Error::NotFinalizedDescendant { .. })
     ));
 }
+
+/// A late head with few votes over a strong parent is re-orged by the next proposer, and the
+/// `forkchoiceUpdated` to it withheld if that proposer is ours; a timely head is kept.
+#[test]
+fn late_weak_heads_are_reorged() {
+    let mut h = Harness::new();
+    let g = h.genesis_root;
+    h.tick(1, 0);
+    h.block(1, g, 1, ExecutionStatus::Valid).unwrap();
+    h.tick(2, 3);
+    // 14 votes (448 ETH) make the parent strong: above 160% of a committee (409.6 ETH).
+    h.vote(root(1), 1, 0..14).unwrap();
+    h.block(2, root(1), 2, ExecutionStatus::Valid).unwrap();
+    assert!(h.fc.is_head_late(&root(2)).unwrap());
+    assert_eq!(h.head(), root(2));
+    let genesis = h.genesis.clone();
+    let mut balances =
+        |_: &Checkpoint| JustifiedBalances::from_state(&genesis).map_err(|e| e.to_string());
+    assert!(h
+        .fc
+        .should_override_forkchoice_update(&root(2), &genesis, true, &mut balances)
+        .unwrap());
+    assert!(!h
+        .fc
+        .should_override_forkchoice_update(&root(2), &genesis, false, &mut balances)
+        .unwrap());
+    h.tick(3, 0);
+    assert!(h.fc.is_proposing_on_time());
+    assert_eq!(
+        h.fc.get_proposer_head(&root(2), 3, &genesis, &mut balances),
+        Ok(root(1))
+    );
+    // Too late into the slot to re-org; and a block with votes is not weak.
+    h.tick(3, 2);
+    assert_eq!(
+        h.fc.get_proposer_head(&root(2), 3, &genesis, &mut balances),
+        Ok(root(2))
+    );
+    h.tick(3, 0);
+    h.vote(root(2), 2, 14..16).unwrap();
+    assert_eq!(
+        h.fc.get_proposer_head(&root(2), 3, &genesis, &mut balances),
+        Ok(root(2))
+    );
+    // A timely head is never late.
+    h.block(3, root(2), 3, ExecutionStatus::Valid).unwrap();
+    assert!(!h.fc.is_head_late(&root(3)).unwrap());
+    assert_eq!(
+        h.fc.get_proposer_head(&root(3), 4, &genesis, &mut balances),
+        Err(Error::HeadHasProposerBoost(root(3)))
+    );
+}
