@@ -405,10 +405,13 @@ impl<E: EthSpec> ExecutionLayer<E> {
                 Ok(unblinded) => {
                     // The first good answer wins; the other submissions are dropped.
                     tasks.abort_all();
-                    self.note_unblind(index, "success");
                     let result = if matches!(unblinded, Unblinded::BuilderPublishes { .. }) {
+                        // A win only once the block reaches the node: the caller reports it
+                        // (`on_published_block_arrived` or `on_published_block_missing`).
+                        self.note_unblind(index, "accepted");
                         "builder_publishes"
                     } else {
+                        self.note_unblind(index, "success");
                         "revealed"
                     };
                     tracing::info!(slot, %block_root, builder = %name, %block_hash, result, "builder payload unblinded");
@@ -513,9 +516,36 @@ impl<E: EthSpec> ExecutionLayer<E> {
                 record.counters.wins += 1;
                 self.metrics.wins.with_label_values(&[&builder.name]).inc();
             }
+            "accepted" => {}
             "mismatch" => record.counters.unblind_mismatches += 1,
             _ => record.counters.unblind_withheld += 1,
         }
+    }
+
+    /// Fulu's v2: the block `builder` accepted to publish (`Unblinded::BuilderPublishes`) reached the
+    /// node. That is the builder's win.
+    pub fn on_published_block_arrived(&self, builder: &str) {
+        if let Some(index) = self.builders.iter().position(|b| b.name == builder) {
+            self.note_unblind(index, "success");
+        }
+    }
+
+    /// Fulu's v2: `builder` accepted the signed block `block_root` (202) but the block never reached
+    /// the node within the caller's wait: it withheld after signing, and is disabled like any builder
+    /// that does.
+    pub fn on_published_block_missing(
+        &self,
+        builder: &str,
+        block_root: Hash256,
+        slot: Slot,
+        block_hash: ExecutionBlockHash,
+    ) {
+        let Some(index) = self.builders.iter().position(|b| b.name == builder) else {
+            return;
+        };
+        tracing::error!(%builder, slot, %block_root, %block_hash, "builder accepted the signed block but never published it");
+        self.note_unblind(index, "withheld");
+        self.penalise(index, DisableReason::Withheld, block_root, slot, block_hash);
     }
 }
 

@@ -7,15 +7,22 @@
 //! known, sign it, record the builder, unblind, re-run the state transition on the full block with
 //! signatures verified, and let the execution engine judge the payload (`newPayload`, then
 //! `forkchoiceUpdated`). Each slot ends in an [`Outcome`] the tests assert on.
+//!
+//! From Fulu a builder may take the signed block through submitBlindedBlockV2 and publish it itself:
+//! the harness is the beacon node it publishes to ([`Harness::beacon_api_url`]), and imports what
+//! arrives there as it imports a block it unblinded.
 
+mod beacon_api;
 mod block;
 mod chain;
 mod outcome;
 
+pub use beacon_api::PublishedBlock;
 pub use block::payload_attributes_event;
 pub use chain::{chain_health, HarnessChain};
-pub use outcome::{HarnessError, Outcome, SlotResult, Source};
+pub use outcome::{Delivery, HarnessError, Outcome, SlotResult, Source};
 
+use beacon_api::BeaconApi;
 use block::{blinded_block, set_state_root};
 use builder_api::{BuilderClient, BuilderConfig};
 use engine_api::{
@@ -23,7 +30,7 @@ use engine_api::{
 };
 use execution_layer::{
     ExecutionLayer, ExecutionLayerConfig, MemoryBuilderBlockStore, PayloadRequest,
-    ProposerRegistration, Unblinded,
+    ProposerRegistration, UnblindSource, Unblinded,
 };
 use mock_el::{MockEl, MockElConfig};
 use mock_relay::{MockRelay, MockRelayConfig, RelayFaults};
@@ -75,6 +82,9 @@ pub struct HarnessOptions {
     pub submit_timeout: Duration,
     /// How long unblinding keeps trying.
     pub unblind_budget: Duration,
+    /// How long the harness waits for the block a builder publishes after taking it through
+    /// submitBlindedBlockV2; the slot is missed past it.
+    pub publish_wait: Duration,
 }
 
 impl Default for HarnessOptions {
@@ -86,6 +96,8 @@ impl Default for HarnessOptions {
             get_header_timeout: GENEROUS_GET_HEADER_TIMEOUT,
             submit_timeout: Duration::from_secs(5),
             unblind_budget: Duration::from_secs(6),
+            // The relay publishes before it answers 202, so the block is normally already there.
+            publish_wait: Duration::from_secs(4),
         }
     }
 }
@@ -104,6 +116,8 @@ pub struct Harness {
     pub builder: String,
     chain: Arc<HarnessChain>,
     engine: EngineClient,
+    beacon_api: BeaconApi,
+    publish_wait: Duration,
     keys: Vec<bls::SecretKey>,
     genesis_hash: ExecutionBlockHash,
     head: BeaconState<E>,
@@ -115,7 +129,9 @@ impl Harness {
     pub async fn start(options: HarnessOptions) -> Result<Self, HarnessError> {
         let setup = |e: &dyn std::fmt::Display| HarnessError::Setup(e.to_string());
         let fork = options.fork;
-        let spec = ChainSpec::minimal().with_forks_at_genesis_up_to(fork);
+        let spec = Arc::new(ChainSpec::minimal().with_forks_at_genesis_up_to(fork));
+        // Up before the relay, which follows its event stream from the start.
+        let beacon_api = BeaconApi::start(spec.clone()).map_err(|e| setup(&e))?;
         let el = MockEl::start(MockElConfig::new(jwt()).with_last_fork(fork))
             .await
             .map_err(|e| setup(&e))?;
@@ -142,13 +158,14 @@ impl Harness {
         )?;
         let engine_url: url::Url = el.url().parse().map_err(|e| setup(&e))?;
         let mut relay_config = MockRelayConfig::new(
-            spec.clone(),
+            (*spec).clone(),
             head.genesis_validators_root(),
             bls::interop_secret_key(1000),
             engine_url.clone(),
             jwt(),
         );
         relay_config.faults = options.relay_faults;
+        relay_config.beacon_node = Some(beacon_api.url());
         let relay = MockRelay::start::<E>(relay_config)
             .await
             .map_err(|e| setup(&e))?;
@@ -157,7 +174,7 @@ impl Harness {
         builder_config.timeouts.submit_blinded_block = options.submit_timeout;
         let client = BuilderClient::new(builder_config).map_err(|e| setup(&e))?;
         let engine = EngineClient::new(engine_url, JwtAuth::new(jwt()))?;
-        let mut config = ExecutionLayerConfig::new(spec.clone());
+        let mut config = ExecutionLayerConfig::new((*spec).clone());
         config.unblind_budget = options.unblind_budget;
         config.unblind_retry_interval = Duration::from_millis(100);
         let chain = Arc::new(HarnessChain::default());
@@ -175,13 +192,15 @@ impl Harness {
             .cloned()
             .ok_or_else(|| HarnessError::Setup("the layer has no builder".into()))?;
         Ok(Self {
-            spec: Arc::new(spec),
+            spec,
             el,
             relay,
             layer,
             builder,
             chain,
             engine,
+            beacon_api,
+            publish_wait: options.publish_wait,
             keys: bls::interop_secret_keys(VALIDATOR_COUNT),
             genesis_hash,
             head,
@@ -201,6 +220,11 @@ impl Harness {
     /// The EE's genesis block hash.
     pub fn genesis_hash(&self) -> ExecutionBlockHash {
         self.genesis_hash
+    }
+
+    /// The harness's beacon API, where the relay publishes v2 blocks and follows events.
+    pub fn beacon_api_url(&self) -> url::Url {
+        self.beacon_api.url()
     }
 
     /// Registers validator `index` with every builder through the layer (`ValidatorRegistrationV1`
@@ -322,31 +346,62 @@ impl Harness {
         let signed = self.sign(&state, proposer_index, block, block_root)?;
 
         // Unblinding (DESIGN flow 4): the builder's payload, or the local one put back.
-        let full = match (&source, &produced.local) {
+        let (full, delivery) = match (&source, &produced.local) {
             // The layer records the builder block itself while it unblinds.
-            (Source::Builder(builder), _) => match self.layer.unblind(signed).await {
-                Ok(Unblinded::Full { block, .. }) => *block,
-                Ok(Unblinded::BuilderPublishes { builder }) => {
-                    return Err(self.unexpected(
-                        slot,
-                        format!("{builder} publishes the block itself (v2): no payload to import"),
-                    ))
+            (Source::Builder(builder), _) => {
+                // Whatever an earlier slot's builder published after the harness stopped waiting
+                // must not pass for this slot's block.
+                for stale in self.beacon_api.take_pending() {
+                    tracing::warn!(slot, stale_slot = %stale.block.slot(), stale_root = %stale.block.message_root(), "dropping a block published too late for its slot");
                 }
-                Err(error) => {
-                    tracing::warn!(slot, block_root = %block_root, builder = %builder, %error, "slot missed: unblinding failed");
-                    return Ok(outcome(SlotResult::Missed {
-                        reason: error.to_string(),
-                    }));
+                let execution_block_hash = signed.execution_payload_header().block_hash();
+                match self.layer.unblind(signed).await {
+                    Ok(Unblinded::Full { block, source, .. }) => {
+                        let delivery = match source {
+                            UnblindSource::LocalCache => Delivery::Local,
+                            UnblindSource::Builder(_) => Delivery::Revealed,
+                        };
+                        (*block, delivery)
+                    }
+                    Ok(Unblinded::BuilderPublishes { builder }) => {
+                        match self.await_published(slot, block_root, &builder).await? {
+                            Ok(block) => {
+                                self.layer.on_published_block_arrived(&builder);
+                                (block, Delivery::Published)
+                            }
+                            Err(reason) => {
+                                // Accepted after signing, never published: withheld, and it counts
+                                // against the builder like any withholding.
+                                self.layer.on_published_block_missing(
+                                    &builder,
+                                    block_root,
+                                    slot,
+                                    execution_block_hash,
+                                );
+                                tracing::warn!(slot, block_root = %block_root, builder = %builder, %reason, "slot missed: the builder's publication failed");
+                                return Ok(outcome(SlotResult::Missed { reason }));
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(slot, block_root = %block_root, builder = %builder, %error, "slot missed: unblinding failed");
+                        return Ok(outcome(SlotResult::Missed {
+                            reason: error.to_string(),
+                        }));
+                    }
                 }
-            },
-            (Source::Local, Some(local)) => signed
-                .into_full_block(local.payload.clone())
-                .map_err(|e| self.unexpected(slot, e.to_string()))?,
+            }
+            (Source::Local, Some(local)) => (
+                signed
+                    .into_full_block(local.payload.clone())
+                    .map_err(|e| self.unexpected(slot, e.to_string()))?,
+                Delivery::Local,
+            ),
             (Source::Local, None) => return Err(self.unexpected(slot, "no local payload")),
         };
 
         let imported = self
-            .import(&state, full, parent_root, blinded_state_root)
+            .import(&state, full, parent_root, blinded_state_root, delivery)
             .await?;
         if let SlotResult::Imported { .. } = &imported {
             let builder = match &source {
@@ -358,6 +413,69 @@ impl Harness {
         Ok(outcome(imported))
     }
 
+    /// Waits, up to [`HarnessOptions::publish_wait`], for the block `builder` took through
+    /// submitBlindedBlockV2 to be published to the harness's beacon API, and checks it is the signed
+    /// block (`block_root`) with blobs that open its commitments. `Ok(Err(reason))` is a missed slot: no
+    /// block came, or its blobs are not available. A block of this slot with another root is an error:
+    /// the builder published something the proposer did not sign.
+    async fn await_published(
+        &mut self,
+        slot: Slot,
+        block_root: Hash256,
+        builder: &str,
+    ) -> Result<Result<SignedBeaconBlock<E>, String>, HarnessError> {
+        let deadline = tokio::time::Instant::now() + self.publish_wait;
+        let published = loop {
+            let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some(published) = self.beacon_api.next_block(wait).await else {
+                return Ok(Err(format!(
+                    "{builder} took the block through submitBlindedBlockV2 but published none within {:?}",
+                    self.publish_wait
+                )));
+            };
+            // A late block of an earlier slot, published while this one was being unblinded.
+            if published.block.slot() < slot {
+                tracing::warn!(slot, stale_slot = %published.block.slot(), "dropping a block published too late for its slot");
+                continue;
+            }
+            break published;
+        };
+        let PublishedBlock {
+            block,
+            blobs_bundle,
+        } = published;
+        let root = block.message_root();
+        if root != block_root {
+            return Err(self.unexpected(
+                slot,
+                format!(
+                    "{builder} published block {root} at slot {}, not the signed block {block_root}",
+                    block.slot()
+                ),
+            ));
+        }
+        if let Ok(commitments) = block.message_enum().body_enum().blob_kzg_commitments() {
+            let Some(bundle) = blobs_bundle else {
+                return Ok(Err(format!(
+                    "{builder} published a {} block without blobs",
+                    block.fork_name()
+                )));
+            };
+            let epoch = slot / <E as types::EthSpec>::slots_per_epoch();
+            if let Err(error) = kzg::verify_blobs_bundle(
+                block.fork_name(),
+                self.spec.max_blobs_per_block(epoch),
+                commitments,
+                bundle.as_ref(),
+            ) {
+                return Ok(Err(format!(
+                    "{builder} published blobs that do not match the block's commitments: {error}"
+                )));
+            }
+        }
+        Ok(Ok(block))
+    }
+
     /// Imports a full block on `pre` (the state at its slot): the proposer's signature, the state
     /// transition with every signature verified (which must reach the blinded block's state root),
     /// then the EE's `newPayload` verdict and `forkchoiceUpdated` to make it the head.
@@ -367,6 +485,7 @@ impl Harness {
         block: SignedBeaconBlock<E>,
         parent_root: Hash256,
         blinded_state_root: Hash256,
+        delivery: Delivery,
     ) -> Result<SlotResult, HarnessError> {
         let slot = block.slot();
         let block_root = block.message_root();
@@ -457,6 +576,7 @@ impl Harness {
             execution_block_hash,
             verdict: status.status,
             blobs: commitments.len(),
+            delivery,
         })
     }
 

@@ -70,6 +70,18 @@ pub enum Source {
     Builder(String),
 }
 
+/// How the harness came by the full block it imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The local payload, put back into the signed blinded block.
+    Local,
+    /// The builder revealed the payload (submitBlindedBlock v1) and the harness assembled the block.
+    Revealed,
+    /// The builder took the signed block (submitBlindedBlockV2, 202) and published it, with its blobs,
+    /// to the harness's beacon API.
+    Published,
+}
+
 /// How a slot ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlotResult {
@@ -88,6 +100,8 @@ pub enum SlotResult {
         verdict: PayloadStatusKind,
         /// Blob commitments the block carries.
         blobs: usize,
+        /// How the full block reached the harness.
+        delivery: Delivery,
     },
     /// The EE found the payload INVALID: the block is not imported, and the builder that made it (if
     /// any) is disabled.
@@ -99,10 +113,10 @@ pub enum SlotResult {
         /// What `on_invalid_payload` disabled (every builder that offered the payload).
         disabled: Vec<DisabledBuilder>,
     },
-    /// The proposer signed a builder's header but the payload never came: the slot has no block (no
-    /// local fallback after signing).
+    /// The proposer signed a builder's header but the payload never came (or a published block's
+    /// blobs were not available): the slot has no block (no local fallback after signing).
     Missed {
-        /// The unblinding error.
+        /// The unblinding error, or what was wrong with the publication.
         reason: String,
     },
 }

@@ -2,7 +2,9 @@
 //! computed blind and confirmed on the full block.
 
 use crate::common::assert_imported;
-use proposal_flow::{Harness, HarnessOptions, Source, GENEROUS_GET_HEADER_TIMEOUT};
+use proposal_flow::{
+    Delivery, Harness, HarnessOptions, SlotResult, Source, GENEROUS_GET_HEADER_TIMEOUT,
+};
 
 #[tokio::test]
 async fn builder_wins_three_slots_in_a_row() {
@@ -89,6 +91,62 @@ async fn fulu_builder_wins_through_submit_v1() {
         let outcome = harness.propose(slot).await.expect("a proposal");
         let hash = assert_imported(&outcome, &builder);
         assert_eq!(harness.el.head_hash(), hash);
+        assert!(
+            matches!(
+                outcome.result,
+                SlotResult::Imported {
+                    delivery: Delivery::Revealed,
+                    ..
+                }
+            ),
+            "{outcome:?}"
+        );
     }
     assert_eq!(harness.relay.stats().payloads_revealed, 2);
+    assert_eq!(harness.relay.published_blocks(), 0);
+}
+
+#[tokio::test]
+async fn fulu_builder_publishes_through_submit_v2() {
+    // The relay takes the signed block through submitBlindedBlockV2 and publishes it, with its blobs,
+    // to the harness's beacon API; the harness imports what arrives there.
+    let mut harness = Harness::start(HarnessOptions {
+        fork: types::ForkName::Fulu,
+        blobs_per_payload: 1,
+        ..HarnessOptions::default()
+    })
+    .await
+    .expect("the harness starts");
+    assert_eq!(harness.head().fork_name(), types::ForkName::Fulu);
+    let builder = Source::Builder(harness.builder.clone());
+    let mut roots = vec![];
+    let mut parent = harness.genesis_hash();
+    for slot in 1..=2 {
+        let outcome = harness.propose(slot).await.expect("a proposal");
+        let hash = assert_imported(&outcome, &builder);
+        let SlotResult::Imported {
+            block_root,
+            blobs,
+            delivery,
+            ..
+        } = outcome.result
+        else {
+            unreachable!("checked by assert_imported");
+        };
+        assert_eq!(delivery, Delivery::Published, "slot {slot}");
+        assert_eq!(blobs, 1);
+        // The head moved onto the published block, on both layers.
+        assert_ne!(hash, parent);
+        assert_eq!(harness.el.head_hash(), hash);
+        assert_eq!(harness.head_execution_hash(), hash);
+        assert_eq!(harness.head().latest_block_header().slot, slot);
+        roots.push(block_root);
+        parent = hash;
+    }
+    assert_eq!(harness.relay.published_blocks(), 2);
+    assert_eq!(harness.relay.published_block_roots(), roots);
+    let stats = harness.relay.stats();
+    assert_eq!(stats.payloads_revealed, 0);
+    assert_eq!(stats.rejections, 0);
+    assert_eq!(harness.layer.status().builders[0].counters.wins, 2);
 }
