@@ -79,6 +79,9 @@ pub enum Error {
     /// Arithmetic overflowed (balances near `u64::MAX` are a corrupted input).
     #[error("arithmetic overflow in {0}")]
     Overflow(&'static str),
+    /// The configuration cannot drive a clock (zero slot duration or epoch length).
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(&'static str),
     /// `from_bytes`: the encoding is not one this version writes or reads.
     #[error("cannot decode persisted fork choice: {0}")]
     Decode(String),

@@ -71,6 +71,11 @@ impl ForkChoice {
         execution_status: ExecutionStatus,
         config: ForkChoiceConfig,
     ) -> Result<Self, Error> {
+        if config.slots_per_epoch == 0 || config.slot_duration_ms == 0 {
+            return Err(Error::InvalidConfig(
+                "zero slots per epoch or slot duration",
+            ));
+        }
         let anchor_epoch = get_current_epoch(anchor_state);
         let checkpoint = Checkpoint {
             epoch: anchor_epoch,
@@ -196,9 +201,15 @@ impl ForkChoice {
             / self.config.slot_duration_ms;
         while self.current_slot() < tick_slot {
             let next = self.current_slot() + 1;
-            let previous_time =
-                self.genesis_time + next.saturating_mul(self.config.slot_duration_ms) / 1000;
+            // The slot's start (rounded up to a whole second when it does not fall on one).
+            let previous_time = self.genesis_time.saturating_add(
+                next.saturating_mul(self.config.slot_duration_ms)
+                    .div_ceil(1000),
+            );
             self.on_tick_per_slot(previous_time);
+            if self.current_slot() < next {
+                break;
+            }
         }
         self.on_tick_per_slot(time);
     }

@@ -310,9 +310,10 @@ impl ProtoArray {
     /// Invalidate from `start` back to (not including) the block whose payload hash is
     /// `latest_valid_hash`, and every descendant of what was invalidated. `start` itself is
     /// invalidated only if `include_start` or if `latest_valid_hash` names one of its ancestors.
-    /// When `latest_valid_hash` is unknown (or `None`), only `start` (if `include_start`) and its
-    /// descendants go: the engine's hash cannot be trusted to reach further. The zero hash names
-    /// the pre-merge chain: every optimistic ancestor goes. The latest valid block and its ancestors
+    /// Validated blocks are never invalidated: the walk stops at the first one. When
+    /// `latest_valid_hash` is not on the chain (or `None`), only `start` (if `include_start`) and its
+    /// descendants go: the engine's hash cannot be trusted to reach further. The zero hash names the
+    /// pre-merge chain: every optimistic ancestor goes. The latest valid block and its ancestors
     /// become valid. Returns the roots newly made invalid.
     pub fn invalidate(
         &mut self,
@@ -323,28 +324,41 @@ impl ProtoArray {
         let mut to_invalidate = vec![];
         let mut latest_valid = None;
         if let Some(lvh) = latest_valid_hash {
+            let zero = lvh == ExecutionBlockHash::ZERO;
+            // The optimistic blocks from `start` down to the first validated one, then on to the
+            // latest valid hash (which must be on the chain for the engine's word to reach further).
             let mut path = vec![];
-            let mut index = Some(start);
+            let mut below_validated = false;
             let mut found = false;
+            let mut index = Some(start);
             while let Some(i) = index {
                 let node = &self.nodes[i];
-                if lvh != ExecutionBlockHash::ZERO && node.execution_block_hash == lvh {
+                let is_named_block = include_start && i == start;
+                if !zero && !is_named_block && node.execution_block_hash == lvh {
                     found = true;
-                    latest_valid = Some(i);
+                    if !below_validated {
+                        latest_valid = Some(i);
+                    }
                     break;
                 }
-                if matches!(
-                    node.execution_status,
-                    ExecutionStatus::Valid | ExecutionStatus::Irrelevant
-                ) {
-                    // The engine cannot invalidate what it validated: stop at it.
-                    found = lvh == ExecutionBlockHash::ZERO;
-                    break;
+                if !below_validated {
+                    if matches!(
+                        node.execution_status,
+                        ExecutionStatus::Valid | ExecutionStatus::Irrelevant
+                    ) {
+                        // What the engine validated stays valid; the zero hash stops here.
+                        below_validated = true;
+                        if zero {
+                            found = true;
+                            break;
+                        }
+                    } else {
+                        path.push(i);
+                    }
                 }
-                path.push(i);
                 index = node.parent;
             }
-            if index.is_none() && lvh == ExecutionBlockHash::ZERO {
+            if index.is_none() && zero {
                 found = true;
             }
             if found {

@@ -465,3 +465,62 @@ fn late_weak_heads_are_reorged() {
         Err(Error::HeadHasProposerBoost(root(3)))
     );
 }
+
+/// The walk back stops at validated blocks; a latest valid hash below one still condemns the
+/// optimistic blocks above it; the zero hash condemns every optimistic ancestor; a block named with
+/// its own hash as the latest valid one goes alone.
+#[test]
+fn invalidation_stops_at_validated_blocks() {
+    let mut h = Harness::new();
+    let g = h.genesis_root;
+    h.tick(6, 0);
+    h.block(1, g, 1, ExecutionStatus::Valid).unwrap();
+    h.block(2, root(1), 2, ExecutionStatus::Optimistic).unwrap();
+    h.block(3, root(2), 3, ExecutionStatus::Optimistic).unwrap();
+    h.block(4, root(3), 4, ExecutionStatus::Optimistic).unwrap();
+    h.block(5, root(1), 5, ExecutionStatus::Optimistic).unwrap();
+    let gone =
+        h.fc.on_invalid_execution_payload(InvalidPayloadTarget::Block(root(4)), Some(hash(4)))
+            .unwrap();
+    assert_eq!(gone, vec![root(4)]);
+    // Genesis's hash lies below block 1, which was validated: blocks 2 and 3 go, 1 stays.
+    let mut gone =
+        h.fc.on_invalid_execution_payload(InvalidPayloadTarget::Block(root(3)), Some(hash(0xaa)))
+            .unwrap();
+    gone.sort();
+    assert_eq!(gone, vec![root(2), root(3)]);
+    assert_eq!(
+        h.fc.execution_status(&root(1)),
+        Some(ExecutionStatus::Valid)
+    );
+    assert_eq!(h.head(), root(5));
+    let gone = h
+        .fc
+        .on_invalid_execution_payload(InvalidPayloadTarget::Block(root(5)), Some(Hash256::ZERO))
+        .unwrap();
+    assert_eq!(gone, vec![root(5)]);
+    assert_eq!(h.head(), root(1));
+}
+
+/// A slot that does not start on a whole second does not stall the clock.
+#[test]
+fn ticks_with_fractional_slots_terminate() {
+    let mut h = Harness::new();
+    h.fc.config.slot_duration_ms = 2500;
+    h.fc.on_tick(100);
+    assert_eq!(h.fc.time(), 100);
+    assert_eq!(h.fc.current_slot(), 40);
+    let mut config = h.fc.config().clone();
+    config.slot_duration_ms = 0;
+    let anchor = BlockSummary {
+        root: root(1),
+        slot: 0,
+        parent_root: Hash256::ZERO,
+        proposer_index: 0,
+        execution_block_hash: hash(1),
+    };
+    assert!(matches!(
+        ForkChoice::from_anchor(&anchor, &h.genesis, ExecutionStatus::Valid, config),
+        Err(Error::InvalidConfig(_))
+    ));
+}
