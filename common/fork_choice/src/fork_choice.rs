@@ -118,6 +118,7 @@ impl ForkChoice {
         })
     }
 
+    /// The constants the store runs with.
     pub fn config(&self) -> &ForkChoiceConfig {
         &self.config
     }
@@ -125,18 +126,23 @@ impl ForkChoice {
     pub fn time(&self) -> u64 {
         self.time
     }
+    /// `store.genesis_time` (seconds).
     pub fn genesis_time(&self) -> u64 {
         self.genesis_time
     }
+    /// `store.justified_checkpoint`.
     pub fn justified_checkpoint(&self) -> Checkpoint {
         self.justified_checkpoint
     }
+    /// `store.finalized_checkpoint`.
     pub fn finalized_checkpoint(&self) -> Checkpoint {
         self.finalized_checkpoint
     }
+    /// `store.unrealized_justified_checkpoint`.
     pub fn unrealized_justified_checkpoint(&self) -> Checkpoint {
         self.unrealized_justified_checkpoint
     }
+    /// `store.unrealized_finalized_checkpoint`.
     pub fn unrealized_finalized_checkpoint(&self) -> Checkpoint {
         self.unrealized_finalized_checkpoint
     }
@@ -144,12 +150,15 @@ impl ForkChoice {
     pub fn proposer_boost_root(&self) -> Hash256 {
         self.proposer_boost_root
     }
+    /// `store.equivocating_indices`.
     pub fn equivocating_indices(&self) -> &BTreeSet<ValidatorIndex> {
         &self.equivocating_indices
     }
+    /// The block tree.
     pub fn proto_array(&self) -> &ProtoArray {
         &self.proto_array
     }
+    /// Whether the block is in the fork choice (`root in store.blocks`).
     pub fn contains_block(&self, root: &Hash256) -> bool {
         self.proto_array.contains(root)
     }
@@ -157,6 +166,7 @@ impl ForkChoice {
     pub fn block(&self, root: &Hash256) -> Option<&ProtoNode> {
         self.proto_array.node(root)
     }
+    /// The block's execution status, if the block is known.
     pub fn execution_status(&self, root: &Hash256) -> Option<ExecutionStatus> {
         self.block(root).map(|n| n.execution_status)
     }

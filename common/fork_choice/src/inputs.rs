@@ -17,7 +17,9 @@ pub const BASIS_POINTS: u64 = 10_000;
 /// configuration values the spec defines (`REORG_*`, the slot component deadlines).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForkChoiceConfig {
+    /// `SLOTS_PER_EPOCH`.
     pub slots_per_epoch: u64,
+    /// `SLOT_DURATION_MS`.
     pub slot_duration_ms: u64,
     /// `PROPOSER_SCORE_BOOST` (percent of a committee's weight).
     pub proposer_score_boost: u64,
@@ -112,6 +114,7 @@ impl JustifiedBalances {
 /// Where fork choice gets the justified checkpoint state's balances when the justified checkpoint
 /// changes. A closure `FnMut(&Checkpoint) -> Result<JustifiedBalances, String>` is one.
 pub trait BalancesSource {
+    /// The balances of `checkpoint`'s state, or why they cannot be had.
     fn justified_balances(&mut self, checkpoint: &Checkpoint) -> Result<JustifiedBalances, String>;
 }
 

@@ -26,6 +26,7 @@ pub enum ExecutionStatus {
 }
 
 impl ExecutionStatus {
+    /// The status's name, for logs and errors.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Valid => "valid",
@@ -108,26 +109,32 @@ impl ProtoArray {
         array
     }
 
+    /// The number of blocks.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// Whether there is no block (never, once anchored).
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
 
+    /// The nodes, parents before children.
     pub fn nodes(&self) -> &[ProtoNode] {
         &self.nodes
     }
 
+    /// The index of a block's node.
     pub fn index_of(&self, root: &Hash256) -> Option<usize> {
         self.indices.get(root).copied()
     }
 
+    /// A block's node.
     pub fn node(&self, root: &Hash256) -> Option<&ProtoNode> {
         self.index_of(root).map(|i| &self.nodes[i])
     }
 
+    /// Whether the block is known.
     pub fn contains(&self, root: &Hash256) -> bool {
         self.indices.contains_key(root)
     }
