@@ -170,6 +170,34 @@ impl ForkChoice {
     pub fn execution_status(&self, root: &Hash256) -> Option<ExecutionStatus> {
         self.block(root).map(|n| n.execution_status)
     }
+    /// `is_optimistic` (sync/optimistic.md): the block was imported before its payload was validated.
+    pub fn is_optimistic(&self, root: &Hash256) -> Result<bool, Error> {
+        let status = self
+            .execution_status(root)
+            .ok_or(Error::UnknownBlock(*root))?;
+        Ok(status == ExecutionStatus::Optimistic)
+    }
+    /// `get_safe_beacon_block_root` (safe-block.md): the justified checkpoint's block.
+    pub fn get_safe_beacon_block_root(&self) -> Hash256 {
+        self.justified_checkpoint.root
+    }
+    /// The `forkchoiceUpdated` block hashes for `head_root`: head, safe
+    /// (`get_safe_execution_block_hash`) and finalized payload hashes (zero for a block without one).
+    pub fn forkchoice_update_hashes(
+        &self,
+        head_root: &Hash256,
+    ) -> Result<(ExecutionBlockHash, ExecutionBlockHash, ExecutionBlockHash), Error> {
+        let hash = |root: &Hash256| {
+            self.block(root)
+                .map(|n| n.execution_block_hash)
+                .ok_or(Error::UnknownBlock(*root))
+        };
+        Ok((
+            hash(head_root)?,
+            hash(&self.get_safe_beacon_block_root())?,
+            hash(&self.finalized_checkpoint.root)?,
+        ))
+    }
     /// `get_ancestor`: the root of the block at or before `slot` on `root`'s chain.
     pub fn get_ancestor(&self, root: &Hash256, slot: Slot) -> Result<Hash256, Error> {
         self.proto_array.ancestor(root, slot)

@@ -239,6 +239,12 @@ fn invalidation_reaches_back_to_latest_valid_hash() {
         h.fc.execution_status(&root(4)),
         Some(ExecutionStatus::Optimistic)
     );
+    assert_eq!(h.fc.is_optimistic(&root(4)), Ok(true));
+    assert_eq!(h.fc.is_optimistic(&root(1)), Ok(false));
+    assert_eq!(
+        h.fc.forkchoice_update_hashes(&root(4)),
+        Ok((hash(4), hash(0xaa), hash(0xaa)))
+    );
     // A block under an invalid one is invalid from the start.
     h.block(6, root(5), 6, ExecutionStatus::Optimistic).unwrap();
     assert_eq!(
