@@ -233,8 +233,12 @@ impl ForkChoice {
     }
 
     /// `on_tick`: advance slot by slot to `time` (seconds), resetting the proposer boost at each new
-    /// slot and pulling up the unrealized checkpoints at each new epoch.
+    /// slot and pulling up the unrealized checkpoints at each new epoch. A time before the store's
+    /// is ignored (a clock stepping back must not re-open past slots).
     pub fn on_tick(&mut self, time: u64) {
+        if time < self.time {
+            return;
+        }
         let tick_slot = time.saturating_sub(self.genesis_time).saturating_mul(1000)
             / self.config.slot_duration_ms;
         while self.current_slot() < tick_slot {

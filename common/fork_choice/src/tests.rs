@@ -457,17 +457,16 @@ fn late_weak_heads_are_reorged() {
         h.fc.get_proposer_head(&root(2), 3, &genesis, &mut balances),
         Ok(root(2))
     );
-    h.tick(3, 0);
+    // Two votes (64 ETH, above 20% of a committee) make the head strong enough to keep.
     h.vote(root(2), 2, 14..16).unwrap();
-    assert_eq!(
-        h.fc.get_proposer_head(&root(2), 3, &genesis, &mut balances),
-        Ok(root(2))
-    );
-    // A timely head is never late.
-    h.block(3, root(2), 3, ExecutionStatus::Valid).unwrap();
+    h.head();
+    assert!(!h.fc.is_head_weak(&root(2), &genesis).unwrap());
+    // A timely head is never late, and keeps its boost during its slot.
+    h.tick(4, 0);
+    h.block(3, root(2), 4, ExecutionStatus::Valid).unwrap();
     assert!(!h.fc.is_head_late(&root(3)).unwrap());
     assert_eq!(
-        h.fc.get_proposer_head(&root(3), 4, &genesis, &mut balances),
+        h.fc.get_proposer_head(&root(3), 5, &genesis, &mut balances),
         Err(Error::HeadHasProposerBoost(root(3)))
     );
 }
@@ -516,6 +515,8 @@ fn ticks_with_fractional_slots_terminate() {
     h.fc.on_tick(100);
     assert_eq!(h.fc.time(), 100);
     assert_eq!(h.fc.current_slot(), 40);
+    h.fc.on_tick(90);
+    assert_eq!(h.fc.time(), 100, "the clock does not step back");
     let mut config = h.fc.config().clone();
     config.slot_duration_ms = 0;
     let anchor = BlockSummary {
