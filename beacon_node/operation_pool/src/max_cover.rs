@@ -2,7 +2,8 @@
 //! weighted validators that together cover the most weight. Block packing uses it because a
 //! validator's reward counts once however many included aggregates name it.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use types::ValidatorIndex;
 
 /// A candidate: `item`, and the weight it would add for each validator it covers.
@@ -11,35 +12,50 @@ pub(crate) struct Cover<T> {
     pub covers: HashMap<ValidatorIndex, u64>,
 }
 
-impl<T> Cover<T> {
-    fn score(&self) -> u64 {
-        self.covers.values().fold(0u64, |a, w| a.saturating_add(*w))
-    }
-}
-
 /// Pick at most `limit` items, each time the one adding the most uncovered weight, until nothing adds
 /// any. Returns the chosen items in the order chosen (best first); ties go to the earlier candidate.
+///
+/// Lazy greedy: a candidate's gain only shrinks as others are chosen, so a stale gain is an upper
+/// bound, and a candidate whose recomputed gain still tops the heap is the greedy choice. Most
+/// candidates are never rescored, which matters with thousands of aggregates of hundreds of attesters.
 pub(crate) fn maximum_cover<T>(candidates: Vec<Cover<T>>, limit: usize) -> Vec<T> {
+    let gain = |c: &Cover<T>, covered: &HashSet<ValidatorIndex>| {
+        c.covers
+            .iter()
+            .filter(|(v, _)| !covered.contains(v))
+            .fold(0u64, |a, (_, w)| a.saturating_add(*w))
+    };
+    let mut covered = HashSet::new();
+    let mut heap: BinaryHeap<(u64, Reverse<usize>)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (gain(c, &covered), Reverse(i)))
+        .filter(|(g, _)| *g > 0)
+        .collect();
     let mut candidates: Vec<Option<Cover<T>>> = candidates.into_iter().map(Some).collect();
     let mut chosen = Vec::new();
     while chosen.len() < limit {
-        let mut best: Option<(usize, u64)> = None;
-        for (i, c) in candidates.iter().enumerate() {
-            if let Some(c) = c {
-                let score = c.score();
-                if score > 0 && best.is_none_or(|(_, s)| score > s) {
-                    best = Some((i, score));
-                }
-            }
-        }
-        let Some((i, _)) = best else { break };
-        let Some(pick) = candidates[i].take() else {
+        let Some((bound, Reverse(i))) = heap.pop() else {
             break;
         };
-        for other in candidates.iter_mut().flatten() {
-            other.covers.retain(|v, _| !pick.covers.contains_key(v));
+        let Some(candidate) = candidates[i].as_ref() else {
+            continue;
+        };
+        let now = gain(candidate, &covered);
+        if now == 0 {
+            continue;
         }
-        chosen.push(pick.item);
+        let still_best = heap
+            .peek()
+            .is_none_or(|&(next, Reverse(j))| (now, Reverse(i)) >= (next, Reverse(j)));
+        if now < bound && !still_best {
+            heap.push((now, Reverse(i)));
+            continue;
+        }
+        if let Some(pick) = candidates[i].take() {
+            covered.extend(pick.covers.keys().copied());
+            chosen.push(pick.item);
+        }
     }
     chosen
 }

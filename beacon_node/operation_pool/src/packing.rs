@@ -29,6 +29,9 @@ struct Rewarder<'s, E: EthSpec> {
     state: &'s BeaconState<E>,
     caches: &'s StateCaches,
     base_reward_per_increment: u64,
+    /// The participation lists, read once (a tree walk per attester costs more than one full read).
+    previous_flags: Vec<u8>,
+    current_flags: Vec<u8>,
 }
 
 impl<E: EthSpec> Rewarder<'_, E> {
@@ -51,9 +54,9 @@ impl<E: EthSpec> Rewarder<'_, E> {
             return None;
         }
         let flags_list = if is_current {
-            self.state.current_epoch_participation()
+            &self.current_flags
         } else {
-            self.state.previous_epoch_participation()
+            &self.previous_flags
         };
         let mut covers = HashMap::new();
         for (&index, _) in committee.iter().zip(&aggregate.bits).filter(|(_, b)| **b) {
@@ -117,6 +120,16 @@ pub(crate) fn attestations_for_block<E: EthSpec>(
         state,
         caches,
         base_reward_per_increment: caches.get_base_reward_per_increment(state)?,
+        previous_flags: state
+            .previous_epoch_participation()
+            .iter()
+            .copied()
+            .collect(),
+        current_flags: state
+            .current_epoch_participation()
+            .iter()
+            .copied()
+            .collect(),
     };
     let electra = state.fork_name().electra_enabled();
     let mut candidates = Vec::new();

@@ -21,7 +21,10 @@ fn mutate(a: &Attestation<E>, f: impl FnOnce(&mut AttestationElectra<E>)) -> Att
 }
 
 fn bits(a: &Attestation<E>) -> Vec<bool> {
-    electra(a).aggregation_bits.iter().collect()
+    match a {
+        Attestation::Base(a) => a.aggregation_bits.iter().collect(),
+        Attestation::Electra(a) => a.aggregation_bits.iter().collect(),
+    }
 }
 
 #[test]
@@ -37,7 +40,7 @@ fn valid_attestations_are_kept_merged_and_served() {
             h.insert(&h.attestation(slot, 0, &[1])),
             Ok(InsertOutcome::New)
         );
-        let data_root = h.data(slot).tree_hash_root();
+        let data_root = first.data().tree_hash_root();
         let best = h.pool.aggregate_attestation(slot, data_root, 0).unwrap();
         assert_eq!(bits(&best), [true, true, false, false]);
         // Overlapping: kept beside it; a subset of what is kept is nothing new.
@@ -59,6 +62,9 @@ fn valid_attestations_are_kept_merged_and_served() {
             Ok(InsertOutcome::New)
         );
 
+        if !fork.electra_enabled() {
+            continue;
+        }
         // A `SingleAttestation` joins the same aggregates.
         let committee = h.committee(slot, 0);
         let data = h.data(slot);
@@ -181,7 +187,7 @@ fn packing_covers_new_rewards_first() {
 /// From Electra the aggregates of every committee of one data become one on-chain attestation.
 #[test]
 fn electra_packs_committees_into_one_attestation_that_processes() {
-    for fork in FORKS {
+    for fork in [ForkName::Electra, ForkName::Fulu] {
         let h = Harness::new(fork, 20);
         h.insert(&h.attestation(19, 0, &[0, 1])).unwrap();
         h.insert(&h.attestation(19, 1, &[0, 1, 2, 3])).unwrap();

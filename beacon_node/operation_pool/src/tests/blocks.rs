@@ -31,12 +31,17 @@ fn a_block_of_everything_the_pool_packs_processes_and_prunes_it() {
         }
 
         let attestations = p.attestations_for_block(s, c).unwrap();
-        assert_eq!(
-            attestations.len(),
-            3,
-            "one per slot, both committees in each"
-        );
-        assert!(attestations.iter().all(|a| a.num_attesters() == 8));
+        if fork.electra_enabled() {
+            assert_eq!(
+                attestations.len(),
+                3,
+                "one per slot, both committees in each"
+            );
+            assert!(attestations.iter().all(|a| a.num_attesters() == 8));
+        } else {
+            assert_eq!(attestations.len(), 6, "one per slot and committee");
+            assert!(attestations.iter().all(|a| a.num_attesters() == 4));
+        }
         let operations = p.operations_for_block(s, c);
         let sync_aggregate = p.sync_aggregate_for_block(s, c, 20, root);
         assert_eq!(

@@ -19,12 +19,13 @@ use std::sync::Arc;
 use tree_hash::TreeHash;
 use types::ssz_types::{BitList, BitVector, VariableList};
 use types::{
-    Address, AttestationData, AttestationElectra, AttesterSlashingElectra, BeaconBlock,
-    BeaconBlockHeader, BeaconState, BlsToExecutionChange, ChainSpec, Checkpoint, ForkName, Hash256,
-    IndexedAttestationElectra, MinimalEthSpec, ProposerSlashing, Root, SignatureBytes,
-    SignedBeaconBlockHeader, SignedBlsToExecutionChange, SignedVoluntaryExit, Slot, SyncAggregate,
-    ValidatorIndex, VoluntaryExit, DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPOSER,
-    DOMAIN_BLS_TO_EXECUTION_CHANGE, DOMAIN_RANDAO, DOMAIN_SYNC_COMMITTEE, DOMAIN_VOLUNTARY_EXIT,
+    Address, AttestationBase, AttestationData, AttestationElectra, AttesterSlashingBase,
+    AttesterSlashingElectra, BeaconBlock, BeaconBlockHeader, BeaconState, BlsToExecutionChange,
+    ChainSpec, Checkpoint, ForkName, Hash256, IndexedAttestationBase, IndexedAttestationElectra,
+    MinimalEthSpec, ProposerSlashing, Root, SignatureBytes, SignedBeaconBlockHeader,
+    SignedBlsToExecutionChange, SignedVoluntaryExit, Slot, SyncAggregate, ValidatorIndex,
+    VoluntaryExit, DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPOSER, DOMAIN_BLS_TO_EXECUTION_CHANGE,
+    DOMAIN_RANDAO, DOMAIN_SYNC_COMMITTEE, DOMAIN_VOLUNTARY_EXIT,
 };
 
 pub(crate) type E = MinimalEthSpec;
@@ -107,19 +108,32 @@ impl Harness {
         aggregate(&signatures)
     }
 
-    /// An Electra aggregate of committee `committee_index` at `slot` by the members at `positions`.
+    /// An aggregate of committee `committee_index` by the members at `positions`, in the fork's shape
+    /// (before Electra `data.index` names the committee).
     pub fn attestation_with(
         &self,
-        data: AttestationData,
+        mut data: AttestationData,
         committee_index: u64,
         positions: &[usize],
     ) -> Attestation<E> {
         let committee = self.committee(data.slot, committee_index);
+        let signers: Vec<_> = positions.iter().map(|&p| committee[p]).collect();
+        if !self.fork().electra_enabled() {
+            data.index = committee_index;
+            let mut aggregation_bits = BitList::with_capacity(committee.len()).unwrap();
+            for &p in positions {
+                aggregation_bits.set(p, true).unwrap();
+            }
+            return Attestation::Base(AttestationBase {
+                aggregation_bits,
+                signature: self.sign_data(&data, &signers),
+                data,
+            });
+        }
         let mut aggregation_bits = BitList::with_capacity(committee.len()).unwrap();
         for &p in positions {
             aggregation_bits.set(p, true).unwrap();
         }
-        let signers: Vec<_> = positions.iter().map(|&p| committee[p]).collect();
         let mut committee_bits = BitVector::new();
         committee_bits.set(committee_index as usize, true).unwrap();
         Attestation::Electra(AttestationElectra {
@@ -172,23 +186,36 @@ impl Harness {
         }
     }
 
-    /// A double vote by `indices` (ascending) for the previous slot.
+    /// A double vote by `indices` (ascending) for the previous slot, in the fork's shape.
     pub fn attester_slashing(&self, indices: &[ValidatorIndex]) -> AttesterSlashing<E> {
         let base = self.data(self.state.slot() - 1);
-        let attestation = |root: u8| {
+        let signed = |root: u8| {
             let data = AttestationData {
                 beacon_block_root: Hash256::repeat_byte(root),
                 ..base.clone()
             };
-            IndexedAttestationElectra {
+            (self.sign_data(&data, indices), data)
+        };
+        let ((signature_1, data_1), (signature_2, data_2)) = (signed(0xaa), signed(0xbb));
+        if !self.fork().electra_enabled() {
+            let indexed = |signature, data| IndexedAttestationBase {
                 attesting_indices: VariableList::new(indices.to_vec()).unwrap(),
-                signature: self.sign_data(&data, indices),
                 data,
-            }
+                signature,
+            };
+            return AttesterSlashing::Base(AttesterSlashingBase {
+                attestation_1: indexed(signature_1, data_1),
+                attestation_2: indexed(signature_2, data_2),
+            });
+        }
+        let indexed = |signature, data| IndexedAttestationElectra {
+            attesting_indices: VariableList::new(indices.to_vec()).unwrap(),
+            data,
+            signature,
         };
         AttesterSlashing::Electra(AttesterSlashingElectra {
-            attestation_1: attestation(0xaa),
-            attestation_2: attestation(0xbb),
+            attestation_1: indexed(signature_1, data_1),
+            attestation_2: indexed(signature_2, data_2),
         })
     }
 
@@ -289,32 +316,31 @@ impl Harness {
                 types::compute_signing_root(&epoch, randao_domain),
             )
             .to_bytes();
-        let attestations: Vec<AttestationElectra<E>> = attestations
-            .into_iter()
-            .map(|a| match a {
-                Attestation::Electra(a) => a,
-                Attestation::Base(_) => panic!("Electra states pack Electra attestations"),
-            })
-            .collect();
-        let attester_slashings: Vec<AttesterSlashingElectra<E>> = operations
-            .attester_slashings
-            .into_iter()
-            .map(|s| match s {
-                AttesterSlashing::Electra(s) => s,
-                AttesterSlashing::Base(_) => panic!("Electra states pack Electra slashings"),
-            })
-            .collect();
+        let (mut base_attestations, mut electra_attestations) = (vec![], vec![]);
+        for a in attestations {
+            match a {
+                Attestation::Base(a) => base_attestations.push(a),
+                Attestation::Electra(a) => electra_attestations.push(a),
+            }
+        }
+        let (mut base_slashings, mut electra_slashings) = (vec![], vec![]);
+        for s in operations.attester_slashings {
+            match s {
+                AttesterSlashing::Base(s) => base_slashings.push(s),
+                AttesterSlashing::Electra(s) => electra_slashings.push(s),
+            }
+        }
         let withdrawals = get_expected_withdrawals(state).unwrap().withdrawals;
         let latest = state.latest_execution_payload_header();
         macro_rules! body {
-            ($Body:ident, $Payload:ident) => {
+            ($Body:ident, $Payload:ident, $attestations:expr, $slashings:expr $(, $requests:ident)?) => {
                 types::$Body {
                     randao_reveal,
                     eth1_data: state.eth1_data().clone(),
                     graffiti: Hash256::ZERO,
                     proposer_slashings: VariableList::new(operations.proposer_slashings).unwrap(),
-                    attester_slashings: VariableList::new(attester_slashings).unwrap(),
-                    attestations: VariableList::new(attestations).unwrap(),
+                    attester_slashings: VariableList::new($slashings).unwrap(),
+                    attestations: VariableList::new($attestations).unwrap(),
                     deposits: VariableList::empty(),
                     voluntary_exits: VariableList::new(operations.voluntary_exits).unwrap(),
                     sync_aggregate,
@@ -333,27 +359,51 @@ impl Harness {
                     )
                     .unwrap(),
                     blob_kzg_commitments: VariableList::empty(),
-                    execution_requests: Default::default(),
+                    $($requests: Default::default(),)?
                 }
             };
         }
         let parent_root = self.parent_root();
         match self.fork() {
+            ForkName::Deneb => BeaconBlock::Deneb(types::BeaconBlockDeneb {
+                slot,
+                proposer_index,
+                parent_root,
+                state_root: Hash256::ZERO,
+                body: body!(
+                    BeaconBlockBodyDeneb,
+                    ExecutionPayloadDeneb,
+                    base_attestations,
+                    base_slashings
+                ),
+            }),
             ForkName::Electra => BeaconBlock::Electra(types::BeaconBlockElectra {
                 slot,
                 proposer_index,
                 parent_root,
                 state_root: Hash256::ZERO,
-                body: body!(BeaconBlockBodyElectra, ExecutionPayloadElectra),
+                body: body!(
+                    BeaconBlockBodyElectra,
+                    ExecutionPayloadElectra,
+                    electra_attestations,
+                    electra_slashings,
+                    execution_requests
+                ),
             }),
             ForkName::Fulu => BeaconBlock::Fulu(types::BeaconBlockFulu {
                 slot,
                 proposer_index,
                 parent_root,
                 state_root: Hash256::ZERO,
-                body: body!(BeaconBlockBodyFulu, ExecutionPayloadFulu),
+                body: body!(
+                    BeaconBlockBodyFulu,
+                    ExecutionPayloadFulu,
+                    electra_attestations,
+                    electra_slashings,
+                    execution_requests
+                ),
             }),
-            fork => panic!("tests build Electra and Fulu blocks, not {fork}"),
+            fork => panic!("tests build Deneb, Electra and Fulu blocks, not {fork}"),
         }
     }
 
@@ -371,5 +421,5 @@ impl Harness {
     }
 }
 
-/// Both forks the tests run at.
-pub(crate) const FORKS: [ForkName; 2] = [ForkName::Electra, ForkName::Fulu];
+/// The forks the tests run at: Electra and Fulu, and Deneb for the pre-Electra shapes.
+pub(crate) const FORKS: [ForkName; 3] = [ForkName::Deneb, ForkName::Electra, ForkName::Fulu];
