@@ -50,6 +50,9 @@ pub enum Error {
     /// `on_attestation`: an attestation may count only from the slot after its own.
     #[error("attestation of slot {slot} arrived at the current slot {current_slot}")]
     AttestationFromCurrentSlot { slot: Slot, current_slot: Slot },
+    /// `on_attestation`: an attesting index far beyond every validator known (a corrupt input).
+    #[error("attesting index {0} is beyond the known validators")]
+    ValidatorIndexOutOfRange(u64),
     /// `on_attester_slashing`: the two attestations are not slashable together.
     #[error("the attester slashing's attestations are not slashable")]
     NotSlashable,

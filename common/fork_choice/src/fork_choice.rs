@@ -20,6 +20,9 @@ use types::{
     Slot, ValidatorIndex,
 };
 
+/// How far past the validators it knows (justified balances, votes) an attesting index may be.
+const MAX_NEW_VALIDATOR_INDICES: usize = 1 << 21;
+
 /// A validator's vote (`latest_messages`), split into the root its weight sits on now and the root
 /// it moves to at the next delta computation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -502,14 +505,24 @@ impl ForkChoice {
         is_from_block: bool,
     ) -> Result<(), Error> {
         self.validate_on_attestation(data, is_from_block)?;
+        // The vote table grows to the highest index seen: bound it so that a corrupt index cannot
+        // make it allocate without limit (far more validators than any registry grows by between
+        // two justified checkpoints).
+        let known = self
+            .justified_balances
+            .as_ref()
+            .map_or(0, |(_, b)| b.weights.len())
+            .max(self.votes.len());
+        let limit = known.saturating_add(MAX_NEW_VALIDATOR_INDICES);
+        if let Some(&i) = attesting_indices.iter().find(|&&i| i >= limit as u64) {
+            return Err(Error::ValidatorIndexOutOfRange(i));
+        }
         let epoch = data.target.epoch;
         for &i in attesting_indices {
             if self.equivocating_indices.contains(&i) {
                 continue;
             }
-            let Ok(index) = usize::try_from(i) else {
-                continue;
-            };
+            let index = i as usize;
             if index >= self.votes.len() {
                 self.votes.resize(index + 1, VoteTracker::default());
             }

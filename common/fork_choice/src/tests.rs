@@ -404,6 +404,12 @@ fn bad_inputs_are_errors() {
         h.vote(root(1), 0, 0..1),
         Err(Error::AttestationForFutureBlock { .. })
     ));
+    h.tick(3, 0);
+    assert_eq!(
+        h.vote(root(1), 1, u64::MAX - 1..u64::MAX),
+        Err(Error::ValidatorIndexOutOfRange(u64::MAX - 1))
+    );
+    h.vote(root(1), 1, 0..64).unwrap();
     let mut balances = |_: &Checkpoint| Err::<JustifiedBalances, _>("no state".to_string());
     assert!(matches!(
         h.fc.get_head(&mut balances),
