@@ -119,7 +119,19 @@ impl<E: EthSpec> SyncPool<E> {
 
     fn insert(&mut self, key: SyncKey, new: SubAggregate<E>) -> Result<InsertOutcome, SyncError> {
         if !self.entries.contains_key(&key) && self.entries.len() >= MAX_SYNC_KEYS {
-            return Err(SyncError::PoolFull);
+            // Votes cost a committee member nothing (they are not slashable): when full, the oldest
+            // slot's make room for a later one rather than locking the pool until the next prune.
+            let oldest = self
+                .entries
+                .keys()
+                .min_by_key(|(slot, _, _)| *slot)
+                .copied();
+            match oldest {
+                Some(old) if old.0 < key.0 => {
+                    self.entries.remove(&old);
+                }
+                _ => return Err(SyncError::PoolFull),
+            }
         }
         let list = self.entries.entry(key).or_default();
         if list.iter().any(|a| new.bits.is_subset(&a.bits)) {

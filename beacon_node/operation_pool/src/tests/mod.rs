@@ -48,7 +48,15 @@ pub(crate) fn aggregate(signatures: &[bls::Signature]) -> SignatureBytes {
 impl Harness {
     /// Genesis at `fork` (validators may exit at once: `SHARD_COMMITTEE_PERIOD` 0), advanced to `slot`.
     pub fn new(fork: ForkName, slot: Slot) -> Self {
-        let mut spec = ChainSpec::minimal().with_forks_at_genesis_up_to(fork);
+        Self::with_spec(
+            ChainSpec::minimal().with_forks_at_genesis_up_to(fork),
+            fork,
+            slot,
+        )
+    }
+
+    /// Genesis at `fork` under `spec` (its later forks happen as slots pass), advanced to `slot`.
+    pub fn with_spec(mut spec: ChainSpec, fork: ForkName, slot: Slot) -> Self {
         spec.shard_committee_period = 0;
         let mut state = interop_genesis_state::<E>(VALIDATORS, 0, fork, None, &spec).unwrap();
         if slot > 0 {
@@ -63,6 +71,12 @@ impl Harness {
             caches,
             keys: bls::interop_secret_keys(VALIDATORS),
         }
+    }
+
+    /// Advance the state (and its caches) to `slot`, through any fork upgrade on the way.
+    pub fn advance(&mut self, slot: Slot) {
+        process_slots(&mut self.state, slot, &self.spec).unwrap();
+        self.caches = StateCaches::build(&self.state).unwrap();
     }
 
     pub fn fork(&self) -> ForkName {

@@ -153,3 +153,34 @@ fn packing_leaves_out_what_no_longer_applies() {
     assert_eq!(ops.voluntary_exits, vec![h.exit(6, 2)]);
     assert!(ops.bls_to_execution_changes.is_empty());
 }
+
+/// Across the Electra upgrade: a slashing kept in Deneb's shape is packed in Electra's (the index lists
+/// only widen), and Deneb's attestations, which Electra blocks cannot carry, are left out.
+#[test]
+fn operations_kept_before_electra_pack_into_an_electra_block() {
+    let mut spec = types::ChainSpec::minimal().with_forks_at_genesis_up_to(ForkName::Deneb);
+    spec.electra_fork_epoch = 1;
+    let mut h = Harness::with_spec(spec, ForkName::Deneb, 7);
+    let slashing = h.attester_slashing(&[1, 2]);
+    assert!(matches!(slashing, AttesterSlashing::Base(_)));
+    let (s, c, p) = (&h.state, &h.caches, &h.pool);
+    p.insert_attester_slashing(slashing, s, c).unwrap();
+    h.insert(&h.attestation(6, 0, &[0, 1])).unwrap();
+    h.advance(10);
+    assert_eq!(h.fork(), ForkName::Electra);
+    h.insert(&h.attestation(9, 1, &[2])).unwrap();
+
+    let (s, c, p) = (&h.state, &h.caches, &h.pool);
+    let operations = p.operations_for_block(s, c);
+    assert!(matches!(
+        operations.attester_slashings[..],
+        [AttesterSlashing::Electra(_)]
+    ));
+    let attestations = p.attestations_for_block(s, c).unwrap();
+    assert_eq!(attestations.len(), 1);
+    assert_eq!(attestations[0].data().slot, 9);
+    let post = h
+        .process(&h.block(attestations, operations, types::SyncAggregate::empty()))
+        .unwrap();
+    assert!(post.validators().get(2).unwrap().slashed);
+}
