@@ -437,3 +437,9 @@ impl Harness {
 
 /// The forks the tests run at: Electra and Fulu, and Deneb for the pre-Electra shapes.
 pub(crate) const FORKS: [ForkName; 3] = [ForkName::Deneb, ForkName::Electra, ForkName::Fulu];
+
+#[test]
+fn the_pool_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<OperationPool<E>>();
+}
