@@ -181,10 +181,8 @@ impl Runner {
         self.fc
             .validate_block(summary.slot, &summary.parent_root)
             .map_err(|e| e.to_string())?;
+        // Checked here, refused by `on_block` (`Error::DataUnavailable`) after the transition.
         let data_available = self.is_data_available(&block, step)?;
-        if !data_available {
-            return Err("data unavailable".into());
-        }
         let status = match self.payload_statuses.get(&summary.execution_block_hash) {
             None => ExecutionStatus::Valid,
             Some(s) if s.status == "VALID" => ExecutionStatus::Valid,
