@@ -121,6 +121,14 @@ pub fn compute_cells_and_kzg_proofs(blob: &[u8]) -> Result<Vec<[u8; 48]>, KzgErr
     Ok(proofs.iter().map(|p| *p.to_bytes()).collect())
 }
 
+/// `compute_cells` (EIP-7594): the `CELLS_PER_EXT_BLOB` cells of the extended blob, each
+/// `BYTES_PER_CELL` bytes. A node that stores a Fulu block's data columns computes them from the blobs.
+pub fn compute_cells(blob: &[u8]) -> Result<Vec<Vec<u8>>, KzgError> {
+    let blob = &c_blobs(&[blob])?[0];
+    let cells = crate::settings().compute_cells(blob).map_err(c_error)?;
+    Ok(cells.iter().map(|cell| cell.to_bytes().to_vec()).collect())
+}
+
 /// `verify_blob_kzg_proof_batch`: one proof per blob (Deneb, Electra).
 pub fn verify_blob_kzg_proof_batch<B: AsRef<[u8]>>(
     blobs: &[B],

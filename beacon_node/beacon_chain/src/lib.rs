@@ -1,0 +1,358 @@
+//! The beacon node's chain: genesis, block import, fork choice and head, block production through the builder module, publication, events and registrations.
+//!
+//! One [`BeaconChain`] owns the parts and reads as the flows of `DESIGN.md`:
+//! - [`BeaconChain::start`] opens a new chain on a genesis state, or resumes the one in the store;
+//! - `import`: a block's gossip-level checks, the state transition, the engine's verdict
+//!   (`newPayload`), its blobs, fork choice, one atomic store write, then the head;
+//! - `head`: fork choice's head, `forkchoiceUpdated` to the engine on every change, INVALID verdicts
+//!   applied to fork choice and to the faulty-builder registry, finality and pruning;
+//! - `production`: a block (full or blinded) on the head through `ExecutionLayer::get_payload`;
+//! - `publish`: a signed block, full or blinded (unblinded through the builder module), imported;
+//! - `registrations`: proposers' fee recipients and builder registrations;
+//! - `timer`: the slot's duties (the next slot's state advanced early, its payload attributes
+//!   announced, the proposer's local build started).
+
+pub mod block_builder;
+pub mod clock;
+pub mod config;
+pub mod errors;
+pub mod events;
+pub mod genesis;
+mod head;
+mod import;
+mod production;
+mod publish;
+mod registrations;
+pub mod state_cache;
+pub mod timer;
+pub mod view;
+
+pub use clock::{Clock, ManualClock, SlotClock, SystemClock};
+pub use config::ChainConfig;
+pub use errors::{BlockError, ProduceError, StartError};
+pub use events::{Event, EventBus};
+pub use genesis::GenesisSource;
+pub use head::CachedHead;
+pub use import::{BlobsInput, ImportedBlock};
+pub use production::{BlockFormat, BlockProposal, ProduceOptions, ProducedBlock};
+pub use publish::{BroadcastValidation, PublishError, Published};
+pub use registrations::RegistrationFailure;
+pub use view::ChainView;
+
+use execution_layer::ExecutionLayer;
+use fork_choice::{BlockSummary, ExecutionStatus, ForkChoice, ForkChoiceConfig};
+use parking_lot::{Mutex, RwLock};
+use state_cache::StateCache;
+use std::collections::HashMap;
+use std::sync::Arc;
+use store::{Store, StoreOp};
+use tree_hash::TreeHash;
+use types::{Address, BeaconState, ChainSpec, Checkpoint, EthSpec, Hash256, Slot};
+
+/// A running chain.
+pub struct BeaconChain<E: EthSpec> {
+    spec: Arc<ChainSpec>,
+    config: ChainConfig,
+    store: Arc<Store<E>>,
+    execution_layer: Arc<ExecutionLayer<E>>,
+    view: Arc<ChainView>,
+    slot_clock: SlotClock,
+    fork_choice: RwLock<ForkChoice>,
+    head: RwLock<CachedHead<E>>,
+    states: Mutex<StateCache<E>>,
+    events: EventBus,
+    genesis_validators_root: Hash256,
+    genesis_block_root: Hash256,
+    genesis_time: u64,
+    /// One import (and head update) at a time: fork choice, the store and the engine see blocks in
+    /// order.
+    import_lock: tokio::sync::Mutex<()>,
+    /// `(proposer, slot) -> block root` of recent blocks, for equivocation checks.
+    observed_proposals: Mutex<HashMap<(u64, Slot), Hash256>>,
+    /// `prepare_beacon_proposer`: validator index -> (fee recipient, epoch it was sent).
+    preparations: RwLock<HashMap<u64, (Address, u64)>>,
+    registrations: Mutex<registrations::Registrations>,
+}
+
+impl<E: EthSpec> std::fmt::Debug for BeaconChain<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BeaconChain")
+            .field("genesis_block_root", &self.genesis_block_root)
+            .field("head", &self.head.read().block_root)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`BeaconChain::start`] needs.
+pub struct ChainParts<E: EthSpec> {
+    pub spec: Arc<ChainSpec>,
+    pub config: ChainConfig,
+    pub store: Arc<Store<E>>,
+    /// The builder module, over the engine the chain imports through, with `view` as its chain.
+    pub execution_layer: Arc<ExecutionLayer<E>>,
+    /// The view the execution layer was built with.
+    pub view: Arc<ChainView>,
+    pub clock: Arc<dyn Clock>,
+    /// The genesis state of a new chain; `None` to resume the one in the store (an error if there is
+    /// none). Given for a store that has a chain, it must be that chain's.
+    pub genesis_state: Option<BeaconState<E>>,
+}
+
+impl<E: EthSpec> BeaconChain<E> {
+    /// Opens a new chain on the genesis state, or resumes the store's chain at its last committed
+    /// head.
+    pub fn start(parts: ChainParts<E>) -> Result<Arc<Self>, StartError> {
+        let ChainParts {
+            spec,
+            config,
+            store,
+            execution_layer,
+            view,
+            clock,
+            genesis_state,
+        } = parts;
+        let metadata = store.chain_metadata()?;
+        let fc_config = ForkChoiceConfig::new::<E>(&spec);
+        let (fork_choice, head_root, genesis_block_root, head_state_root, head_state) =
+            match (metadata.head_block_root, genesis_state) {
+                (Some(head_root), genesis) => {
+                    let stored_genesis = metadata.genesis_state_root.ok_or_else(|| {
+                        StartError::Other("the store has a head but no genesis".into())
+                    })?;
+                    if let Some(mut genesis) = genesis {
+                        let expected = genesis
+                            .update_tree_hash_cache()
+                            .map_err(state_processing::StateError::from)?;
+                        if expected != stored_genesis {
+                            return Err(StartError::WrongChain {
+                                stored: stored_genesis,
+                                expected,
+                            });
+                        }
+                    }
+                    let bytes = metadata.fork_choice.ok_or_else(|| {
+                        StartError::Other("the store has a head but no fork choice".into())
+                    })?;
+                    let fork_choice = ForkChoice::from_bytes(&bytes)?;
+                    let head_block = store.get_blinded_block(&head_root)?.ok_or_else(|| {
+                        StartError::Other(format!("the head block {head_root} is not in the store"))
+                    })?;
+                    let state_root = head_block.message_enum().state_root();
+                    let head_state = store.get_state(&state_root)?.ok_or_else(|| {
+                        StartError::Other(format!("the head state {state_root} is not in the store"))
+                    })?;
+                    let genesis_block_root = metadata.genesis_block_root.ok_or_else(|| {
+                        StartError::Other("the store has no genesis block root".into())
+                    })?;
+                    tracing::info!(head = %head_root, slot = head_state.slot(), finalized_epoch = fork_choice.finalized_checkpoint().epoch, "resuming the chain from the store");
+                    (fork_choice, head_root, genesis_block_root, state_root, head_state)
+                }
+                (None, Some(mut genesis)) => {
+                    let state_root = genesis
+                        .update_tree_hash_cache()
+                        .map_err(state_processing::StateError::from)?;
+                    let fork = genesis.fork_name();
+                    let block = block_builder::genesis_block::<E>(fork, state_root)
+                        .map_err(StartError::Other)?;
+                    let block_root = block.tree_hash_root();
+                    let anchor = BlockSummary {
+                        root: block_root,
+                        slot: genesis.slot(),
+                        parent_root: Hash256::ZERO,
+                        proposer_index: 0,
+                        execution_block_hash: genesis.latest_execution_payload_header().block_hash(),
+                    };
+                    let fork_choice =
+                        ForkChoice::from_anchor(&anchor, &genesis, ExecutionStatus::Valid, fc_config)?;
+                    let checkpoint = Checkpoint {
+                        epoch: 0,
+                        root: block_root,
+                    };
+                    store.do_atomically(vec![
+                        StoreOp::PutBlock {
+                            block_root,
+                            block: Box::new(block.into_signed(types::SignatureBytes::empty())),
+                        },
+                        StoreOp::PutState {
+                            state_root,
+                            state: Box::new(genesis.clone()),
+                        },
+                        StoreOp::SetGenesis {
+                            state_root,
+                            block_root,
+                        },
+                        StoreOp::SetJustified(checkpoint),
+                        StoreOp::SetFinalized(checkpoint),
+                        StoreOp::SetForkChoice(fork_choice.to_bytes()),
+                        StoreOp::SetHead(block_root),
+                    ])?;
+                    tracing::info!(genesis_block_root = %block_root, %state_root, %fork, validators = genesis.validators().len(), genesis_time = genesis.genesis_time(), "new chain from genesis");
+                    (fork_choice, block_root, block_root, state_root, genesis)
+                }
+                (None, None) => {
+                    return Err(StartError::Genesis(
+                        "the datadir holds no chain: give a genesis (--testnet-dir or --interop-validators)"
+                            .into(),
+                    ))
+                }
+            };
+        let genesis_time = head_state.genesis_time();
+        let genesis_validators_root = head_state.genesis_validators_root();
+        let slot_clock = SlotClock::new(clock, genesis_time, spec.slot_duration_ms);
+        let head = CachedHead::new(
+            head_root,
+            head_state_root,
+            Arc::new(head_state),
+            &fork_choice,
+        );
+        let mut states = StateCache::new(config.state_cache_size);
+        states.insert(head_root, head.state.clone());
+        let chain = Arc::new(Self {
+            spec,
+            config,
+            store,
+            execution_layer,
+            view,
+            slot_clock,
+            fork_choice: RwLock::new(fork_choice),
+            head: RwLock::new(head),
+            states: Mutex::new(states),
+            events: EventBus::new(),
+            genesis_validators_root,
+            genesis_block_root,
+            genesis_time,
+            import_lock: tokio::sync::Mutex::new(()),
+            observed_proposals: Mutex::new(HashMap::new()),
+            preparations: RwLock::new(HashMap::new()),
+            registrations: Mutex::new(registrations::Registrations::default()),
+        });
+        chain.update_view();
+        Ok(chain)
+    }
+
+    /// The chain's specification.
+    pub fn spec(&self) -> &Arc<ChainSpec> {
+        &self.spec
+    }
+
+    /// The chain's settings.
+    pub fn config(&self) -> &ChainConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store<E>> {
+        &self.store
+    }
+
+    /// The builder module (and through it the engine).
+    pub fn execution_layer(&self) -> &Arc<ExecutionLayer<E>> {
+        &self.execution_layer
+    }
+
+    /// The slot clock.
+    pub fn slot_clock(&self) -> &SlotClock {
+        &self.slot_clock
+    }
+
+    /// The event channel.
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// The genesis block's root.
+    pub fn genesis_block_root(&self) -> Hash256 {
+        self.genesis_block_root
+    }
+
+    /// `genesis_validators_root`.
+    pub fn genesis_validators_root(&self) -> Hash256 {
+        self.genesis_validators_root
+    }
+
+    /// Unix seconds of genesis.
+    pub fn genesis_time(&self) -> u64 {
+        self.genesis_time
+    }
+
+    /// The head as last computed.
+    pub fn head(&self) -> CachedHead<E> {
+        self.head.read().clone()
+    }
+
+    /// Fork choice, read-only.
+    pub fn with_fork_choice<R>(&self, f: impl FnOnce(&ForkChoice) -> R) -> R {
+        f(&self.fork_choice.read())
+    }
+
+    /// The finalized checkpoint.
+    pub fn finalized_checkpoint(&self) -> Checkpoint {
+        self.fork_choice.read().finalized_checkpoint()
+    }
+
+    /// The justified checkpoint.
+    pub fn justified_checkpoint(&self) -> Checkpoint {
+        self.fork_choice.read().justified_checkpoint()
+    }
+
+    /// The current slot by the clock (genesis before genesis).
+    pub fn current_slot(&self) -> Slot {
+        self.slot_clock.now_or_genesis()
+    }
+
+    /// The state whose latest block is `block_root`, advanced to `slot` (at least the block's slot):
+    /// from the cache, else from the store (replayed), advanced on the caller's thread. Blocking: async
+    /// callers use `spawn_blocking`.
+    pub fn state_at_slot(
+        &self,
+        block_root: Hash256,
+        slot: Slot,
+    ) -> Result<Arc<BeaconState<E>>, String> {
+        if let Some(state) = self.states.lock().get(block_root, slot) {
+            return Ok(state);
+        }
+        let base = match self.states.lock().get_at_or_before(block_root, slot) {
+            Some(state) => state,
+            None => {
+                let block = self
+                    .store
+                    .get_blinded_block(&block_root)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("block {block_root} is not in the store"))?;
+                let state_root = block.message_enum().state_root();
+                let state = self
+                    .store
+                    .get_state(&state_root)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| {
+                        format!("the state of block {block_root} is not in the store")
+                    })?;
+                Arc::new(state)
+            }
+        };
+        if base.slot() == slot {
+            return Ok(base);
+        }
+        if base.slot() > slot {
+            return Err(format!(
+                "the state of block {block_root} is at slot {}, after {slot}",
+                base.slot()
+            ));
+        }
+        let mut state = (*base).clone();
+        state_processing::process_slots(&mut state, slot, &self.spec).map_err(|e| e.to_string())?;
+        let state = Arc::new(state);
+        self.states.lock().insert(block_root, state.clone());
+        Ok(state)
+    }
+
+    /// The fee recipient for `validator_index`'s local payloads: its `prepare_beacon_proposer`, else
+    /// the node's `--suggested-fee-recipient`.
+    pub fn fee_recipient(&self, validator_index: u64) -> Option<Address> {
+        self.preparations
+            .read()
+            .get(&validator_index)
+            .map(|(address, _)| *address)
+            .or(self.config.suggested_fee_recipient)
+    }
+}
