@@ -178,6 +178,7 @@ impl<E: EthSpec> BeaconChain<E> {
             )));
             tracing::info!(epoch = finalized.epoch, root = %finalized.root, "finalized");
         }
+        self.op_pool.prune(&new.state);
         self.update_view();
         let fork_choice = self.fork_choice.read();
         let hash_of = |root: &Hash256| {
@@ -196,6 +197,36 @@ impl<E: EthSpec> BeaconChain<E> {
             },
             fork: new.state.fork_name(),
         }))
+    }
+
+    /// `forkchoiceUpdated` again for the current head (an optimistic head waits for the engine's
+    /// verdict); an INVALID answer moves the head.
+    pub async fn refresh_engine_head(self: &Arc<Self>) {
+        let head = self.head();
+        let change = {
+            let fork_choice = self.fork_choice.read();
+            let hash_of = |root: &Hash256| {
+                fork_choice
+                    .block(root)
+                    .map(|n| n.execution_block_hash)
+                    .unwrap_or_default()
+            };
+            HeadChange {
+                head_root: head.block_root,
+                slot: head.slot,
+                state: ForkchoiceStateV1 {
+                    head_block_hash: head.execution_block_hash,
+                    safe_block_hash: hash_of(&head.justified.root),
+                    finalized_block_hash: hash_of(&head.finalized.root),
+                },
+                fork: head.state.fork_name(),
+            }
+        };
+        if self.notify_engine(&change).await {
+            if let Err(error) = self.recompute_head().await {
+                tracing::warn!(%error, "head update after an INVALID verdict failed");
+            }
+        }
     }
 
     /// `forkchoiceUpdated` for a new head. Returns true when the engine invalidated blocks, so the

@@ -12,6 +12,7 @@
 //! - `timer`: the slot's duties (the next slot's state advanced early, its payload attributes
 //!   announced, the proposer's local build started).
 
+mod attestations;
 pub mod block_builder;
 pub mod clock;
 pub mod config;
@@ -27,6 +28,7 @@ pub mod state_cache;
 pub mod timer;
 pub mod view;
 
+pub use attestations::AttestationDataError;
 pub use clock::{Clock, ManualClock, SlotClock, SystemClock};
 pub use config::ChainConfig;
 pub use errors::{BlockError, ProduceError, StartError};
@@ -72,6 +74,8 @@ pub struct BeaconChain<E: EthSpec> {
     /// `prepare_beacon_proposer`: validator index -> (fee recipient, epoch it was sent).
     preparations: RwLock<HashMap<u64, (Address, u64)>>,
     registrations: Mutex<registrations::Registrations>,
+    op_pool: operation_pool::OperationPool<E>,
+    queued_votes: Mutex<Vec<attestations::QueuedVote>>,
 }
 
 impl<E: EthSpec> std::fmt::Debug for BeaconChain<E> {
@@ -196,6 +200,7 @@ impl<E: EthSpec> BeaconChain<E> {
                     ))
                 }
             };
+        let spec_for_pool = spec.clone();
         let genesis_time = head_state.genesis_time();
         let genesis_validators_root = head_state.genesis_validators_root();
         let slot_clock = SlotClock::new(clock, genesis_time, spec.slot_duration_ms);
@@ -225,6 +230,8 @@ impl<E: EthSpec> BeaconChain<E> {
             observed_proposals: Mutex::new(HashMap::new()),
             preparations: RwLock::new(HashMap::new()),
             registrations: Mutex::new(registrations::Registrations::default()),
+            op_pool: operation_pool::OperationPool::new(spec_for_pool),
+            queued_votes: Mutex::new(Vec::new()),
         });
         chain.update_view();
         Ok(chain)
@@ -253,6 +260,11 @@ impl<E: EthSpec> BeaconChain<E> {
     /// The slot clock.
     pub fn slot_clock(&self) -> &SlotClock {
         &self.slot_clock
+    }
+
+    /// The operation pools (attestations, slashings, exits, BLS changes, sync committee messages).
+    pub fn op_pool(&self) -> &operation_pool::OperationPool<E> {
+        &self.op_pool
     }
 
     /// The event channel.

@@ -4,9 +4,13 @@
 //! computed before anyone signs it. The answer carries the payload's value and the proposer's reward
 //! (the block's consensus value).
 
-use crate::block_builder::{blinded_block, full_block, BlockHeaderParts, BodyParts};
+use crate::block_builder::{
+    blinded_block, full_block, BlockAttestations, BlockAttesterSlashings, BlockHeaderParts,
+    BodyParts,
+};
 use crate::{BeaconChain, ProduceError};
 use execution_layer::{BlobsBundle, PayloadRequest, PayloadSource};
+use operation_pool::{Attestation, AttesterSlashing};
 use state_processing::common::{
     get_beacon_proposer_index, get_current_epoch, get_domain, get_expected_withdrawals,
     get_randao_mix,
@@ -128,7 +132,7 @@ impl<E: EthSpec> BeaconChain<E> {
         let produced = self.execution_layer.get_payload(&request).await?;
         let fork = state.fork_name();
 
-        let mut parts = self.block_operations(&state)?;
+        let mut parts = self.block_operations(&state, head_root)?;
         parts.randao_reveal = options.randao_reveal;
         parts.eth1_data = state.eth1_data().clone();
         parts.graffiti = options
@@ -338,12 +342,70 @@ impl<E: EthSpec> BeaconChain<E> {
         Ok((proposal, after.saturating_sub(before)))
     }
 
-    /// The operations of a block on `state`: nothing yet beyond an empty sync aggregate until the
-    /// pools are wired in.
-    fn block_operations(&self, state: &BeaconState<E>) -> Result<BodyParts<E>, ProduceError> {
-        let mut parts = BodyParts::empty(state.fork_name());
-        // No participants: the G2 point at infinity, which `process_sync_aggregate` accepts.
-        parts.sync_aggregate = types::SyncAggregate::empty();
+    /// The operations of a block on `state` (the parent's state at the block's slot), packed from
+    /// the pools: attestations by greedy max-cover, slashings, exits, BLS changes, and the sync
+    /// aggregate of the parent's slot.
+    fn block_operations(
+        &self,
+        state: &BeaconState<E>,
+        parent_root: Hash256,
+    ) -> Result<BodyParts<E>, ProduceError> {
+        let fork = state.fork_name();
+        let mut parts = BodyParts::empty(fork);
+        let mut caches = state_processing::StateCaches::new();
+        caches.prepare(state)?;
+        let attestations = self.op_pool.attestations_for_block(state, &caches)?;
+        parts.attestations = if fork.electra_enabled() {
+            BlockAttestations::Electra(
+                attestations
+                    .into_iter()
+                    .filter_map(|a| match a {
+                        Attestation::Electra(a) => Some(a),
+                        Attestation::Base(_) => None,
+                    })
+                    .collect(),
+            )
+        } else {
+            BlockAttestations::Base(
+                attestations
+                    .into_iter()
+                    .filter_map(|a| match a {
+                        Attestation::Base(a) => Some(a),
+                        Attestation::Electra(_) => None,
+                    })
+                    .collect(),
+            )
+        };
+        let operations = self.op_pool.operations_for_block(state, &caches);
+        parts.proposer_slashings = operations.proposer_slashings;
+        parts.voluntary_exits = operations.voluntary_exits;
+        parts.bls_to_execution_changes = operations.bls_to_execution_changes;
+        parts.attester_slashings = if fork.electra_enabled() {
+            BlockAttesterSlashings::Electra(
+                operations
+                    .attester_slashings
+                    .into_iter()
+                    .filter_map(|s| match s {
+                        AttesterSlashing::Electra(s) => Some(s),
+                        AttesterSlashing::Base(_) => None,
+                    })
+                    .collect(),
+            )
+        } else {
+            BlockAttesterSlashings::Base(
+                operations
+                    .attester_slashings
+                    .into_iter()
+                    .filter_map(|s| match s {
+                        AttesterSlashing::Base(s) => Some(s),
+                        AttesterSlashing::Electra(_) => None,
+                    })
+                    .collect(),
+            )
+        };
+        parts.sync_aggregate =
+            self.op_pool
+                .sync_aggregate_for_block(state, &caches, state.slot(), parent_root);
         Ok(parts)
     }
 }

@@ -20,8 +20,13 @@ pub const PREPARE_NEXT_SLOT_AT_PER_MILLE: u64 = 750;
 impl<E: EthSpec> BeaconChain<E> {
     /// The start of `slot`: tick fork choice and recompute the head.
     pub async fn on_slot_start(self: &Arc<Self>, slot: Slot) {
+        self.apply_queued_votes();
         if let Err(error) = self.recompute_head().await {
             tracing::warn!(slot, %error, "head update at the slot start failed");
+        }
+        // An engine that was syncing owes a verdict on the optimistic head: ask again each slot.
+        if self.head().optimistic {
+            self.refresh_engine_head().await;
         }
     }
 

@@ -282,3 +282,32 @@ fn set(
     first(b);
     second(b);
 }
+
+#[tokio::test]
+async fn the_chain_finalizes_through_every_fork_with_builder_blocks() {
+    let env = Env::start("finality", Options::default()).await;
+    let epochs = 6;
+    for slot in 1..=epochs * E::slots_per_epoch() {
+        env.relays[0].update_faults(|f| f.no_bid = slot % 3 == 0);
+        let (_, published) = env.propose(slot, BlockFormat::Either).await;
+        imported(&published);
+        assert_eq!(
+            env.attest(slot).await,
+            VALIDATORS as usize / E::slots_per_epoch() as usize
+        );
+    }
+    let head = env.chain().head();
+    assert_eq!(head.state.fork_name(), ForkName::Fulu);
+    let finalized = env.chain().finalized_checkpoint();
+    assert!(
+        finalized.epoch >= 3,
+        "finalized {finalized:?}, justified {:?}",
+        env.chain().justified_checkpoint()
+    );
+    // The engine was told: its finalized block is the finalized checkpoint's payload.
+    let finalized_hash = env
+        .chain()
+        .with_fork_choice(|fc| fc.block(&finalized.root).map(|n| n.execution_block_hash))
+        .expect("the finalized block is known");
+    assert_eq!(env.el.with_chain(|c| c.finalized_hash()), finalized_hash);
+}

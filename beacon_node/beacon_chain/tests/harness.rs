@@ -267,6 +267,19 @@ impl Env {
         beacon_chain::ProducedBlock<E>,
         Result<Published, beacon_chain::PublishError>,
     ) {
+        self.propose_with(slot, format, || {}).await
+    }
+
+    /// As [`Self::propose`], running `before_publishing` between production and publication.
+    pub async fn propose_with(
+        &self,
+        slot: Slot,
+        format: BlockFormat,
+        before_publishing: impl FnOnce(),
+    ) -> (
+        beacon_chain::ProducedBlock<E>,
+        Result<Published, beacon_chain::PublishError>,
+    ) {
         self.chain().prepare_slot(slot).await;
         self.forward_events();
         self.start_slot(slot).await;
@@ -297,6 +310,7 @@ impl Env {
             )
             .await
             .expect("a block is produced");
+        before_publishing();
         let domain = state_processing::common::get_domain(&state, DOMAIN_BEACON_PROPOSER, None);
         let root = produced.proposal.block_root();
         let signature = key
@@ -325,6 +339,71 @@ impl Env {
             }
         };
         (produced, published)
+    }
+}
+
+impl Env {
+    /// Every member of every committee of `slot` attests to the chain's view of the slot; one
+    /// aggregate per committee goes into the chain. Returns how many validators attested.
+    pub async fn attest(&self, slot: Slot) -> usize {
+        let chain = self.chain();
+        let head = chain.head();
+        let state = chain
+            .state_at_slot(head.block_root, slot.max(head.slot))
+            .expect("the head state");
+        let epoch = slot / E::slots_per_epoch();
+        let committees = state_processing::common::get_committee_count_per_slot(&state, epoch);
+        let mut attestations = Vec::new();
+        let mut attesters = 0;
+        for index in 0..committees {
+            let data = chain
+                .produce_attestation_data(slot, index)
+                .expect("attestation data");
+            let committee = state_processing::common::get_beacon_committee(&state, slot, index)
+                .expect("a committee");
+            let domain = state_processing::common::get_domain(
+                &state,
+                types::DOMAIN_BEACON_ATTESTER,
+                Some(data.target.epoch),
+            );
+            let root = compute_signing_root(&data, domain);
+            let signatures: Vec<bls::Signature> = committee
+                .iter()
+                .map(|v| bls::interop_secret_key(*v).sign(root.as_slice()))
+                .collect();
+            let signature = bls::AggregateSignature::aggregate(&signatures)
+                .expect("an aggregate")
+                .to_bytes();
+            attesters += committee.len();
+            let attestation = if state.fork_name().electra_enabled() {
+                let mut bits = types::ssz_types::BitList::with_capacity(committee.len()).unwrap();
+                let mut committee_bits = types::ssz_types::BitVector::new();
+                committee_bits.set(index as usize, true).unwrap();
+                for i in 0..committee.len() {
+                    bits.set(i, true).unwrap();
+                }
+                operation_pool::Attestation::Electra(types::AttestationElectra {
+                    aggregation_bits: bits,
+                    data,
+                    signature,
+                    committee_bits,
+                })
+            } else {
+                let mut bits = types::ssz_types::BitList::with_capacity(committee.len()).unwrap();
+                for i in 0..committee.len() {
+                    bits.set(i, true).unwrap();
+                }
+                operation_pool::Attestation::Base(types::AttestationBase {
+                    aggregation_bits: bits,
+                    data,
+                    signature,
+                })
+            };
+            attestations.push(attestation);
+        }
+        let failures = chain.insert_attestations(attestations).await;
+        assert!(failures.is_empty(), "slot {slot}: {failures:?}");
+        attesters
     }
 }
 

@@ -4,3 +4,4 @@
 
 mod chain;
 mod harness;
+mod verdicts;

@@ -283,6 +283,11 @@ impl Chain {
         self.blocks.get(hash)
     }
 
+    /// The finalized block hash of the last forkchoiceUpdated (zero before one named it).
+    pub fn finalized_hash(&self) -> B256 {
+        self.finalized
+    }
+
     pub fn pool_len(&self) -> usize {
         self.pool.len()
     }
@@ -494,6 +499,12 @@ impl Chain {
                 None,
             );
         }
+        if let Some(lvh) = faults.invalid_heads.get(&state.head_block_hash) {
+            return answer(
+                PayloadStatusV1::invalid(Some(*lvh), "head block is invalid (fault switch)"),
+                None,
+            );
+        }
         let Some(head) = self.blocks.get(&state.head_block_hash) else {
             return answer(PayloadStatusV1::syncing(), None);
         };
@@ -512,6 +523,9 @@ impl Chain {
         self.set_head(head_hash);
         self.safe = state.safe_block_hash;
         self.finalized = state.finalized_block_hash;
+        if faults.optimistic {
+            return answer(PayloadStatusV1::syncing(), None);
+        }
         let Some(attributes) = attributes else {
             return answer(PayloadStatusV1::valid(head_hash), None);
         };
@@ -929,6 +943,9 @@ impl Chain {
             withdrawals: payload.withdrawals,
         };
         self.blocks.insert(hash, block);
+        if faults.optimistic {
+            return Ok(status_json(PayloadStatusV1::syncing()));
+        }
         Ok(status_json(PayloadStatusV1::valid(hash)))
     }
 

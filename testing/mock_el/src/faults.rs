@@ -43,6 +43,12 @@ pub struct Faults {
     pub blobs_per_payload: u64,
     /// Behaviour: the `shouldOverrideBuilder` flag of getPayloadV3+ answers.
     pub should_override_builder: bool,
+    /// Validate and keep payloads, but answer SYNCING to newPayload and forkchoiceUpdated, as an
+    /// engine still catching up does: the consensus client imports optimistically.
+    pub optimistic: bool,
+    /// forkchoiceUpdated on these head hashes answers INVALID with this latest valid hash: the
+    /// verdict an engine gives later on blocks imported optimistically.
+    pub invalid_heads: BTreeMap<B256, B256>,
 }
 
 /// A partial update: fields present replace the current ones, absent fields are kept.
@@ -58,6 +64,8 @@ pub struct FaultsPatch {
     pub drop: Option<BTreeSet<String>>,
     pub blobs_per_payload: Option<u64>,
     pub should_override_builder: Option<bool>,
+    pub optimistic: Option<bool>,
+    pub invalid_heads: Option<BTreeMap<B256, B256>>,
 }
 
 impl Faults {
@@ -74,7 +82,9 @@ impl Faults {
             errors,
             drop,
             blobs_per_payload,
-            should_override_builder
+            should_override_builder,
+            optimistic,
+            invalid_heads
         );
     }
 

@@ -40,6 +40,8 @@ FAULT SWITCHES (JSON fields of /admin/faults; flags set them at start)
   drop: [method]                      close the connection instead of answering      (--drop M)
   blobs_per_payload: n                built Deneb+ payloads carry n generated blobs  (--blobs-per-payload)
   should_override_builder: bool       shouldOverrideBuilder in getPayloadV3+         (--should-override-builder)
+  optimistic: bool                    keep payloads but answer SYNCING (optimistic)  (--optimistic)
+  invalid_heads: {head: lvh}          forkchoiceUpdated on head answers INVALID      (admin only)
   Example: curl -X POST 127.0.0.1:8551/admin/faults -d '{\"syncing\":true,\"delay_ms\":{\"engine_getPayloadV4\":1500}}'
 
 CHAIN
@@ -107,6 +109,10 @@ struct Args {
     /// Fault: answer SYNCING to newPayload and forkchoiceUpdated.
     #[arg(long)]
     syncing: bool,
+    /// Fault: validate and keep payloads, but answer SYNCING (the consensus client imports
+    /// optimistically).
+    #[arg(long)]
+    optimistic: bool,
     /// Fault: newPayload answers INVALID for this block hash (repeatable).
     #[arg(long, value_name = "HASH")]
     invalid_block_hash: Vec<B256>,
@@ -175,6 +181,8 @@ async fn main() {
         drop: args.drop.into_iter().collect(),
         blobs_per_payload: args.blobs_per_payload,
         should_override_builder: args.should_override_builder,
+        optimistic: args.optimistic,
+        invalid_heads: Default::default(),
     };
     let config = MockElConfig {
         port: args.port,
