@@ -1,0 +1,6 @@
+//! `bn` end to end: the real binary against an in-process mock-el.
+
+mod harness;
+mod interop;
+mod startup_errors;
+mod testnet_dir;
