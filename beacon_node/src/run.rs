@@ -84,6 +84,17 @@ impl<E: EthSpec> Node<E> {
         .map_err(|e| StartupError::flag("--execution-endpoint", e))?;
         // The engine's state changes are logged by its tracker; only a bad start needs a word here.
         let state = engine_api::watchdog::probe(&engine).await;
+        if state == EngineState::AuthFailed {
+            // Not a passing outage: the node would never be able to use this engine.
+            return Err(StartupError::flag(
+                "--execution-jwt",
+                format!(
+                    "the execution engine at {} refuses the secret (another secret, or clocks more \
+                     than 60 s apart)",
+                    config.execution_endpoint
+                ),
+            ));
+        }
         if state != EngineState::Online {
             tracing::warn!(
                 %state,

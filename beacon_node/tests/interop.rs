@@ -67,6 +67,22 @@ async fn interop_genesis_runs_stops_and_resumes() {
     assert!(body.contains("blindfold_current_slot"), "{body}");
     assert!(body.contains("blindfold_circuit_breaker_tripped"), "{body}");
 
+    // A second node on the datadir in use is refused, naming --datadir.
+    let mut second = Bn::start(&interop_args(&datadir, &el.url(), &jwt, 16, genesis_time));
+    assert_eq!(
+        second.wait_exit(WAIT).await.code(),
+        Some(1),
+        "{}",
+        second.dump()
+    );
+    let stderr = second.stderr();
+    assert_eq!(stderr.len(), 1, "{}", second.dump());
+    assert!(
+        stderr[0].starts_with("bn: error: --datadir: "),
+        "{}",
+        stderr[0]
+    );
+
     bn.signal("TERM");
     let status = bn.wait_exit(Duration::from_secs(20)).await;
     assert!(status.success(), "exit {status:?}; output:\n{}", bn.dump());
@@ -129,4 +145,43 @@ async fn an_engine_not_up_yet_is_waited_for() {
     bn.signal("TERM");
     let status = bn.wait_exit(Duration::from_secs(20)).await;
     assert!(status.success(), "exit {status:?}; output:\n{}", bn.dump());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_while_waiting_for_the_engine_stops_the_node() {
+    let dir = TempDir::new("signal_early");
+    let jwt = dir.path("jwt.hex");
+    std::fs::write(&jwt, crate::harness::jwt().to_hex()).expect("the JWT file");
+    let url = format!("http://127.0.0.1:{}/", free_port());
+    let mut bn = Bn::start(&interop_args(&dir.path("datadir"), &url, &jwt, 8, now()));
+    bn.wait_for_line("a retry warning", WAIT, |l| {
+        l.contains("WARN") && l.contains("retrying")
+    })
+    .await;
+    bn.signal("TERM");
+    let status = bn.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "exit {status:?}; output:\n{}", bn.dump());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_that_refuses_the_secret_names_the_jwt_flag() {
+    let dir = TempDir::new("wrong_secret");
+    let (el, _) = mock_el(&dir, 0).await;
+    let other = dir.path("other.hex");
+    std::fs::write(&other, engine_api::JwtSecret::new([0x43; 32]).to_hex()).expect("a JWT file");
+    let mut bn = Bn::start(&interop_args(
+        &dir.path("datadir"),
+        &el.url(),
+        &other,
+        8,
+        now(),
+    ));
+    assert_eq!(bn.wait_exit(WAIT).await.code(), Some(1), "{}", bn.dump());
+    let stderr = bn.stderr();
+    assert_eq!(stderr.len(), 1, "{}", bn.dump());
+    assert!(
+        stderr[0].starts_with("bn: error: --execution-jwt: "),
+        "{}",
+        stderr[0]
+    );
 }
