@@ -195,12 +195,15 @@ impl<E: EthSpec> Node<E> {
         // An aborted task drops its future (and its handle on the chain) before `await` returns.
         let _ = timer.await;
         let _ = notifier.await;
-        for (name, server) in servers {
-            if tokio::time::timeout(SERVER_STOP_TIMEOUT, server)
+        for (name, mut server) in servers {
+            if tokio::time::timeout(SERVER_STOP_TIMEOUT, &mut server)
                 .await
                 .is_err()
             {
-                tracing::warn!(server = name, "server did not stop in time");
+                // Long-lived connections (event streams) would hold the chain: cut them.
+                tracing::warn!(server = name, "server did not stop in time; closing it");
+                server.abort();
+                let _ = server.await;
             }
         }
         let database = Arc::downgrade(&chain.store().database());
