@@ -149,8 +149,7 @@ impl<E: EthSpec> Node<E> {
             tracing::info!(datadir = %config.datadir.display(), genesis_time = chain.genesis_time(), genesis_block = %chain.genesis_block_root(), "started a new chain");
         }
 
-        let timer = chain.spawn_timer();
-        let notifier = notifier::spawn(chain.clone(), node_metrics);
+        // Servers first: a port in use stops the start before any duty runs.
         let (shutdown, _) = watch::channel(false);
         let mut servers = Vec::new();
         if let Some(addr) = config.metrics_address {
@@ -167,6 +166,8 @@ impl<E: EthSpec> Node<E> {
             address = %config.http_address,
             "this build has no beacon API yet: nothing listens on --http-address/--http-port"
         );
+        let timer = chain.spawn_timer();
+        let notifier = notifier::spawn(chain.clone(), node_metrics);
         Ok(Self {
             chain,
             timer,

@@ -185,3 +185,22 @@ async fn an_engine_that_refuses_the_secret_names_the_jwt_flag() {
         stderr[0]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metrics_port_in_use_names_its_flag() {
+    let dir = TempDir::new("metrics_port");
+    let (el, jwt) = mock_el(&dir, 0).await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener");
+    let port = taken.local_addr().expect("an address").port().to_string();
+    let mut args = interop_args(&dir.path("datadir"), &el.url(), &jwt, 8, now());
+    args.extend(["--metrics-port".to_string(), port]);
+    let mut bn = Bn::start(&args);
+    assert_eq!(bn.wait_exit(WAIT).await.code(), Some(1), "{}", bn.dump());
+    let stderr = bn.stderr();
+    assert_eq!(stderr.len(), 1, "{}", bn.dump());
+    assert!(
+        stderr[0].starts_with("bn: error: --metrics-port: "),
+        "{}",
+        stderr[0]
+    );
+}
