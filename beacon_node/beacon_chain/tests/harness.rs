@@ -99,12 +99,9 @@ pub struct Env {
 impl Env {
     pub async fn start(name: &str, options: Options) -> Self {
         let spec = Arc::new(spec());
-        let mut el_config = MockElConfig::new(jwt());
-        let at = |epoch: u64| Some(GENESIS_TIME + epoch * 8 * spec.slot_duration_ms / 1000);
-        el_config.genesis.schedule.cancun_time = at(1);
-        el_config.genesis.schedule.prague_time = at(2);
-        el_config.genesis.schedule.osaka_time = at(3);
-        let el = MockEl::start(el_config).await.expect("mock-el starts");
+        let el = MockEl::start(mock_el_config())
+            .await
+            .expect("mock-el starts");
         if options.blobs_per_payload > 0 {
             let _ = kzg::settings();
             el.update_faults(|f| f.blobs_per_payload = options.blobs_per_payload);
@@ -283,62 +280,7 @@ impl Env {
         self.chain().prepare_slot(slot).await;
         self.forward_events();
         self.start_slot(slot).await;
-        let proposer = self.proposer(slot);
-        let key = bls::interop_secret_key(proposer);
-        let head = self.chain().head();
-        let state = self
-            .chain()
-            .state_at_slot(head.block_root, slot)
-            .expect("the head state advances");
-        let epoch = slot / E::slots_per_epoch();
-        let randao_domain =
-            state_processing::common::get_domain(&state, DOMAIN_RANDAO, Some(epoch));
-        let randao_reveal = key
-            .sign(compute_signing_root(&epoch, randao_domain).as_slice())
-            .to_bytes();
-        let produced = self
-            .chain()
-            .produce_block(
-                slot,
-                ProduceOptions {
-                    randao_reveal,
-                    graffiti: None,
-                    skip_randao_verification: false,
-                    builder_boost_factor: None,
-                    format,
-                },
-            )
-            .await
-            .expect("a block is produced");
-        before_publishing();
-        let domain = state_processing::common::get_domain(&state, DOMAIN_BEACON_PROPOSER, None);
-        let root = produced.proposal.block_root();
-        let signature = key
-            .sign(compute_signing_root(&root, domain).as_slice())
-            .to_bytes();
-        let published = match produced.proposal.clone() {
-            BlockProposal::Full {
-                block,
-                blobs_bundle,
-            } => {
-                self.chain()
-                    .publish_block(
-                        block.into_signed(signature),
-                        blobs_bundle,
-                        BroadcastValidation::ConsensusAndEquivocation,
-                    )
-                    .await
-            }
-            BlockProposal::Blinded { block } => {
-                self.chain()
-                    .publish_blinded_block(
-                        block.into_signed(signature),
-                        BroadcastValidation::ConsensusAndEquivocation,
-                    )
-                    .await
-            }
-        };
-        (produced, published)
+        propose_block(self.chain(), slot, format, before_publishing).await
     }
 }
 
@@ -407,8 +349,103 @@ impl Env {
     }
 }
 
+/// Produces, signs (as the slot's interop proposer) and publishes a block at `slot` on `chain`'s
+/// head; the clock must be in the slot. `before_publishing` runs between production and
+/// publication.
+pub async fn propose_block(
+    chain: &Arc<BeaconChain<E>>,
+    slot: Slot,
+    format: BlockFormat,
+    before_publishing: impl FnOnce(),
+) -> (
+    beacon_chain::ProducedBlock<E>,
+    Result<Published, beacon_chain::PublishError>,
+) {
+    let head = chain.head();
+    let state = chain
+        .state_at_slot(head.block_root, slot)
+        .expect("the head state advances");
+    let proposer = state_processing::common::get_beacon_proposer_index(&state).expect("a proposer");
+    let key = bls::interop_secret_key(proposer);
+    let epoch = slot / E::slots_per_epoch();
+    let randao_domain = state_processing::common::get_domain(&state, DOMAIN_RANDAO, Some(epoch));
+    let randao_reveal = key
+        .sign(compute_signing_root(&epoch, randao_domain).as_slice())
+        .to_bytes();
+    let produced = chain
+        .produce_block(
+            slot,
+            ProduceOptions {
+                randao_reveal,
+                graffiti: None,
+                skip_randao_verification: false,
+                builder_boost_factor: None,
+                format,
+            },
+        )
+        .await
+        .expect("a block is produced");
+    before_publishing();
+    let domain = state_processing::common::get_domain(&state, DOMAIN_BEACON_PROPOSER, None);
+    let root = produced.proposal.block_root();
+    let signature = key
+        .sign(compute_signing_root(&root, domain).as_slice())
+        .to_bytes();
+    let published = match produced.proposal.clone() {
+        BlockProposal::Full {
+            block,
+            blobs_bundle,
+        } => {
+            chain
+                .publish_block(
+                    block.into_signed(signature),
+                    blobs_bundle,
+                    BroadcastValidation::ConsensusAndEquivocation,
+                )
+                .await
+        }
+        BlockProposal::Blinded { block } => {
+            chain
+                .publish_blinded_block(
+                    block.into_signed(signature),
+                    BroadcastValidation::ConsensusAndEquivocation,
+                )
+                .await
+        }
+    };
+    (produced, published)
+}
+
+/// mock-el on the bench's fork schedule (by timestamp).
+pub fn mock_el_config() -> MockElConfig {
+    let spec = spec();
+    let mut config = MockElConfig::new(jwt());
+    let at = |epoch: u64| {
+        Some(GENESIS_TIME + epoch * E::slots_per_epoch() * spec.slot_duration_ms / 1000)
+    };
+    config.genesis.schedule.cancun_time = at(1);
+    config.genesis.schedule.prague_time = at(2);
+    config.genesis.schedule.osaka_time = at(3);
+    config
+}
+
 pub fn engine(el: &MockEl) -> EngineClient {
-    EngineClient::new(el.url().parse().expect("a URL"), JwtAuth::new(jwt())).expect("a client")
+    engine_at(&el.url())
+}
+
+pub fn engine_at(url: &str) -> EngineClient {
+    EngineClient::new(url.parse().expect("a URL"), JwtAuth::new(jwt())).expect("a client")
+}
+
+/// A chain without builders over the store in `datadir`, on the engine at `el_url`.
+pub fn build_chain_at(
+    spec: &Arc<ChainSpec>,
+    el_url: &str,
+    datadir: &std::path::Path,
+    clock: &Arc<ManualClock>,
+    genesis: Option<BeaconState<E>>,
+) -> Result<Arc<BeaconChain<E>>, String> {
+    chain_over(spec, engine_at(el_url), vec![], datadir, clock, genesis)
 }
 
 /// The chain over the store in `datadir`, the relays as builders (keys pinned), `genesis` for a new
@@ -421,7 +458,6 @@ pub fn build_chain(
     clock: &Arc<ManualClock>,
     genesis: Option<BeaconState<E>>,
 ) -> Result<Arc<BeaconChain<E>>, String> {
-    let store = Arc::new(Store::<E>::open(&datadir.0, spec.clone()).map_err(|e| e.to_string())?);
     let builders: Vec<BuilderClient> = relays
         .iter()
         .map(|relay| {
@@ -429,13 +465,25 @@ pub fn build_chain(
                 .expect("a builder client")
         })
         .collect();
+    chain_over(spec, engine(el), builders, &datadir.0, clock, genesis)
+}
+
+fn chain_over(
+    spec: &Arc<ChainSpec>,
+    engine: EngineClient,
+    builders: Vec<BuilderClient>,
+    datadir: &std::path::Path,
+    clock: &Arc<ManualClock>,
+    genesis: Option<BeaconState<E>>,
+) -> Result<Arc<BeaconChain<E>>, String> {
+    let store = Arc::new(Store::<E>::open(datadir, spec.clone()).map_err(|e| e.to_string())?);
     let view = Arc::new(ChainView::new(E::slots_per_epoch()));
     let builder_store =
         RedbBuilderBlockStore::from_database(store.database()).expect("the builder store opens");
     let layer = Arc::new(
         ExecutionLayer::new(
             ExecutionLayerConfig::new((**spec).clone()),
-            engine(el),
+            engine,
             builders,
             Box::new(builder_store),
             view.clone(),

@@ -3,5 +3,7 @@
 //! and a store reopened after a crash.
 
 mod chain;
+mod crash;
 mod harness;
+mod registrations;
 mod verdicts;
