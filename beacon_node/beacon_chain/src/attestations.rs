@@ -149,19 +149,13 @@ impl<E: EthSpec> BeaconChain<E> {
             &StateCaches,
         ) -> Result<Attestation<E>, AttestationError>,
     ) -> Vec<(usize, AttestationError)> {
-        let head = self.head();
-        let slot = self.current_slot().max(head.slot);
-        let state = match self.state_at_slot(head.block_root, slot) {
-            Ok(state) => state,
+        let (state, caches) = match self.pool_state() {
+            Ok(found) => found,
             Err(error) => {
                 tracing::warn!(%error, "no state to check attestations against");
                 return Vec::new();
             }
         };
-        let mut caches = StateCaches::new();
-        if let Err(error) = caches.prepare(&*state) {
-            tracing::warn!(%error, "cannot prepare the caches for attestations");
-        }
         let mut failures = Vec::new();
         let mut votes = Vec::new();
         for (index, item) in items.iter().enumerate() {

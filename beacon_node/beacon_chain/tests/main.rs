@@ -5,5 +5,6 @@
 mod chain;
 mod crash;
 mod harness;
+mod operations;
 mod registrations;
 mod verdicts;
