@@ -1,0 +1,12 @@
+//! The beacon API served over a real chain (mock-el, mock relay, store) and called through the typed
+//! client: every endpoint, JSON and SSZ, and the error answers.
+
+mod blocks;
+mod errors;
+mod events_debug;
+mod harness;
+mod node_config;
+mod pools;
+mod production;
+mod states;
+mod validator;
