@@ -162,9 +162,13 @@ pub struct Cli {
     )]
     pub http_address: IpAddr,
 
-    /// Port of the beacon API.
+    /// Port of the beacon API (0: any free port).
     #[arg(long, value_name = "PORT", default_value_t = DEFAULT_HTTP_PORT, help_heading = "HTTP API")]
     pub http_port: u16,
+
+    /// `Access-Control-Allow-Origin` of the beacon API (`*` for any). Default: no CORS.
+    #[arg(long, value_name = "ORIGIN", help_heading = "HTTP API")]
+    pub http_allow_origin: Option<String>,
 
     /// Serve Prometheus metrics on /metrics (also on when --metrics-address or --metrics-port is
     /// given).

@@ -89,6 +89,8 @@ pub struct NodeConfig {
     pub suggested_fee_recipient: Option<Address>,
     pub builder: BuilderSettings,
     pub http_address: SocketAddr,
+    /// `--http-allow-origin`.
+    pub http_allow_origin: Option<String>,
     /// `None`: no metrics server.
     pub metrics_address: Option<SocketAddr>,
 }
@@ -130,6 +132,7 @@ impl NodeConfig {
             suggested_fee_recipient,
             builder,
             http_address: SocketAddr::new(cli.http_address, cli.http_port),
+            http_allow_origin: cli.http_allow_origin.clone(),
             metrics_address,
         })
     }

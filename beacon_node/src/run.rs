@@ -160,12 +160,18 @@ impl<E: EthSpec> Node<E> {
             tracing::info!(address = %bound, "metrics server listening on http://{bound}/metrics");
             servers.push(("metrics", tokio::spawn(server)));
         }
-        // The beacon API plugs in here, as one call beside the metrics server's:
-        // `servers.push(("http_api", tokio::spawn(http_api::serve(chain.clone(), config.http_address, stopped(&shutdown))?)))`.
-        tracing::warn!(
-            address = %config.http_address,
-            "this build has no beacon API yet: nothing listens on --http-address/--http-port"
-        );
+        let api_config = http_api::Config {
+            listen: config.http_address,
+            allow_origin: config.http_allow_origin.clone(),
+            ..http_api::Config::default()
+        };
+        let (bound, server) = http_api::serve(chain.clone(), api_config, stopped(&shutdown))
+            .map_err(|e| match e {
+                http_api::ServeError::Origin(_) => StartupError::flag("--http-allow-origin", e),
+                other => StartupError::flag("--http-port", other),
+            })?;
+        tracing::info!(address = %bound, "HTTP API on http://{bound}");
+        servers.push(("http_api", tokio::spawn(server)));
         let timer = chain.spawn_timer();
         let notifier = notifier::spawn(chain.clone(), node_metrics);
         Ok(Self {

@@ -218,6 +218,9 @@ pub fn base_args(datadir: &Path, el_url: &str, jwt: &Path) -> Vec<String> {
         el_url.into(),
         "--execution-jwt".into(),
         jwt.display().to_string(),
+        // Tests run side by side: never the default port.
+        "--http-port".into(),
+        "0".into(),
     ]
 }
 

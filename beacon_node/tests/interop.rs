@@ -67,6 +67,24 @@ async fn interop_genesis_runs_stops_and_resumes() {
     assert!(body.contains("blindfold_current_slot"), "{body}");
     assert!(body.contains("blindfold_circuit_breaker_tripped"), "{body}");
 
+    // The beacon API answers on the port it picked.
+    let api = bn
+        .wait_for_line("the API address", WAIT, |l| l.contains("HTTP API on"))
+        .await;
+    let api = field(&api, "address").expect("an address").to_string();
+    assert!(api.starts_with("127.0.0.1:"), "{api}");
+    let genesis: serde_json::Value = reqwest::get(format!("http://{api}/eth/v1/beacon/genesis"))
+        .await
+        .expect("the API answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        genesis["data"]["genesis_time"],
+        serde_json::Value::String(genesis_time.to_string()),
+        "{genesis}"
+    );
+
     // A second node on the datadir in use is refused, naming --datadir.
     let mut second = Bn::start(&interop_args(&datadir, &el.url(), &jwt, 16, genesis_time));
     assert_eq!(
@@ -187,20 +205,23 @@ async fn an_engine_that_refuses_the_secret_names_the_jwt_flag() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_metrics_port_in_use_names_its_flag() {
-    let dir = TempDir::new("metrics_port");
+async fn a_port_in_use_names_its_flag() {
+    let dir = TempDir::new("port_in_use");
     let (el, jwt) = mock_el(&dir, 0).await;
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener");
     let port = taken.local_addr().expect("an address").port().to_string();
-    let mut args = interop_args(&dir.path("datadir"), &el.url(), &jwt, 8, now());
-    args.extend(["--metrics-port".to_string(), port]);
-    let mut bn = Bn::start(&args);
-    assert_eq!(bn.wait_exit(WAIT).await.code(), Some(1), "{}", bn.dump());
-    let stderr = bn.stderr();
-    assert_eq!(stderr.len(), 1, "{}", bn.dump());
-    assert!(
-        stderr[0].starts_with("bn: error: --metrics-port: "),
-        "{}",
-        stderr[0]
-    );
+    for flag in ["--metrics-port", "--http-port"] {
+        let datadir = dir.path(&format!("datadir{flag}"));
+        let mut args = interop_args(&datadir, &el.url(), &jwt, 8, now());
+        match args.iter().position(|a| a == flag) {
+            Some(at) => args[at + 1] = port.clone(),
+            None => args.extend([flag.to_string(), port.clone()]),
+        }
+        let mut bn = Bn::start(&args);
+        assert_eq!(bn.wait_exit(WAIT).await.code(), Some(1), "{}", bn.dump());
+        let stderr = bn.stderr();
+        assert_eq!(stderr.len(), 1, "{}", bn.dump());
+        let prefix = format!("bn: error: {flag}: ");
+        assert!(stderr[0].starts_with(&prefix), "{}", stderr[0]);
+    }
 }
