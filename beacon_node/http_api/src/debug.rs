@@ -6,7 +6,9 @@ use crate::filters::{
     headers, json_response, negotiate, ssz_response, with_ctx, with_version, Encoding,
 };
 use crate::Context;
-use beacon_api::{ChainHeadData, ForkChoiceData, ForkChoiceNode, GenericResponse, VersionedResponse};
+use beacon_api::{
+    ChainHeadData, ForkChoiceData, ForkChoiceNode, GenericResponse, VersionedResponse,
+};
 use fork_choice::ExecutionStatus;
 use ssz::Encode;
 use std::collections::HashSet;
@@ -22,9 +24,11 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(headers())
         .and(with_ctx(ctx.clone()))
-        .then(|id: String, headers: HeaderMap, ctx: Arc<Context<E>>| async move {
-            respond(debug_state(ctx, id, headers).await)
-        });
+        .then(
+            |id: String, headers: HeaderMap, ctx: Arc<Context<E>>| async move {
+                respond(debug_state(ctx, id, headers).await)
+            },
+        );
     let heads = warp::path!("eth" / "v2" / "debug" / "beacon" / "heads")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
@@ -36,7 +40,11 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
     states.or(heads).unify().or(fork_choice).unify().boxed()
 }
 
-async fn debug_state<E: EthSpec>(ctx: Arc<Context<E>>, id: String, headers: HeaderMap) -> ApiResult {
+async fn debug_state<E: EthSpec>(
+    ctx: Arc<Context<E>>,
+    id: String,
+    headers: HeaderMap,
+) -> ApiResult {
     let encoding = negotiate(&headers, true)?;
     let view = state(&ctx, &id).await?;
     let fork = view.state.fork_name();

@@ -96,22 +96,14 @@ pub fn respond(result: ApiResult) -> Response {
 }
 
 /// Warp's rejections (no route, wrong method, body too large) in the API's error form.
-pub async fn recover(
-    rejection: warp::Rejection,
-) -> Result<Response, std::convert::Infallible> {
+pub async fn recover(rejection: warp::Rejection) -> Result<Response, std::convert::Infallible> {
     let error = if rejection.is_not_found() {
         ApiError::not_found("no such endpoint")
-    } else if rejection
-        .find::<warp::reject::PayloadTooLarge>()
-        .is_some()
-    {
+    } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
     } else if rejection.find::<warp::reject::LengthRequired>().is_some() {
         ApiError::new(StatusCode::LENGTH_REQUIRED, "content-length required")
-    } else if rejection
-        .find::<warp::reject::MethodNotAllowed>()
-        .is_some()
-    {
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
         ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
     } else {
         ApiError::bad_request(format!("{rejection:?}"))

@@ -38,9 +38,7 @@ pub fn headers() -> impl Filter<Extract = (HeaderMap,), Error = Infallible> + Cl
 }
 
 /// The request body, refused before it is read when larger than `limit` (413).
-pub fn body(
-    limit: u64,
-) -> impl Filter<Extract = (Bytes,), Error = warp::Rejection> + Clone {
+pub fn body(limit: u64) -> impl Filter<Extract = (Bytes,), Error = warp::Rejection> + Clone {
     warp::body::content_length_limit(limit).and(warp::body::bytes())
 }
 
@@ -184,7 +182,12 @@ pub fn negotiate(headers: &HeaderMap, ssz_supported: bool) -> ApiResult<Encoding
         for param in parts {
             if let Some((k, v)) = param.split_once('=') {
                 if k.trim().eq_ignore_ascii_case("q") {
-                    q = v.trim().parse().ok().filter(|q: &f32| (0.0..=1.0).contains(q)).unwrap_or(0.0);
+                    q = v
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|q: &f32| (0.0..=1.0).contains(q))
+                        .unwrap_or(0.0);
                 }
             }
         }
@@ -330,18 +333,32 @@ mod tests {
         assert_eq!(accept("application/json", true), Ok(Encoding::Json));
         assert_eq!(accept("*/*", true), Ok(Encoding::Json));
         assert_eq!(
-            accept("application/octet-stream;q=1.0,application/json;q=0.9", true),
+            accept(
+                "application/octet-stream;q=1.0,application/json;q=0.9",
+                true
+            ),
             Ok(Encoding::Ssz)
         );
         assert_eq!(
-            accept("application/octet-stream;q=0.5,application/json;q=0.9", true),
+            accept(
+                "application/octet-stream;q=0.5,application/json;q=0.9",
+                true
+            ),
             Ok(Encoding::Json)
         );
-        assert_eq!(accept("application/octet-stream, */*;q=0.1", true), Ok(Encoding::Ssz));
-        assert_eq!(accept("application/json;q=0, */*", true), Ok(Encoding::Ssz));
-        assert_eq!(accept("text/html", true).unwrap_err().status, StatusCode::NOT_ACCEPTABLE);
         assert_eq!(
-            accept("application/octet-stream", false).unwrap_err().status,
+            accept("application/octet-stream, */*;q=0.1", true),
+            Ok(Encoding::Ssz)
+        );
+        assert_eq!(accept("application/json;q=0, */*", true), Ok(Encoding::Ssz));
+        assert_eq!(
+            accept("text/html", true).unwrap_err().status,
+            StatusCode::NOT_ACCEPTABLE
+        );
+        assert_eq!(
+            accept("application/octet-stream", false)
+                .unwrap_err()
+                .status,
             StatusCode::NOT_ACCEPTABLE
         );
         assert_eq!(accept("application/*", false), Ok(Encoding::Json));

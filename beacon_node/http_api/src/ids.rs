@@ -42,9 +42,8 @@ pub fn parse_block_id(text: &str) -> ApiResult<BlockId> {
 impl<E: EthSpec> Context<E> {
     /// Whether fork choice holds `root` as optimistic (a pruned, finalized block is not).
     pub fn is_optimistic(&self, root: &Hash256) -> bool {
-        self.chain.with_fork_choice(|fc| {
-            fc.execution_status(root) == Some(ExecutionStatus::Optimistic)
-        })
+        self.chain
+            .with_fork_choice(|fc| fc.execution_status(root) == Some(ExecutionStatus::Optimistic))
     }
 
     /// The first slot of the finalized epoch.
@@ -225,7 +224,9 @@ pub fn latest_block_root<E: EthSpec>(state: &BeaconState<E>, state_root: Hash256
 
 /// A copy of `state` with every staged list write applied (an advanced state may hold some, and
 /// milhouse refuses to hash or should not serialise such a list), and its root.
-pub fn settled<E: EthSpec>(state: &Arc<BeaconState<E>>) -> ApiResult<(Arc<BeaconState<E>>, Hash256)> {
+pub fn settled<E: EthSpec>(
+    state: &Arc<BeaconState<E>>,
+) -> ApiResult<(Arc<BeaconState<E>>, Hash256)> {
     let mut copy = (**state).clone();
     let root = copy
         .update_tree_hash_cache()

@@ -28,10 +28,8 @@ use warp::reply::Response;
 use warp::Filter;
 
 /// The default listening address: localhost only, as the API is not for the open internet.
-pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(
-    std::net::IpAddr::V4(Ipv4Addr::LOCALHOST),
-    5052,
-);
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 5052);
 
 /// The default request-body limit: a Fulu block with its blobs and cell proofs at the largest blob
 /// count, in JSON (hex doubles the bytes), fits with room.
@@ -83,8 +81,8 @@ pub struct Context<E: EthSpec> {
 
 impl<E: EthSpec> Context<E> {
     /// The chain's operation pools.
-    pub fn pool(&self) -> errors::ApiResult<&OperationPool<E>> {
-        Ok(self.chain.op_pool())
+    pub fn pool(&self) -> &OperationPool<E> {
+        self.chain.op_pool()
     }
 }
 
@@ -136,10 +134,7 @@ pub fn serve<E: EthSpec>(
                 "accept",
                 beacon_api::CONSENSUS_VERSION_HEADER,
             ]);
-            routes
-                .with(cors)
-                .map(|reply| warp::Reply::into_response(reply))
-                .boxed()
+            routes.with(cors).map(warp::Reply::into_response).boxed()
         }
         None => routes.boxed(),
     };

@@ -33,7 +33,9 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
     let syncing = base
         .and(warp::path!("syncing"))
         .and(with_ctx(ctx.clone()))
-        .map(|ctx: Arc<Context<E>>| respond(json_response(&GenericResponse::from(syncing_data(&ctx)))));
+        .map(|ctx: Arc<Context<E>>| {
+            respond(json_response(&GenericResponse::from(syncing_data(&ctx))))
+        });
     let health = base
         .and(warp::path!("health"))
         .and(query())
@@ -53,7 +55,9 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         })))
     });
     let peer_count = base.and(warp::path!("peer_count")).map(|| {
-        respond(json_response(&GenericResponse::from(PeerCountData::default())))
+        respond(json_response(&GenericResponse::from(
+            PeerCountData::default(),
+        )))
     });
     let peers = base.and(warp::path!("peers")).map(|| {
         respond(json_response(&PeersResponse {
@@ -63,7 +67,11 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
     });
     let peer = base
         .and(warp::path!("peers" / String))
-        .map(|peer_id: String| respond(Err(ApiError::not_found(format!("peer {peer_id} not found")))));
+        .map(|peer_id: String| {
+            respond(Err(ApiError::not_found(format!(
+                "peer {peer_id} not found"
+            ))))
+        });
     version
         .or(syncing)
         .unify()

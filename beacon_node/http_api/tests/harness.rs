@@ -47,10 +47,8 @@ impl TempDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let path = std::env::temp_dir().join(format!(
-            "http_api_{name}_{}_{nanos}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("http_api_{name}_{}_{nanos}", std::process::id()));
         std::fs::create_dir_all(&path).expect("a temporary directory");
         Self(path)
     }
@@ -121,10 +119,15 @@ impl Env {
             el.update_faults(|f| f.blobs_per_payload = options.blobs_per_payload);
         }
         let engine = engine(&el);
-        let genesis =
-            beacon_chain::genesis::interop_genesis::<E>(VALIDATORS, GENESIS_TIME, &spec, &engine, 3)
-                .await
-                .expect("the interop genesis");
+        let genesis = beacon_chain::genesis::interop_genesis::<E>(
+            VALIDATORS,
+            GENESIS_TIME,
+            &spec,
+            &engine,
+            3,
+        )
+        .await
+        .expect("the interop genesis");
         let mut relay_config = MockRelayConfig::new(
             (*spec).clone(),
             genesis.genesis_validators_root(),
@@ -149,8 +152,8 @@ impl Env {
         })
         .expect("the server binds");
         tokio::spawn(server);
-        let client =
-            BeaconNodeHttpClient::new(format!("http://{addr}").parse().expect("a URL")).expect("a client");
+        let client = BeaconNodeHttpClient::new(format!("http://{addr}").parse().expect("a URL"))
+            .expect("a client");
         let env = Self {
             spec,
             el,
@@ -177,7 +180,10 @@ impl Env {
         assert!(failures.is_empty(), "{failures:?}");
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         while self.relay.stats().registrations < VALIDATORS {
-            assert!(tokio::time::Instant::now() < deadline, "registrations never reached the relay");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "registrations never reached the relay"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
@@ -229,7 +235,8 @@ impl Env {
     }
 
     pub fn proposer(&self, slot: Slot) -> u64 {
-        state_processing::common::get_beacon_proposer_index(&self.state_at(slot)).expect("a proposer")
+        state_processing::common::get_beacon_proposer_index(&self.state_at(slot))
+            .expect("a proposer")
     }
 
     /// The proposer's RANDAO reveal for `slot`.
@@ -264,7 +271,9 @@ impl Env {
         self.enter_slot(slot).await;
         let query = self.produce_query(slot);
         let produced = if ssz {
-            self.client.get_validator_blocks_v3_ssz::<E>(slot, &query).await
+            self.client
+                .get_validator_blocks_v3_ssz::<E>(slot, &query)
+                .await
         } else {
             self.client.get_validator_blocks_v3::<E>(slot, &query).await
         }
@@ -282,16 +291,22 @@ impl Env {
         data: &beacon_api::ProducedBlockData<E>,
         ssz: bool,
     ) -> u16 {
-        use beacon_api::{FullBlockContents, ProducedBlockData, PublishBlockRequest, SignedBlockContents};
+        use beacon_api::{
+            FullBlockContents, ProducedBlockData, PublishBlockRequest, SignedBlockContents,
+        };
         let validation = Some("consensus_and_equivocation");
         match data {
             ProducedBlockData::Blinded(block) => {
                 let signature = self.sign_block(slot, block.canonical_root());
                 let signed = block.clone().into_signed(signature);
                 if ssz {
-                    self.client.post_beacon_blinded_blocks_v2_ssz(&signed, validation).await
+                    self.client
+                        .post_beacon_blinded_blocks_v2_ssz(&signed, validation)
+                        .await
                 } else {
-                    self.client.post_beacon_blinded_blocks_v2(&signed, validation).await
+                    self.client
+                        .post_beacon_blinded_blocks_v2(&signed, validation)
+                        .await
                 }
             }
             ProducedBlockData::Full(full) => {
@@ -309,9 +324,13 @@ impl Env {
                     }
                 };
                 if ssz {
-                    self.client.post_beacon_blocks_v2_ssz(&request, validation).await
+                    self.client
+                        .post_beacon_blocks_v2_ssz(&request, validation)
+                        .await
                 } else {
-                    self.client.post_beacon_blocks_v2(&request, validation).await
+                    self.client
+                        .post_beacon_blocks_v2(&request, validation)
+                        .await
                 }
             }
         }

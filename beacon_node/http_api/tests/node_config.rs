@@ -9,7 +9,11 @@ async fn node_and_config_answer_on_a_fresh_chain() {
     let client = &env.client;
 
     let version = client.get_node_version().await.unwrap();
-    assert!(version.version.starts_with("Blindfold/"), "{}", version.version);
+    assert!(
+        version.version.starts_with("Blindfold/"),
+        "{}",
+        version.version
+    );
 
     let syncing = client.get_node_syncing().await.unwrap();
     assert_eq!(syncing.head_slot, 0);
@@ -44,7 +48,10 @@ async fn node_and_config_answer_on_a_fresh_chain() {
 
     let genesis = client.get_beacon_genesis().await.unwrap();
     assert_eq!(genesis.genesis_time, GENESIS_TIME);
-    assert_eq!(genesis.genesis_validators_root, env.chain.genesis_validators_root());
+    assert_eq!(
+        genesis.genesis_validators_root,
+        env.chain.genesis_validators_root()
+    );
     assert_eq!(genesis.genesis_fork_version, env.spec.genesis_fork_version);
 
     let builders = client.get_blindfold_builders().await.unwrap();

@@ -297,19 +297,43 @@ mod tests {
             withdrawable_epoch: FAR_FUTURE_EPOCH,
             ..Validator::default()
         };
-        assert_eq!(ValidatorStatus::of(&v, 1, 5), ValidatorStatus::PendingInitialized);
+        assert_eq!(
+            ValidatorStatus::of(&v, 1, 5),
+            ValidatorStatus::PendingInitialized
+        );
         v.activation_eligibility_epoch = 3;
-        assert_eq!(ValidatorStatus::of(&v, 1, 5), ValidatorStatus::PendingQueued);
+        assert_eq!(
+            ValidatorStatus::of(&v, 1, 5),
+            ValidatorStatus::PendingQueued
+        );
         v.activation_epoch = 4;
-        assert_eq!(ValidatorStatus::of(&v, 1, 5), ValidatorStatus::ActiveOngoing);
+        assert_eq!(
+            ValidatorStatus::of(&v, 1, 5),
+            ValidatorStatus::ActiveOngoing
+        );
         v.exit_epoch = 9;
         v.withdrawable_epoch = 12;
-        assert_eq!(ValidatorStatus::of(&v, 1, 5), ValidatorStatus::ActiveExiting);
+        assert_eq!(
+            ValidatorStatus::of(&v, 1, 5),
+            ValidatorStatus::ActiveExiting
+        );
         v.slashed = true;
-        assert_eq!(ValidatorStatus::of(&v, 1, 5), ValidatorStatus::ActiveSlashed);
-        assert_eq!(ValidatorStatus::of(&v, 1, 10), ValidatorStatus::ExitedSlashed);
-        assert_eq!(ValidatorStatus::of(&v, 1, 12), ValidatorStatus::WithdrawalPossible);
-        assert_eq!(ValidatorStatus::of(&v, 0, 12), ValidatorStatus::WithdrawalDone);
+        assert_eq!(
+            ValidatorStatus::of(&v, 1, 5),
+            ValidatorStatus::ActiveSlashed
+        );
+        assert_eq!(
+            ValidatorStatus::of(&v, 1, 10),
+            ValidatorStatus::ExitedSlashed
+        );
+        assert_eq!(
+            ValidatorStatus::of(&v, 1, 12),
+            ValidatorStatus::WithdrawalPossible
+        );
+        assert_eq!(
+            ValidatorStatus::of(&v, 0, 12),
+            ValidatorStatus::WithdrawalDone
+        );
         let active: StatusFilter = "active".parse().unwrap();
         assert!(ValidatorStatus::ActiveSlashed.matches(&active));
         assert!(!ValidatorStatus::ExitedSlashed.matches(&active));

@@ -23,7 +23,9 @@ fn check_proofs<E: EthSpec>(fork: ForkName, proofs: usize) -> Result<(), String>
         E::MaxBlobCommitmentsPerBlock::to_usize()
     };
     if proofs > limit {
-        return Err(format!("{proofs} KZG proofs exceed the {fork} limit of {limit}"));
+        return Err(format!(
+            "{proofs} KZG proofs exceed the {fork} limit of {limit}"
+        ));
     }
     Ok(())
 }
@@ -123,7 +125,9 @@ impl<E: EthSpec> SignedBlockContents<E> {
         fork: ForkName,
     ) -> Result<Self, serde_json::Error> {
         if value.get("block").is_some() {
-            return Err(json_error("signed block contents carry `signed_block`".into()));
+            return Err(json_error(
+                "signed block contents carry `signed_block`".into(),
+            ));
         }
         let raw: RawContents<E> = serde_json::from_value(value)?;
         check_proofs::<E>(fork, raw.kzg_proofs.len()).map_err(json_error)?;
@@ -366,8 +370,12 @@ mod tests {
 
     #[test]
     fn empty_contents_refuse_garbage() {
-        assert!(SignedBlockContents::<E>::from_ssz_bytes_by_fork(&[1, 2, 3], ForkName::Deneb).is_err());
-        assert!(BlockContents::<E>::from_value_by_fork(serde_json::json!({}), ForkName::Deneb).is_err());
+        assert!(
+            SignedBlockContents::<E>::from_ssz_bytes_by_fork(&[1, 2, 3], ForkName::Deneb).is_err()
+        );
+        assert!(
+            BlockContents::<E>::from_value_by_fork(serde_json::json!({}), ForkName::Deneb).is_err()
+        );
         assert!(PublishBlockRequest::<E>::from_value_by_fork(
             serde_json::json!({"block": {}, "kzg_proofs": [], "blobs": []}),
             ForkName::Electra

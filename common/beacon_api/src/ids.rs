@@ -166,7 +166,14 @@ mod tests {
     #[test]
     fn ids_round_trip_and_refuse_garbage() {
         let root = format!("0x{}", "ab".repeat(32));
-        for text in ["head", "genesis", "finalized", "justified", "17", root.as_str()] {
+        for text in [
+            "head",
+            "genesis",
+            "finalized",
+            "justified",
+            "17",
+            root.as_str(),
+        ] {
             assert_eq!(text.parse::<StateId>().unwrap().to_string(), text);
             assert_eq!(text.parse::<BlockId>().unwrap().to_string(), text);
         }

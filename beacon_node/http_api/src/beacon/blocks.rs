@@ -3,8 +3,7 @@
 
 use crate::errors::{respond, ApiError, ApiResult};
 use crate::filters::{
-    headers, json_response, negotiate, query, ssz_response, with_ctx, with_version, Encoding,
-    Query,
+    headers, json_response, negotiate, query, ssz_response, with_ctx, with_version, Encoding, Query,
 };
 use crate::ids::{parse_block_id, BlockView};
 use crate::Context;
@@ -23,36 +22,44 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(headers())
         .and(with_ctx(ctx.clone()))
-        .then(|id: String, headers: HeaderMap, ctx: Arc<Context<E>>| async move {
-            respond(get_block(ctx, id, headers, false).await)
-        });
+        .then(
+            |id: String, headers: HeaderMap, ctx: Arc<Context<E>>| async move {
+                respond(get_block(ctx, id, headers, false).await)
+            },
+        );
     let blinded = warp::path!("eth" / "v1" / "beacon" / "blinded_blocks" / String)
         .and(warp::get())
         .and(headers())
         .and(with_ctx(ctx.clone()))
-        .then(|id: String, headers: HeaderMap, ctx: Arc<Context<E>>| async move {
-            respond(get_block(ctx, id, headers, true).await)
-        });
+        .then(
+            |id: String, headers: HeaderMap, ctx: Arc<Context<E>>| async move {
+                respond(get_block(ctx, id, headers, true).await)
+            },
+        );
     let root = warp::path!("eth" / "v1" / "beacon" / "blocks" / String / "root")
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
         .then(|id: String, ctx: Arc<Context<E>>| async move {
-            respond(async {
-                let view = block_view(&ctx, &id).await?;
-                chain_response(&view, RootData { root: view.root })
-            }
-            .await)
+            respond(
+                async {
+                    let view = block_view(&ctx, &id).await?;
+                    chain_response(&view, RootData { root: view.root })
+                }
+                .await,
+            )
         });
     let header = warp::path!("eth" / "v1" / "beacon" / "headers" / String)
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
         .then(|id: String, ctx: Arc<Context<E>>| async move {
-            respond(async {
-                let view = block_view(&ctx, &id).await?;
-                let data = header_data(&ctx, view).await?;
-                chain_response(&view, data)
-            }
-            .await)
+            respond(
+                async {
+                    let view = block_view(&ctx, &id).await?;
+                    let data = header_data(&ctx, view).await?;
+                    chain_response(&view, data)
+                }
+                .await,
+            )
         });
     let headers_list = warp::path!("eth" / "v1" / "beacon" / "headers")
         .and(warp::get())
@@ -122,8 +129,8 @@ async fn get_block<E: EthSpec>(
                     }
                     other => ApiError::from(other),
                 })?;
-                let block =
-                    block.ok_or_else(|| ApiError::not_found(format!("block {root:#x} not found")))?;
+                let block = block
+                    .ok_or_else(|| ApiError::not_found(format!("block {root:#x} not found")))?;
                 Ok(encode(block.fork_name(), &block, &view, encoding))
             }
         })
@@ -166,7 +173,10 @@ fn header_of<E: EthSpec>(block: &SignedBlindedBeaconBlock<E>, view: BlockView) -
     }
 }
 
-async fn header_data<E: EthSpec>(ctx: &Arc<Context<E>>, view: BlockView) -> ApiResult<BlockHeaderData> {
+async fn header_data<E: EthSpec>(
+    ctx: &Arc<Context<E>>,
+    view: BlockView,
+) -> ApiResult<BlockHeaderData> {
     let root = view.root;
     ctx.blocking(move |ctx| Ok(header_of(&ctx.blinded_block(&root)?, view)))
         .await

@@ -40,16 +40,20 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
             .and(body(limit))
             .and(with_ctx(ctx.clone()))
     };
-    let full_v2 = warp::path!("eth" / "v2" / "beacon" / "blocks").and(inputs()).then(
-        |q: Query, h: HeaderMap, b: Bytes, ctx: Arc<Context<E>>| async move {
-            respond(publish_full(ctx, Version::V2, q, h, b).await)
-        },
-    );
-    let full_v1 = warp::path!("eth" / "v1" / "beacon" / "blocks").and(inputs()).then(
-        |q: Query, h: HeaderMap, b: Bytes, ctx: Arc<Context<E>>| async move {
-            respond(publish_full(ctx, Version::V1, q, h, b).await)
-        },
-    );
+    let full_v2 = warp::path!("eth" / "v2" / "beacon" / "blocks")
+        .and(inputs())
+        .then(
+            |q: Query, h: HeaderMap, b: Bytes, ctx: Arc<Context<E>>| async move {
+                respond(publish_full(ctx, Version::V2, q, h, b).await)
+            },
+        );
+    let full_v1 = warp::path!("eth" / "v1" / "beacon" / "blocks")
+        .and(inputs())
+        .then(
+            |q: Query, h: HeaderMap, b: Bytes, ctx: Arc<Context<E>>| async move {
+                respond(publish_full(ctx, Version::V1, q, h, b).await)
+            },
+        );
     let blinded_v2 = warp::path!("eth" / "v2" / "beacon" / "blinded_blocks")
         .and(inputs())
         .then(
@@ -104,7 +108,9 @@ fn fork_of<E: EthSpec>(
         return Ok(fork);
     }
     if version == Version::V2 {
-        return Err(ApiError::bad_request("Eth-Consensus-Version header required"));
+        return Err(ApiError::bad_request(
+            "Eth-Consensus-Version header required",
+        ));
     }
     let slot = match (format, json) {
         (BodyFormat::Ssz, _) => {
@@ -164,14 +170,15 @@ async fn publish_full<E: EthSpec>(
             .map_err(|e| ApiError::bad_request(format!("invalid {fork} block: {e}")))?,
         None => {
             // v1 SSZ without the header: the block alone (pre-Deneb) or its contents, tried in turn.
-            PublishBlockRequest::<E>::from_ssz_bytes_by_fork(&body, fork)
-                .or_else(|e| {
-                    if version == Version::V1 && consensus_version(&headers)?.is_none() {
-                        contents_fork_from_ssz(&ctx.chain, &body)
-                    } else {
-                        Err(ApiError::bad_request(format!("invalid {fork} block: {e:?}")))
-                    }
-                })?
+            PublishBlockRequest::<E>::from_ssz_bytes_by_fork(&body, fork).or_else(|e| {
+                if version == Version::V1 && consensus_version(&headers)?.is_none() {
+                    contents_fork_from_ssz(&ctx.chain, &body)
+                } else {
+                    Err(ApiError::bad_request(format!(
+                        "invalid {fork} block: {e:?}"
+                    )))
+                }
+            })?
         }
     };
     let (block, blobs) = into_chain_inputs(request)?;

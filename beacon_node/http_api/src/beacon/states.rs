@@ -39,24 +39,26 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(query())
         .and(with_ctx(ctx.clone()))
-        .then(|state_id: String, query: Query, ctx: Arc<Context<E>>| async move {
-            let request = (|| {
-                let ids = query.list("id").map(|ids| parse_ids(&ids)).transpose()?;
-                let statuses = query
-                    .list("status")
-                    .map(|s| {
-                        s.iter()
-                            .map(|s| s.parse::<StatusFilter>().map_err(ApiError::bad_request))
-                            .collect::<ApiResult<Vec<_>>>()
-                    })
-                    .transpose()?;
-                Ok((ids, statuses))
-            })();
-            respond(match request {
-                Ok((ids, statuses)) => validators(ctx, state_id, ids, statuses).await,
-                Err(e) => Err(e),
-            })
-        });
+        .then(
+            |state_id: String, query: Query, ctx: Arc<Context<E>>| async move {
+                let request = (|| {
+                    let ids = query.list("id").map(|ids| parse_ids(&ids)).transpose()?;
+                    let statuses = query
+                        .list("status")
+                        .map(|s| {
+                            s.iter()
+                                .map(|s| s.parse::<StatusFilter>().map_err(ApiError::bad_request))
+                                .collect::<ApiResult<Vec<_>>>()
+                        })
+                        .transpose()?;
+                    Ok((ids, statuses))
+                })();
+                respond(match request {
+                    Ok((ids, statuses)) => validators(ctx, state_id, ids, statuses).await,
+                    Err(e) => Err(e),
+                })
+            },
+        );
     let validators_post = base
         .and(warp::path!("validators"))
         .and(warp::post())
@@ -84,21 +86,25 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .and(warp::path!("validators" / String))
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
-        .then(|state_id: String, id: String, ctx: Arc<Context<E>>| async move {
-            respond(validator(ctx, state_id, id).await)
-        });
+        .then(
+            |state_id: String, id: String, ctx: Arc<Context<E>>| async move {
+                respond(validator(ctx, state_id, id).await)
+            },
+        );
     let balances_get = base
         .and(warp::path!("validator_balances"))
         .and(warp::get())
         .and(query())
         .and(with_ctx(ctx.clone()))
-        .then(|state_id: String, query: Query, ctx: Arc<Context<E>>| async move {
-            let ids = query.list("id").map(|ids| parse_ids(&ids)).transpose();
-            respond(match ids {
-                Ok(ids) => balances(ctx, state_id, ids).await,
-                Err(e) => Err(e),
-            })
-        });
+        .then(
+            |state_id: String, query: Query, ctx: Arc<Context<E>>| async move {
+                let ids = query.list("id").map(|ids| parse_ids(&ids)).transpose();
+                respond(match ids {
+                    Ok(ids) => balances(ctx, state_id, ids).await,
+                    Err(e) => Err(e),
+                })
+            },
+        );
     let balances_post = base
         .and(warp::path!("validator_balances"))
         .and(warp::post())
@@ -110,7 +116,8 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
                 let ids = if body.is_empty() {
                     Ok(None)
                 } else {
-                    json_body::<Vec<String>>(&headers, &body).and_then(|ids| parse_ids(&ids).map(Some))
+                    json_body::<Vec<String>>(&headers, &body)
+                        .and_then(|ids| parse_ids(&ids).map(Some))
                 };
                 respond(match ids {
                     Ok(ids) => balances(ctx, state_id, ids).await,
@@ -139,7 +146,10 @@ fn parse_ids(ids: &[String]) -> ApiResult<Vec<ValidatorId>> {
         )));
     }
     ids.iter()
-        .map(|id| id.parse().map_err(|e: beacon_api::IdError| ApiError::bad_request(e.to_string())))
+        .map(|id| {
+            id.parse()
+                .map_err(|e: beacon_api::IdError| ApiError::bad_request(e.to_string()))
+        })
         .collect()
 }
 
@@ -236,9 +246,9 @@ async fn validators<E: EthSpec>(
             .into_iter()
             .filter_map(|i| validator_data(&state_arc, i))
             .filter(|v| {
-                statuses
-                    .as_ref()
-                    .is_none_or(|filters| filters.is_empty() || filters.iter().any(|f| v.status.matches(f)))
+                statuses.as_ref().is_none_or(|filters| {
+                    filters.is_empty() || filters.iter().any(|f| v.status.matches(f))
+                })
             })
             .collect::<Vec<_>>()
     })

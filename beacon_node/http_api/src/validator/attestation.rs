@@ -9,12 +9,11 @@ use beacon_chain::{AttestationDataError, Event};
 use operation_pool::SignedContributionAndProof;
 use state_processing::caches::CommitteeCache;
 use state_processing::common::{get_domain, hash};
-use state_processing::StateCaches;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use types::{
-    compute_signing_root, Epoch, EthSpec, PublicKeyBytes,
-    SignatureBytes, DOMAIN_AGGREGATE_AND_PROOF, DOMAIN_SELECTION_PROOF,
+    compute_signing_root, Epoch, EthSpec, PublicKeyBytes, SignatureBytes,
+    DOMAIN_AGGREGATE_AND_PROOF, DOMAIN_SELECTION_PROOF,
 };
 use warp::http::StatusCode;
 
@@ -41,7 +40,7 @@ pub fn aggregate_attestation<E: EthSpec>(ctx: &Context<E>, query: &Query) -> Api
     let slot = query.required_u64("slot")?;
     let committee_index = query.required_u64("committee_index")?;
     let aggregate = ctx
-        .pool()?
+        .pool()
         .aggregate_attestation(slot, root, committee_index)
         .ok_or_else(|| ApiError::not_found("no matching attestation"))?;
     let fork = ctx.chain.spec().fork_name_at_slot::<E>(slot);
@@ -146,11 +145,12 @@ fn check_aggregators<E: EthSpec>(
                     .map(|p| p as u64)
                     .ok_or("no committee bit set")?,
             };
-            if !committees.contains_key(&epoch) {
-                let cache = CommitteeCache::new(state, epoch).map_err(|e| e.to_string())?;
-                committees.insert(epoch, cache);
-            }
-            let cache = committees.get(&epoch).ok_or("no committees")?;
+            let cache = match committees.entry(epoch) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert(CommitteeCache::new(state, epoch).map_err(|e| e.to_string())?)
+                }
+            };
             let committee = cache
                 .get_beacon_committee(data.slot, committee_index)
                 .map_err(|e| e.to_string())?;
@@ -204,42 +204,30 @@ pub fn sync_committee_contribution<E: EthSpec>(ctx: &Context<E>, query: &Query) 
     }
     let root = query.required_root("beacon_block_root")?;
     let contribution = ctx
-        .pool()?
+        .pool()
         .sync_committee_contribution(slot, subcommittee_index, root)
         .ok_or_else(|| ApiError::not_found("no matching contribution"))?;
     json_response(&GenericResponse::from(contribution))
 }
 
-/// `POST /eth/v1/validator/contribution_and_proofs`. Blocking.
-pub fn contribution_and_proofs<E: EthSpec>(
-    ctx: &Context<E>,
+/// `POST /eth/v1/validator/contribution_and_proofs`: checked (aggregator, selection proof,
+/// signatures), kept and announced by the chain.
+pub async fn contribution_and_proofs<E: EthSpec>(
+    ctx: Arc<Context<E>>,
     contributions: Vec<SignedContributionAndProof<E>>,
 ) -> ApiResult {
-    let pool = ctx.pool()?;
-    let head = ctx.chain.head();
-    let caches = StateCaches::new();
-    let mut failures = Vec::new();
-    for (index, signed) in contributions.iter().enumerate() {
-        match pool.insert_signed_contribution_and_proof(signed, &head.state, &caches) {
-            Ok(_) => {
-                if ctx.chain.events().has_subscribers() {
-                    if let Ok(data) = serde_json::to_value(signed) {
-                        ctx.chain.events().send(Event::Operation {
-                            topic: "contribution_and_proof",
-                            data,
-                        });
-                    }
-                }
-            }
-            Err(e) => failures.push(IndexedError {
+    let refused = ctx.chain.insert_contributions(contributions).await;
+    if refused.is_empty() {
+        return Ok(empty_response(StatusCode::OK));
+    }
+    Err(ApiError::indexed(
+        "some contributions were refused",
+        refused
+            .into_iter()
+            .map(|(index, error)| IndexedError {
                 index,
-                message: e.to_string(),
-            }),
-        }
-    }
-    if failures.is_empty() {
-        Ok(empty_response(StatusCode::OK))
-    } else {
-        Err(ApiError::indexed("some contributions were refused", failures))
-    }
+                message: error.to_string(),
+            })
+            .collect(),
+    ))
 }

@@ -19,7 +19,10 @@ pub const MAX_DUTY_INDICES: usize = 65_536;
 
 /// A state in `epoch` (at its first slot, or the head's if later) on the canonical chain, and whether
 /// it is optimistic. Past epochs come from the store; the current and next from the head advanced.
-fn state_in_epoch<E: EthSpec>(ctx: &Context<E>, epoch: Epoch) -> ApiResult<(Arc<BeaconState<E>>, bool)> {
+fn state_in_epoch<E: EthSpec>(
+    ctx: &Context<E>,
+    epoch: Epoch,
+) -> ApiResult<(Arc<BeaconState<E>>, bool)> {
     let current = ctx.chain.current_slot() / E::slots_per_epoch();
     if epoch > current + 1 {
         return Err(ApiError::bad_request(format!(
@@ -57,7 +60,11 @@ pub fn proposer<E: EthSpec>(ctx: &Context<E>, epoch: &str) -> ApiResult {
     let (proposers, dependent_slot) = match state.proposer_lookahead() {
         // Fulu: the lookahead, fixed at the end of the epoch before the previous one.
         Ok(lookahead) if state.slot() / spe == epoch => (
-            lookahead.iter().take(spe as usize).copied().collect::<Vec<_>>(),
+            lookahead
+                .iter()
+                .take(spe as usize)
+                .copied()
+                .collect::<Vec<_>>(),
             epoch.checked_sub(1).and_then(|e| (e * spe).checked_sub(1)),
         ),
         _ => (
@@ -137,9 +144,7 @@ pub fn attester<E: EthSpec>(ctx: &Context<E>, epoch: &str, indices: Vec<u64>) ->
         .filter(|i| seen.insert(**i))
         .filter_map(|i| found.remove(i))
         .collect();
-    let dependent_slot = epoch
-        .checked_sub(1)
-        .and_then(|e| (e * spe).checked_sub(1));
+    let dependent_slot = epoch.checked_sub(1).and_then(|e| (e * spe).checked_sub(1));
     json_response(&DutiesResponse {
         dependent_root: root_at(ctx, &state, dependent_slot),
         execution_optimistic: optimistic,

@@ -11,7 +11,9 @@ pub use attestation::is_aggregator;
 pub use produce::block_data;
 
 use crate::errors::{respond, ApiError, ApiResult};
-use crate::filters::{body, consensus_version, empty_response, headers, json_body, query, with_ctx, Query};
+use crate::filters::{
+    body, consensus_version, empty_response, headers, json_body, query, with_ctx, Query,
+};
 use crate::Context;
 use beacon_api::{
     BeaconCommitteeSubscription, SignedAggregateAndProof, SyncCommitteeSubscription,
@@ -37,25 +39,31 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .and(query())
         .and(headers())
         .and(with())
-        .then(|slot: String, q: Query, h: HeaderMap, ctx: Arc<Context<E>>| async move {
-            respond(produce::produce(ctx, Endpoint::V3, Some(slot), q, h).await)
-        });
+        .then(
+            |slot: String, q: Query, h: HeaderMap, ctx: Arc<Context<E>>| async move {
+                respond(produce::produce(ctx, Endpoint::V3, Some(slot), q, h).await)
+            },
+        );
     let produce_v2 = warp::path!("eth" / "v2" / "validator" / "blocks" / String)
         .and(warp::get())
         .and(query())
         .and(headers())
         .and(with())
-        .then(|slot: String, q: Query, h: HeaderMap, ctx: Arc<Context<E>>| async move {
-            respond(produce::produce(ctx, Endpoint::V2, Some(slot), q, h).await)
-        });
+        .then(
+            |slot: String, q: Query, h: HeaderMap, ctx: Arc<Context<E>>| async move {
+                respond(produce::produce(ctx, Endpoint::V2, Some(slot), q, h).await)
+            },
+        );
     let produce_blinded = warp::path!("eth" / "v1" / "validator" / "blinded_blocks" / String)
         .and(warp::get())
         .and(query())
         .and(headers())
         .and(with())
-        .then(|slot: String, q: Query, h: HeaderMap, ctx: Arc<Context<E>>| async move {
-            respond(produce::produce(ctx, Endpoint::BlindedV1, Some(slot), q, h).await)
-        });
+        .then(
+            |slot: String, q: Query, h: HeaderMap, ctx: Arc<Context<E>>| async move {
+                respond(produce::produce(ctx, Endpoint::BlindedV1, Some(slot), q, h).await)
+            },
+        );
     let produce_alias = warp::path!("eth" / "v1" / "validator" / "blinded_block")
         .and(warp::get())
         .and(query())
@@ -79,18 +87,23 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .and(with())
         .then(
             |kind: String, epoch: String, h: HeaderMap, b: Bytes, ctx: Arc<Context<E>>| async move {
-                respond(async {
-                    let ValidatorIndices(indices) = json_body(&h, &b)?;
-                    match kind.as_str() {
-                        "attester" => {
-                            ctx.blocking(move |ctx| duties::attester(ctx, &epoch, indices))
-                                .await
+                respond(
+                    async {
+                        let ValidatorIndices(indices) = json_body(&h, &b)?;
+                        match kind.as_str() {
+                            "attester" => {
+                                ctx.blocking(move |ctx| duties::attester(ctx, &epoch, indices))
+                                    .await
+                            }
+                            "sync" => {
+                                ctx.blocking(move |ctx| duties::sync(ctx, &epoch, indices))
+                                    .await
+                            }
+                            _ => Err(ApiError::not_found("no such endpoint")),
                         }
-                        "sync" => ctx.blocking(move |ctx| duties::sync(ctx, &epoch, indices)).await,
-                        _ => Err(ApiError::not_found("no such endpoint")),
                     }
-                }
-                .await)
+                    .await,
+                )
             },
         );
 
@@ -99,22 +112,24 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(query())
         .and(with())
-        .then(|version: String, what: String, q: Query, ctx: Arc<Context<E>>| async move {
-            respond(
-                ctx.clone()
-                    .blocking(move |ctx| match (version.as_str(), what.as_str()) {
-                        ("v1", "attestation_data") => attestation::attestation_data(ctx, &q),
-                        ("v2", "aggregate_attestation") => {
-                            attestation::aggregate_attestation(ctx, &q)
-                        }
-                        ("v1", "sync_committee_contribution") => {
-                            attestation::sync_committee_contribution(ctx, &q)
-                        }
-                        _ => Err(ApiError::not_found("no such endpoint")),
-                    })
-                    .await,
-            )
-        });
+        .then(
+            |version: String, what: String, q: Query, ctx: Arc<Context<E>>| async move {
+                respond(
+                    ctx.clone()
+                        .blocking(move |ctx| match (version.as_str(), what.as_str()) {
+                            ("v1", "attestation_data") => attestation::attestation_data(ctx, &q),
+                            ("v2", "aggregate_attestation") => {
+                                attestation::aggregate_attestation(ctx, &q)
+                            }
+                            ("v1", "sync_committee_contribution") => {
+                                attestation::sync_committee_contribution(ctx, &q)
+                            }
+                            _ => Err(ApiError::not_found("no such endpoint")),
+                        })
+                        .await,
+                )
+            },
+        );
     let posts = warp::path!("eth" / String / "validator" / String)
         .and(warp::post())
         .and(headers())
@@ -130,14 +145,18 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .and(headers())
         .and(body(limit))
         .and(with())
-        .then(|epoch: String, h: HeaderMap, b: Bytes, ctx: Arc<Context<E>>| async move {
-            respond(async {
-                let ValidatorIndices(indices) = json_body(&h, &b)?;
-                ctx.blocking(move |ctx| registration::liveness(ctx, &epoch, indices))
-                    .await
-            }
-            .await)
-        });
+        .then(
+            |epoch: String, h: HeaderMap, b: Bytes, ctx: Arc<Context<E>>| async move {
+                respond(
+                    async {
+                        let ValidatorIndices(indices) = json_body(&h, &b)?;
+                        ctx.blocking(move |ctx| registration::liveness(ctx, &epoch, indices))
+                            .await
+                    }
+                    .await,
+                )
+            },
+        );
 
     produce_v3
         .or(produce_v2)
@@ -181,8 +200,7 @@ async fn post<E: EthSpec>(
         }
         ("v1", "contribution_and_proofs") => {
             let contributions = json_body(&headers, &body)?;
-            ctx.blocking(move |ctx| attestation::contribution_and_proofs(ctx, contributions))
-                .await
+            attestation::contribution_and_proofs(ctx, contributions).await
         }
         ("v1", "beacon_committee_subscriptions") => {
             // No p2p stack: nothing to subscribe to, but the body must be well formed.

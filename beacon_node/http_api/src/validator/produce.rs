@@ -11,9 +11,8 @@ use crate::filters::{
 };
 use crate::Context;
 use beacon_api::{
-    BlockContents, FullBlockContents, ProduceBlockV3Response, ProducedBlockData,
-    VersionedResponse, CONSENSUS_BLOCK_VALUE_HEADER, EXECUTION_PAYLOAD_BLINDED_HEADER,
-    EXECUTION_PAYLOAD_VALUE_HEADER,
+    BlockContents, FullBlockContents, ProduceBlockV3Response, ProducedBlockData, VersionedResponse,
+    CONSENSUS_BLOCK_VALUE_HEADER, EXECUTION_PAYLOAD_BLINDED_HEADER, EXECUTION_PAYLOAD_VALUE_HEADER,
 };
 use beacon_chain::{BlockFormat, BlockProposal, ProduceError, ProduceOptions, ProducedBlock};
 use execution_layer::BlobsBundle;
@@ -104,7 +103,11 @@ fn value_headers<E: EthSpec>(response: Response, produced: &ProducedBlock<E>) ->
     let response = with_header(
         response,
         EXECUTION_PAYLOAD_BLINDED_HEADER,
-        if produced.is_blinded() { "true" } else { "false" },
+        if produced.is_blinded() {
+            "true"
+        } else {
+            "false"
+        },
     );
     let response = with_header(
         response,

@@ -75,8 +75,10 @@ impl BeaconNodeHttpClient {
             let statuses: Vec<String> = statuses.iter().map(|s| String::from(*s)).collect();
             query.push(("status", statuses.join(",")));
         }
-        let url =
-            self.url_with_query(&format!("eth/v1/beacon/states/{state_id}/validators"), &query)?;
+        let url = self.url_with_query(
+            &format!("eth/v1/beacon/states/{state_id}/validators"),
+            &query,
+        )?;
         self.get_json(url).await
     }
 
@@ -382,9 +384,7 @@ impl BeaconNodeHttpClient {
     }
 
     /// `GET /eth/v1/beacon/pool/proposer_slashings`.
-    pub async fn get_beacon_pool_proposer_slashings(
-        &self,
-    ) -> Result<Vec<ProposerSlashing>, Error> {
+    pub async fn get_beacon_pool_proposer_slashings(&self) -> Result<Vec<ProposerSlashing>, Error> {
         let r: GenericResponse<Vec<ProposerSlashing>> = self
             .get_json(self.url("eth/v1/beacon/pool/proposer_slashings")?)
             .await?;
@@ -396,8 +396,12 @@ impl BeaconNodeHttpClient {
         &self,
         slashing: &ProposerSlashing,
     ) -> Result<(), Error> {
-        self.post_json(self.url("eth/v1/beacon/pool/proposer_slashings")?, slashing, None)
-            .await?;
+        self.post_json(
+            self.url("eth/v1/beacon/pool/proposer_slashings")?,
+            slashing,
+            None,
+        )
+        .await?;
         Ok(())
     }
 
@@ -448,8 +452,12 @@ impl BeaconNodeHttpClient {
         &self,
         messages: &[SyncCommitteeMessage],
     ) -> Result<(), Error> {
-        self.post_json(self.url("eth/v1/beacon/pool/sync_committees")?, messages, None)
-            .await?;
+        self.post_json(
+            self.url("eth/v1/beacon/pool/sync_committees")?,
+            messages,
+            None,
+        )
+        .await?;
         Ok(())
     }
 
@@ -475,8 +483,9 @@ impl BeaconNodeHttpClient {
 
     /// `GET /eth/v2/debug/beacon/heads`.
     pub async fn get_debug_beacon_heads(&self) -> Result<Vec<ChainHeadData>, Error> {
-        let r: GenericResponse<Vec<ChainHeadData>> =
-            self.get_json(self.url("eth/v2/debug/beacon/heads")?).await?;
+        let r: GenericResponse<Vec<ChainHeadData>> = self
+            .get_json(self.url("eth/v2/debug/beacon/heads")?)
+            .await?;
         Ok(r.data)
     }
 

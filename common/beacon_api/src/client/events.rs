@@ -49,18 +49,15 @@ impl EventStream {
         }
     }
 
-    /// Cuts one event block off the buffer: `Some(Ok(None))` for a block without data (a keep-alive
-    /// comment).
+    /// Cuts one event block off the buffer (bytes up to a blank line, so a character split across
+    /// chunks stays whole): `Some(Ok(None))` for a block without data (a keep-alive comment).
     fn take_event(&mut self) -> Option<Result<Option<SseEvent>, Error>> {
-        let text = String::from_utf8_lossy(&self.buffer);
-        let normalized = text.replace("\r\n", "\n");
-        let end = normalized.find("\n\n")?;
-        let block = normalized[..end].to_string();
-        let rest = normalized[end + 2..].as_bytes().to_vec();
-        self.buffer = rest;
+        let (end, separator) = find_blank_line(&self.buffer)?;
+        let block: Vec<u8> = self.buffer.drain(..end + separator).take(end).collect();
+        let text = String::from_utf8_lossy(&block);
         let mut event = String::from("message");
         let mut data = Vec::new();
-        for line in block.lines() {
+        for line in text.lines() {
             if let Some(value) = line.strip_prefix("event:") {
                 event = value.trim().to_string();
             } else if let Some(value) = line.strip_prefix("data:") {
@@ -75,6 +72,19 @@ impl EventStream {
                 .map(|data| Some(SseEvent { event, data }))
                 .map_err(|e| Error::Decode(e.to_string())),
         )
+    }
+}
+
+/// The first blank line: its position and the separator's length (`\n\n` or `\r\n\r\n`).
+fn find_blank_line(bytes: &[u8]) -> Option<(usize, usize)> {
+    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
+    let crlf = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4));
+    match (lf, crlf) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
     }
 }
 

@@ -262,8 +262,9 @@ impl BeaconNodeHttpClient {
 
     /// `GET /eth/v1/config/fork_schedule`.
     pub async fn get_config_fork_schedule(&self) -> Result<Vec<Fork>, Error> {
-        let response: GenericResponse<Vec<Fork>> =
-            self.get_json(self.url("eth/v1/config/fork_schedule")?).await?;
+        let response: GenericResponse<Vec<Fork>> = self
+            .get_json(self.url("eth/v1/config/fork_schedule")?)
+            .await?;
         Ok(response.data)
     }
 

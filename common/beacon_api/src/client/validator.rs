@@ -99,7 +99,8 @@ impl BeaconNodeHttpClient {
         slot: Slot,
         query: &ProduceQuery,
     ) -> Result<ProduceBlockV3Response<E>, Error> {
-        let url = self.url_with_query(&format!("eth/v3/validator/blocks/{slot}"), &query.pairs())?;
+        let url =
+            self.url_with_query(&format!("eth/v3/validator/blocks/{slot}"), &query.pairs())?;
         let response = self.get(url, Accept::Json).await?;
         let headers = response.headers().clone();
         let bytes = response.bytes().await?;
@@ -120,7 +121,8 @@ impl BeaconNodeHttpClient {
         slot: Slot,
         query: &ProduceQuery,
     ) -> Result<ProduceBlockV3Response<E>, Error> {
-        let url = self.url_with_query(&format!("eth/v3/validator/blocks/{slot}"), &query.pairs())?;
+        let url =
+            self.url_with_query(&format!("eth/v3/validator/blocks/{slot}"), &query.pairs())?;
         let response = self.get(url, Accept::Ssz).await?;
         let headers = response.headers().clone();
         let version = consensus_version(&headers)?;
@@ -146,7 +148,8 @@ impl BeaconNodeHttpClient {
         slot: Slot,
         query: &ProduceQuery,
     ) -> Result<VersionedResponse<FullBlockContents<E>>, Error> {
-        let url = self.url_with_query(&format!("eth/v2/validator/blocks/{slot}"), &query.pairs())?;
+        let url =
+            self.url_with_query(&format!("eth/v2/validator/blocks/{slot}"), &query.pairs())?;
         let bytes = self.get(url, Accept::Json).await?.bytes().await?;
         VersionedResponse::from_json_slice_with(&bytes, FullBlockContents::from_value_by_fork)
             .map_err(|e| Error::Decode(e.to_string()))
@@ -217,7 +220,10 @@ impl BeaconNodeHttpClient {
         let url = self.url_with_query(
             "eth/v2/validator/aggregate_attestation",
             &[
-                ("attestation_data_root", format!("{attestation_data_root:#x}")),
+                (
+                    "attestation_data_root",
+                    format!("{attestation_data_root:#x}"),
+                ),
                 ("slot", slot.to_string()),
                 ("committee_index", committee_index.to_string()),
             ],
