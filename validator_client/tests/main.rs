@@ -4,4 +4,5 @@ mod common;
 mod interchange;
 mod keystores;
 mod kill9;
+mod network;
 mod vectors;
