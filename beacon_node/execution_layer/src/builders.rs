@@ -177,6 +177,11 @@ pub struct BuilderStatus {
     pub last_bid: Option<LastBid>,
     /// What it did since start.
     pub counters: BuilderCounters,
+    /// `relay` (builder-specs), `rpc` (`builder_getPayloadV1`) or `engine` (engine API).
+    pub kind: &'static str,
+    /// An RPC builder's pinned secp256k1 address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
 }
 
 /// The circuit breaker's last verdict, for visibility.
@@ -361,6 +366,8 @@ mod tests {
                 rejections: [("zero_value".to_string(), 2)].into(),
                 ..BuilderCounters::default()
             },
+            kind: "relay",
+            address: None,
         };
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["state"]["status"], "disabled");

@@ -15,7 +15,7 @@
 
 use crate::bid_checks::VerifiedBid;
 use crate::circuit_breaker::{CircuitBreakerReason, CircuitBreakerVerdict};
-use types::{EthSpec, U256};
+use types::{EthSpec, ExecutionBlockHash, U256};
 
 /// The boost factor that means "compare values as they are".
 pub const DEFAULT_BUILDER_BOOST_FACTOR: u64 = 100;
@@ -123,22 +123,40 @@ pub fn boosted_value(builder_value: U256, boost_factor: u64) -> U256 {
     (builder_value / U256::from(100u64)).saturating_mul(U256::from(boost_factor))
 }
 
+/// What competes with the local payload: a relay's verified bid, or a full-payload builder's checked
+/// payload. The choice only needs the value and the block hash (for ties).
+pub trait Offer {
+    /// Wei to the proposer.
+    fn offer_value(&self) -> U256;
+    /// The offered payload's block hash.
+    fn offer_block_hash(&self) -> ExecutionBlockHash;
+}
+
+impl<E: EthSpec> Offer for VerifiedBid<E> {
+    fn offer_value(&self) -> U256 {
+        self.value()
+    }
+    fn offer_block_hash(&self) -> ExecutionBlockHash {
+        self.block_hash()
+    }
+}
+
 /// The index of the best bid: highest value, ties broken by the lower block hash.
-pub fn best_bid<E: EthSpec>(bids: &[VerifiedBid<E>]) -> Option<usize> {
+pub fn best_bid<O: Offer>(bids: &[O]) -> Option<usize> {
     bids.iter()
         .enumerate()
         .min_by(|(_, a), (_, b)| {
-            b.value()
-                .cmp(&a.value())
-                .then_with(|| a.block_hash().cmp(&b.block_hash()))
+            b.offer_value()
+                .cmp(&a.offer_value())
+                .then_with(|| a.offer_block_hash().cmp(&b.offer_block_hash()))
         })
         .map(|(index, _)| index)
 }
 
 /// Chooses the payload source; see the module documentation for the rules.
-pub fn choose_payload_source<E: EthSpec>(
+pub fn choose_payload_source<O: Offer>(
     local: LocalCandidate,
-    builder_bids: &[VerifiedBid<E>],
+    builder_bids: &[O],
     boost_factor: Option<u64>,
     breaker: &CircuitBreakerVerdict,
 ) -> Choice {
@@ -155,13 +173,13 @@ pub fn choose_payload_source<E: EthSpec>(
     if factor == 0 {
         return Choice::local(ChoiceReason::LocalOnlyBoostFactor);
     }
-    if builder_bids[index].value().is_zero() {
+    if builder_bids[index].offer_value().is_zero() {
         return Choice::local(ChoiceReason::ZeroValueBid);
     }
     if factor == u64::MAX {
         return Choice::builder(index, ChoiceReason::BuilderAlwaysBoostFactor);
     }
-    let boosted_builder_value = boosted_value(builder_bids[index].value(), factor);
+    let boosted_builder_value = boosted_value(builder_bids[index].offer_value(), factor);
     if boosted_builder_value > local.value {
         Choice::builder(
             index,
@@ -211,10 +229,11 @@ mod tests {
 
     #[test]
     fn no_bids_is_local() {
-        let choice = choose_payload_source::<E>(local(10), &[], None, &CLOSED);
+        let choice = choose_payload_source::<VerifiedBid<E>>(local(10), &[], None, &CLOSED);
         assert_eq!(choice, Choice::local(ChoiceReason::NoValidBids));
         // Even when the validator wants builders always.
-        let choice = choose_payload_source::<E>(local(10), &[], Some(u64::MAX), &CLOSED);
+        let choice =
+            choose_payload_source::<VerifiedBid<E>>(local(10), &[], Some(u64::MAX), &CLOSED);
         assert_eq!(choice.source, PayloadSource::Local);
     }
 

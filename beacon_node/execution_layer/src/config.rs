@@ -2,6 +2,7 @@
 //! `builder_api::BuilderConfig`).
 
 use crate::circuit_breaker::CircuitBreakerConfig;
+use crate::full_payload::FullPayloadBuildersConfig;
 use std::sync::Arc;
 use std::time::Duration;
 use types::ChainSpec;
@@ -45,6 +46,9 @@ pub struct ExecutionLayerConfig {
     /// disabled (`--builder-withhold-penalty-epochs`). `None` (the default): until restart, like a
     /// builder whose payload was INVALID.
     pub withhold_penalty_epochs: Option<u64>,
+    /// The full-payload builders (`--payload-builder-rpc`, `--payload-builder-engine`), asked beside
+    /// the relays; none by default.
+    pub full_payload_builders: FullPayloadBuildersConfig,
 }
 
 impl ExecutionLayerConfig {
@@ -59,6 +63,7 @@ impl ExecutionLayerConfig {
             local_payload_timeout: Some(DEFAULT_LOCAL_PAYLOAD_TIMEOUT),
             require_fee_recipient: false,
             withhold_penalty_epochs: None,
+            full_payload_builders: FullPayloadBuildersConfig::default(),
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod chain;
 pub mod choice;
 pub mod circuit_breaker;
 pub mod config;
+pub mod full_payload;
 mod local;
 pub mod metrics;
 pub mod registry;
@@ -37,7 +38,8 @@ mod verdict;
 pub use verdict::{invalid_payload_culprit, invalidated_by};
 
 pub use bid_checks::{
-    expected_gas_limit, verify_bid, withdrawals_root, BidContext, BidRejection, VerifiedBid,
+    check_contents, check_header, expected_gas_limit, verify_bid, withdrawals_root, BidContext,
+    BidRejection, VerifiedBid,
 };
 pub use blobs::{BlobsBundle, BlobsBundleError};
 pub use builders::{
@@ -46,13 +48,14 @@ pub use builders::{
 };
 pub use chain::{ExecutionLayerChain, PayloadRequest, ProposerRegistration};
 pub use choice::{
-    choose_payload_source, Choice, ChoiceReason, LocalCandidate, PayloadSource,
+    choose_payload_source, Choice, ChoiceReason, LocalCandidate, Offer, PayloadSource,
     DEFAULT_BUILDER_BOOST_FACTOR,
 };
 pub use circuit_breaker::{
     circuit_breaker, ChainHealth, CircuitBreakerConfig, CircuitBreakerReason, CircuitBreakerVerdict,
 };
 pub use config::{ExecutionLayerConfig, DEFAULT_LOCAL_PAYLOAD_TIMEOUT};
+pub use full_payload::{FullBuilderKind, FullPayload, FullPayloadBuildersConfig, WinningPayload};
 pub use local::{LocalPayload, LocalPayloadError};
 pub use metrics::Metrics;
 pub use registry::{
@@ -80,6 +83,12 @@ pub enum ExecutionLayerError {
     /// Two configured builders have the same identity (pinned key, or URL).
     #[error("payload builder {0} is configured twice")]
     DuplicateBuilder(String),
+    /// `builder_getPayloadV1` builders without the proposer's request key to sign with.
+    #[error("--payload-builder-rpc needs --payload-builder-request-key: requests must be signed")]
+    MissingRequestKey,
+    /// An engine builder's client could not be built.
+    #[error("engine builder client: {0}")]
+    EngineBuilder(#[from] engine_api::EngineError),
 }
 
 /// Why validator registrations did not reach a builder.
@@ -98,6 +107,8 @@ pub struct ExecutionLayer<E: EthSpec> {
     config: ExecutionLayerConfig,
     engine: EngineClient,
     builders: Vec<Arc<Builder>>,
+    /// Full-payload builders, after the relays in the builders' common order.
+    full_builders: Vec<Arc<full_payload::FullBuilder>>,
     registry: Arc<FaultyBuilderRegistry>,
     chain: Arc<dyn ExecutionLayerChain>,
     metrics: Metrics,
@@ -146,7 +157,22 @@ impl<E: EthSpec> ExecutionLayer<E> {
         chain: Arc<dyn ExecutionLayerChain>,
         registry: prometheus::Registry,
     ) -> Result<Self, ExecutionLayerError> {
-        let names = builder_names(&builders).map_err(ExecutionLayerError::DuplicateBuilder)?;
+        let mut names = builder_names(&builders).map_err(ExecutionLayerError::DuplicateBuilder)?;
+        let full_config = &config.full_payload_builders;
+        if !full_config.rpc.is_empty() && full_config.request_key.is_none() {
+            return Err(ExecutionLayerError::MissingRequestKey);
+        }
+        let full_builders: Vec<Arc<full_payload::FullBuilder>> =
+            full_payload::full_builders(full_config)?
+                .into_iter()
+                .map(Arc::new)
+                .collect();
+        for builder in &full_builders {
+            if names.contains(&builder.name) {
+                return Err(ExecutionLayerError::DuplicateBuilder(builder.name.clone()));
+            }
+            names.push(builder.name.clone());
+        }
         let metrics = Metrics::new(registry)?;
         let builders: Vec<Arc<Builder>> = names
             .iter()
@@ -154,6 +180,13 @@ impl<E: EthSpec> ExecutionLayer<E> {
             .zip(builders)
             .map(|(name, client)| Arc::new(Builder::new(name, client)))
             .collect();
+        for builder in &full_builders {
+            metrics
+                .builder_enabled
+                .with_label_values(&[&builder.name])
+                .set(1);
+            tracing::info!(builder = %builder.name, kind = builder.kind().label(), url = %builder.url(), "full-payload builder configured");
+        }
         for builder in &builders {
             metrics
                 .builder_enabled
@@ -165,6 +198,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
             config,
             engine,
             builders,
+            full_builders,
             registry: Arc::new(FaultyBuilderRegistry::new(store, names)),
             chain,
             metrics,
@@ -190,15 +224,36 @@ impl<E: EthSpec> ExecutionLayer<E> {
         &self.metrics
     }
 
-    /// The names of the configured builders, in configuration order.
+    /// The names of the configured builders: the relays in configuration order, then the RPC
+    /// builders, then the engine builders (the order of [`ProducedPayload::builders`]).
     pub fn builder_names(&self) -> Vec<String> {
-        self.builders.iter().map(|b| b.name.clone()).collect()
+        self.builders
+            .iter()
+            .map(|b| b.name.clone())
+            .chain(self.full_builders.iter().map(|b| b.name.clone()))
+            .collect()
+    }
+
+    /// The name and record of the builder at `index` among all builders.
+    pub(crate) fn builder_entry(
+        &self,
+        index: usize,
+    ) -> Option<(&str, &Mutex<builders::BuilderRecord>)> {
+        match self.builders.get(index) {
+            Some(builder) => Some((&builder.name, &builder.record)),
+            None => self
+                .full_builders
+                .get(index.checked_sub(self.builders.len())?)
+                .map(|builder| (builder.name.as_str(), &builder.record)),
+        }
     }
 
     /// Records that the block `block_root` carries the payload `builders` offered: if the execution
     /// engine later finds it INVALID, they are disabled. [`Self::unblind`] already records every
-    /// builder block it unblinds; this is for blocks that reach the node another way. A blocking
-    /// redb commit: async callers use `spawn_blocking`.
+    /// builder block it unblinds; this is for blocks that reach the node another way, above all the
+    /// full blocks built from a [`WinningPayload`]: the node's block production calls it with the
+    /// winner's builder once it has signed (or imported) that block. A blocking redb commit: async
+    /// callers use `spawn_blocking`.
     pub fn record_builder_block(
         &self,
         block_root: Hash256,
@@ -250,8 +305,30 @@ impl<E: EthSpec> ExecutionLayer<E> {
                         .unwrap_or(BuilderStatusState::Enabled),
                     last_bid: record.last_bid.clone(),
                     counters: record.counters.clone(),
+                    kind: "relay",
+                    address: None,
                 }
             })
+            .chain(self.full_builders.iter().map(|builder| {
+                let record = builder.record.lock();
+                let kind = builder.kind();
+                BuilderStatus {
+                    name: builder.name.clone(),
+                    url: builder.url(),
+                    pubkey: None,
+                    state: states
+                        .get(&builder.name)
+                        .map(BuilderStatusState::from)
+                        .unwrap_or(BuilderStatusState::Enabled),
+                    last_bid: record.last_bid.clone(),
+                    counters: record.counters.clone(),
+                    kind: kind.label(),
+                    address: match kind {
+                        FullBuilderKind::Rpc { address } => Some(address),
+                        FullBuilderKind::Engine => None,
+                    },
+                }
+            }))
             .collect()
     }
 

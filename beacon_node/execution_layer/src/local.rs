@@ -144,11 +144,13 @@ impl<E: EthSpec> ExecutionLayer<E> {
     /// Starts the local build of a coming proposal (forkchoiceUpdated with its attributes), so that
     /// the engine fills the payload while the slot runs; [`ExecutionLayer::get_payload`] with the same
     /// request then fetches that payload instead of starting a new one. The node calls this when it
-    /// knows the next slot's proposer (about a slot ahead). Returns the engine's payload id.
+    /// knows the next slot's proposer (about a slot ahead). Returns the engine's payload id. Engine
+    /// builders get the same forkchoiceUpdated (with the registered fee recipient), in the background.
     pub async fn prepare_payload(
         &self,
         request: &PayloadRequest,
     ) -> Result<PayloadId, LocalPayloadError> {
+        self.prepare_engine_builders(request);
         let attributes = attributes(request);
         let payload_id = self.start_build(request, &attributes).await?;
         self.prepared.lock().insert(Prepared {

@@ -43,6 +43,12 @@ pub struct Metrics {
     pub invalid_payloads: IntCounterVec,
     /// Builders disabled, per builder and reason (`invalid_payload`, `withheld`, `reveal_mismatch`).
     pub builder_disabled: IntCounterVec,
+    /// Full-payload builders' latency (fetch and checks, the engine's verdict included), per builder.
+    pub full_payload_seconds: HistogramVec,
+    /// Full-payload builder calls that failed (`timeout`, `error`), per builder.
+    pub full_payload_failures: IntCounterVec,
+    /// The local engine's `newPayload` on a full-payload builder's payload, per builder.
+    pub new_payload_check_seconds: HistogramVec,
 }
 
 impl Metrics {
@@ -119,6 +125,29 @@ impl Metrics {
             &["builder"],
         )?;
         registry.register(Box::new(get_header_seconds.clone()))?;
+        let full_payload_failures = counter(
+            "blindfold_builder_full_payload_failures_total",
+            "Full-payload builder calls that failed (timeout, error)",
+            &["builder", "kind"],
+        )?;
+        let histogram = |name: &str, help: &str| -> Result<HistogramVec, prometheus::Error> {
+            let metric = HistogramVec::new(
+                HistogramOpts::new(name, help).buckets(vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0,
+                ]),
+                &["builder"],
+            )?;
+            registry.register(Box::new(metric.clone()))?;
+            Ok(metric)
+        };
+        let full_payload_seconds = histogram(
+            "blindfold_builder_full_payload_seconds",
+            "Full-payload builder latency per builder, checks and the engine's verdict included",
+        )?;
+        let new_payload_check_seconds = histogram(
+            "blindfold_builder_new_payload_check_seconds",
+            "The local engine's newPayload on a full-payload builder's payload",
+        )?;
         let builder_enabled = IntGaugeVec::new(
             Opts::new(
                 "blindfold_builder_enabled",
@@ -160,6 +189,9 @@ impl Metrics {
             local_payload_failures,
             unblind,
             invalid_payloads,
+            full_payload_seconds,
+            full_payload_failures,
+            new_payload_check_seconds,
         })
     }
 

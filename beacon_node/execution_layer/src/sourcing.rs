@@ -6,10 +6,12 @@ use crate::bid_checks::{verify_bid, withdrawals_root, BidContext, VerifiedBid};
 use crate::builders::{BuilderOutcome, BuilderReport, CircuitBreakerStatus, LastBid};
 use crate::chain::PayloadRequest;
 use crate::choice::{
-    best_bid, choose_payload_source, Choice, ChoiceReason, LocalCandidate, PayloadSource,
+    best_bid, choose_payload_source, Choice, ChoiceReason, LocalCandidate, Offer, PayloadSource,
 };
 use crate::circuit_breaker::{circuit_breaker, CircuitBreakerVerdict};
+use crate::full_payload::{ask_full_builder, FullAsk, FullPayload, WinningPayload};
 use crate::local::{LocalPayload, LocalPayloadError};
+use crate::registry::{DisableReason, DisabledBuilder};
 use crate::{BidRejection, ExecutionLayer};
 use builder_api::{BuilderClient, BuilderError};
 use std::sync::Arc;
@@ -42,8 +44,12 @@ pub struct ProducedPayload<E: EthSpec> {
     pub local: Option<Arc<LocalPayload<E>>>,
     /// Why the engine gave no payload.
     pub local_error: Option<String>,
-    /// The winning bid when a builder was chosen.
+    /// The winning bid when a relay was chosen: the node builds a blinded block.
     pub winner: Option<WinningBid<E>>,
+    /// The winning full payload when a full-payload builder was chosen: the node builds a full block
+    /// with it (and its blobs and requests), then records its root with
+    /// [`ExecutionLayer::record_builder_block`]. At most one of `winner` and `full_winner` is set.
+    pub full_winner: Option<WinningPayload<E>>,
     /// Every builder's part, in configuration order.
     pub builders: Vec<BuilderReport>,
 }
@@ -69,12 +75,47 @@ pub enum PayloadError {
     },
 }
 
-/// What a builder task hands back.
-struct BuilderAnswer<E: EthSpec> {
-    index: usize,
-    outcome: BuilderOutcome,
-    bid: Option<VerifiedBid<E>>,
-    elapsed: Duration,
+/// What a builder task hands back (a relay's or a full-payload builder's).
+pub(crate) struct BuilderAnswer<E: EthSpec> {
+    /// The builder's position among all builders.
+    pub index: usize,
+    pub outcome: BuilderOutcome,
+    /// A relay's verified bid.
+    pub bid: Option<VerifiedBid<E>>,
+    /// A full-payload builder's checked payload, found VALID by the local engine.
+    pub full: Option<Arc<FullPayload<E>>>,
+    pub elapsed: Duration,
+    /// How long the local engine's `newPayload` took on a full payload.
+    pub check_elapsed: Option<Duration>,
+}
+
+/// A valid offer in the choice: a relay's bid or a full payload, with its builder's position.
+enum Candidate<E: EthSpec> {
+    Relay(usize, Box<VerifiedBid<E>>),
+    Full(usize, Arc<FullPayload<E>>),
+}
+
+impl<E: EthSpec> Candidate<E> {
+    fn builder_index(&self) -> usize {
+        match self {
+            Self::Relay(index, _) | Self::Full(index, _) => *index,
+        }
+    }
+}
+
+impl<E: EthSpec> Offer for Candidate<E> {
+    fn offer_value(&self) -> types::U256 {
+        match self {
+            Self::Relay(_, bid) => bid.value(),
+            Self::Full(_, full) => full.value,
+        }
+    }
+    fn offer_block_hash(&self) -> types::ExecutionBlockHash {
+        match self {
+            Self::Relay(_, bid) => bid.block_hash(),
+            Self::Full(_, full) => full.block_hash(),
+        }
+    }
 }
 
 /// Every builder task's answer, in the order they end.
@@ -135,7 +176,9 @@ async fn ask_builder<E: EthSpec>(
         index,
         outcome,
         bid,
+        full: None,
         elapsed: start.elapsed(),
+        check_elapsed: None,
     }
 }
 
@@ -163,7 +206,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
         self.note_breaker(slot, &breaker);
 
         let registration = self.chain.proposer_registration(&request.proposer_pubkey);
-        let skip = if self.builders.is_empty() {
+        let skip = if self.builders.is_empty() && self.full_builders.is_empty() {
             Some("no_builders")
         } else if breaker.is_tripped() {
             Some("circuit_breaker")
@@ -174,34 +217,38 @@ impl<E: EthSpec> ExecutionLayer<E> {
         };
 
         let mut reports: Vec<BuilderReport> = self
-            .builders
-            .iter()
-            .map(|b| BuilderReport {
-                builder: b.name.clone(),
+            .builder_names()
+            .into_iter()
+            .map(|builder| BuilderReport {
+                builder,
                 outcome: BuilderOutcome::Skipped(skip.unwrap_or("not_asked")),
                 elapsed: Duration::ZERO,
             })
             .collect();
         let mut tasks = JoinSet::new();
         if let (None, Some(registration)) = (skip, registration) {
+            let context = BidContext {
+                fork: request.fork,
+                parent_hash: request.parent_hash,
+                prev_randao: request.prev_randao,
+                timestamp: request.timestamp,
+                parent_block_number: request.parent_block_number,
+                fee_recipient: registration.fee_recipient,
+                require_fee_recipient: self.config.require_fee_recipient,
+                gas_limit_target: registration.gas_limit,
+                parent_gas_limit: request.parent_gas_limit,
+                withdrawals_root,
+                max_blobs_per_block: request.max_blobs_per_block,
+                pinned_pubkey: None,
+            };
             for (index, builder) in self.builders.iter().enumerate() {
                 if self.registry.is_disabled(&builder.name) {
                     reports[index].outcome = BuilderOutcome::Disabled;
                     continue;
                 }
                 let context = BidContext {
-                    fork: request.fork,
-                    parent_hash: request.parent_hash,
-                    prev_randao: request.prev_randao,
-                    timestamp: request.timestamp,
-                    parent_block_number: request.parent_block_number,
-                    fee_recipient: registration.fee_recipient,
-                    require_fee_recipient: self.config.require_fee_recipient,
-                    gas_limit_target: registration.gas_limit,
-                    parent_gas_limit: request.parent_gas_limit,
-                    withdrawals_root,
-                    max_blobs_per_block: request.max_blobs_per_block,
                     pinned_pubkey: builder.client.pinned_pubkey(),
+                    ..context.clone()
                 };
                 tasks.spawn(ask_builder::<E>(
                     index,
@@ -211,6 +258,30 @@ impl<E: EthSpec> ExecutionLayer<E> {
                     context,
                     self.config.spec.clone(),
                 ));
+            }
+            let full_config = &self.config.full_payload_builders;
+            let ask = Arc::new(FullAsk {
+                request: request.clone(),
+                context: context.clone(),
+                gas_limit: builder_api::expected_gas_limit(
+                    request.parent_gas_limit,
+                    registration.gas_limit,
+                ),
+                request_key: full_config.request_key.clone(),
+                engine: self.engine.clone(),
+                new_payload_timeout: full_config.new_payload_timeout,
+                response_limit: builder_api::payload_response_limit::<E>(
+                    request.fork,
+                    request.max_blobs_per_block as usize,
+                ),
+            });
+            for (offset, builder) in self.full_builders.iter().enumerate() {
+                let index = self.builders.len() + offset;
+                if self.registry.is_disabled(&builder.name) {
+                    reports[index].outcome = BuilderOutcome::Disabled;
+                    continue;
+                }
+                tasks.spawn(ask_full_builder::<E>(index, builder.clone(), ask.clone()));
             }
         }
         // Why no builder is competing, when none is: the choice's reason says so rather than
@@ -223,31 +294,32 @@ impl<E: EthSpec> ExecutionLayer<E> {
 
         let (local, answers) = self.local_and_bids(request, &mut tasks).await;
 
-        let mut bids: Vec<(usize, VerifiedBid<E>)> = Vec::new();
+        let mut candidates: Vec<Candidate<E>> = Vec::new();
         for answer in answers {
             self.note_builder_answer(slot, &answer);
             reports[answer.index] = BuilderReport {
-                builder: self.builders[answer.index].name.clone(),
+                builder: reports[answer.index].builder.clone(),
                 outcome: answer.outcome,
                 elapsed: answer.elapsed,
             };
             if let Some(bid) = answer.bid {
-                bids.push((answer.index, bid));
+                candidates.push(Candidate::Relay(answer.index, Box::new(bid)));
+            } else if let Some(full) = answer.full {
+                candidates.push(Candidate::Full(answer.index, full));
             }
         }
-        bids.sort_by_key(|(index, _)| *index);
-        // The valid bids in builder order, and the index of the builder of each.
-        let (bid_builders, mut verified): (Vec<usize>, Vec<VerifiedBid<E>>) =
-            bids.into_iter().unzip();
+        candidates.sort_by_key(Candidate::builder_index);
         {
             let mut caches = self.caches.lock();
-            for (index, bid) in bid_builders.iter().zip(&verified) {
-                caches.insert_bid(
-                    slot,
-                    bid.block_hash(),
-                    *index,
-                    self.config.payload_cache_slots,
-                );
+            for candidate in &candidates {
+                if let Candidate::Relay(index, bid) = candidate {
+                    caches.insert_bid(
+                        slot,
+                        bid.block_hash(),
+                        *index,
+                        self.config.payload_cache_slots,
+                    );
+                }
             }
         }
 
@@ -268,7 +340,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
                     // The designed path for a hung engine: the bid keeps the proposal on time.
                     tracing::warn!(slot, %error, "using a builder bid: the execution engine missed the proposal's deadline");
                 } else if let Some(status) = error.unsafe_parent() {
-                    tracing::error!(slot, ?status, %error, valid_bids = verified.len(), "the execution engine did not verify the parent: no local payload, and no builder payload on that parent");
+                    tracing::error!(slot, ?status, %error, valid_bids = candidates.len(), "the execution engine did not verify the parent: no local payload, and no builder payload on that parent");
                 } else {
                     tracing::error!(slot, %error, "the execution engine gave no payload");
                 }
@@ -284,7 +356,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
                         value: local.block_value,
                         should_override_builder: local.should_override_builder,
                     },
-                    &verified,
+                    &candidates,
                     request.builder_boost_factor,
                     &breaker,
                 ),
@@ -293,7 +365,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
             // Builders were only asked if the breaker is closed, and nothing is signed yet: using a
             // bid here is no fallback after signing. Only an unreachable or late engine lets a bid
             // stand in; an engine that refused the parent keeps the builders out as well.
-            Err(error) => match best_bid(&verified) {
+            Err(error) => match best_bid(&candidates) {
                 Some(index) if error.engine_unavailable() => (
                     Choice {
                         source: PayloadSource::Builder { index },
@@ -307,41 +379,70 @@ impl<E: EthSpec> ExecutionLayer<E> {
         if let (Some(reason), ChoiceReason::NoValidBids) = (not_asked, choice.reason) {
             choice.reason = ChoiceReason::BuildersNotAsked(reason);
         }
-        let (choice, winner) = match choice.source {
-            PayloadSource::Local => (choice, None),
+        let valid_offers = candidates.len();
+        let (choice, winner, full_winner) = match choice.source {
+            PayloadSource::Local => (choice, None, None),
             PayloadSource::Builder { index } => {
-                let builder_index = bid_builders[index];
-                let bid = verified.swap_remove(index);
-                let builder = self.builders[builder_index].name.clone();
-                self.builders[builder_index].record.lock().counters.chosen += 1;
-                (
-                    Choice {
-                        source: PayloadSource::Builder {
-                            index: builder_index,
-                        },
-                        reason: choice.reason,
+                let candidate = candidates.swap_remove(index);
+                let builder_index = candidate.builder_index();
+                let builder = reports[builder_index].builder.clone();
+                if let Some((_, record)) = self.builder_entry(builder_index) {
+                    record.lock().counters.chosen += 1;
+                }
+                let choice = Choice {
+                    source: PayloadSource::Builder {
+                        index: builder_index,
                     },
-                    Some(WinningBid {
-                        builder,
-                        builder_index,
-                        bid,
-                    }),
-                )
+                    reason: choice.reason,
+                };
+                match candidate {
+                    Candidate::Relay(_, bid) => (
+                        choice,
+                        Some(WinningBid {
+                            builder,
+                            builder_index,
+                            bid: *bid,
+                        }),
+                        None,
+                    ),
+                    Candidate::Full(_, payload) => (
+                        choice,
+                        None,
+                        Some(WinningPayload {
+                            builder,
+                            builder_index,
+                            payload,
+                        }),
+                    ),
+                }
             }
         };
-        let source = if winner.is_some() { "builder" } else { "local" };
+        let source = match (&winner, &full_winner) {
+            (Some(_), _) => "builder",
+            (_, Some(_)) => "full_payload_builder",
+            _ => "local",
+        };
         self.metrics
             .payload_source
             .with_label_values(&[source, choice.reason.reason()])
             .inc();
+        let builder_value = winner
+            .as_ref()
+            .map(|w| w.bid.value())
+            .or_else(|| full_winner.as_ref().map(|w| w.payload.value))
+            .unwrap_or_default();
         tracing::info!(
             slot,
             source,
             reason = choice.reason.reason(),
-            builder = winner.as_ref().map(|w| w.builder.as_str()).unwrap_or("-"),
+            builder = winner
+                .as_ref()
+                .map(|w| w.builder.as_str())
+                .or_else(|| full_winner.as_ref().map(|w| w.builder.as_str()))
+                .unwrap_or("-"),
             local_value = %local.as_ref().map(|l| l.block_value).unwrap_or_default(),
-            builder_value = %winner.as_ref().map(|w| w.bid.value()).unwrap_or_default(),
-            valid_bids = bid_builders.len(),
+            %builder_value,
+            valid_offers,
             "payload source chosen"
         );
         Ok(ProducedPayload {
@@ -351,6 +452,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
             local,
             local_error,
             winner,
+            full_winner,
             builders: reports,
         })
     }
@@ -383,7 +485,11 @@ impl<E: EthSpec> ExecutionLayer<E> {
         );
         match by_deadline {
             Ok(local) => (local, answers),
-            Err(_) if answers.iter().any(|answer| answer.bid.is_some()) => {
+            Err(_)
+                if answers
+                    .iter()
+                    .any(|answer| answer.bid.is_some() || answer.full.is_some()) =>
+            {
                 (Err(LocalPayloadError::DeadlinePassed), answers)
             }
             // No valid bid to stand in: keep waiting for the engine.
@@ -419,13 +525,36 @@ impl<E: EthSpec> ExecutionLayer<E> {
 
     /// Counters, metrics and logs of one builder's answer.
     fn note_builder_answer(&self, slot: Slot, answer: &BuilderAnswer<E>) {
-        let builder = &self.builders[answer.index];
-        let name = builder.name.as_str();
-        self.metrics
-            .get_header_seconds
+        let Some((name, record)) = self.builder_entry(answer.index) else {
+            return;
+        };
+        let full = answer.index >= self.builders.len();
+        let (seconds, failures) = if full {
+            (
+                &self.metrics.full_payload_seconds,
+                &self.metrics.full_payload_failures,
+            )
+        } else {
+            (
+                &self.metrics.get_header_seconds,
+                &self.metrics.get_header_failures,
+            )
+        };
+        seconds
             .with_label_values(&[name])
             .observe(answer.elapsed.as_secs_f64());
-        let mut record = builder.record.lock();
+        if let Some(check) = answer.check_elapsed {
+            self.metrics
+                .new_payload_check_seconds
+                .with_label_values(&[name])
+                .observe(check.as_secs_f64());
+        }
+        if let BuilderOutcome::Rejected(BidRejection::EngineInvalid { block_hash, error }) =
+            &answer.outcome
+        {
+            self.isolate_full_builder(name, record, slot, *block_hash, error);
+        }
+        let mut record = record.lock();
         match &answer.outcome {
             BuilderOutcome::Bid {
                 value,
@@ -470,26 +599,52 @@ impl<E: EthSpec> ExecutionLayer<E> {
             }
             BuilderOutcome::Timeout => {
                 record.counters.timeouts += 1;
-                self.metrics
-                    .get_header_failures
-                    .with_label_values(&[name, "timeout"])
-                    .inc();
+                failures.with_label_values(&[name, "timeout"]).inc();
                 tracing::warn!(
                     slot,
                     builder = name,
                     elapsed_ms = answer.elapsed.as_millis() as u64,
-                    "builder getHeader timed out; a later bid is ignored"
+                    "builder timed out; a later answer is ignored"
                 );
             }
             BuilderOutcome::Error(error) => {
                 record.counters.errors += 1;
-                self.metrics
-                    .get_header_failures
-                    .with_label_values(&[name, "error"])
-                    .inc();
-                tracing::warn!(slot, builder = name, %error, "builder getHeader failed");
+                failures.with_label_values(&[name, "error"]).inc();
+                tracing::warn!(slot, builder = name, %error, "builder call failed");
             }
             BuilderOutcome::Disabled | BuilderOutcome::Skipped(_) => {}
+        }
+    }
+}
+
+impl<E: EthSpec> ExecutionLayer<E> {
+    /// The local engine found a full-payload builder's payload INVALID before anything was signed:
+    /// the builder is disabled until restart, as a relay whose payload is INVALID at import. No block
+    /// carries the payload, so the disabled state names no block root (zero).
+    fn isolate_full_builder(
+        &self,
+        name: &str,
+        record: &parking_lot::Mutex<crate::builders::BuilderRecord>,
+        slot: Slot,
+        block_hash: types::ExecutionBlockHash,
+        error: &str,
+    ) {
+        let disabled = DisabledBuilder {
+            builder: name.to_string(),
+            reason: DisableReason::InvalidPayload,
+            block_root: types::Hash256::ZERO,
+            slot,
+            execution_block_hash: block_hash,
+            until_epoch: None,
+        };
+        tracing::error!(slot, builder = name, %block_hash, error, "the execution engine found the builder's payload INVALID; builder disabled until restart");
+        record.lock().counters.invalid_payloads += 1;
+        self.metrics
+            .invalid_payloads
+            .with_label_values(&[name])
+            .inc();
+        if self.registry.disable(disabled.clone()) {
+            self.note_disabled(&disabled);
         }
     }
 }

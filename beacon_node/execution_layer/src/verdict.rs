@@ -19,6 +19,10 @@ impl<E: EthSpec> ExecutionLayer<E> {
         for entry in &disabled {
             if let Some(builder) = self.builders.iter().find(|b| b.name == entry.builder) {
                 builder.record.lock().counters.invalid_payloads += 1;
+            } else if let Some(builder) =
+                self.full_builders.iter().find(|b| b.name == entry.builder)
+            {
+                builder.record.lock().counters.invalid_payloads += 1;
             }
             self.metrics
                 .invalid_payloads

@@ -43,6 +43,22 @@ pub fn relay_key(i: usize) -> bls::SecretKey {
     bls::interop_secret_key(100 + i as u64)
 }
 
+/// The secp256k1 key of full-payload builder `i` (its `builder_getPayloadV1` answers).
+pub fn full_builder_key(i: usize) -> execution_layer::full_payload::Secp256k1Key {
+    execution_layer::full_payload::Secp256k1Key::from_bytes(&[0x50 + i as u8; 32])
+        .expect("a valid key")
+}
+
+/// The proposer's request key (`--payload-builder-request-key`).
+pub fn request_key() -> execution_layer::full_payload::Secp256k1Key {
+    execution_layer::full_payload::Secp256k1Key::from_bytes(&[0x31; 32]).expect("a valid key")
+}
+
+/// The engine builders' own JWT secret (not the local engine's).
+pub fn builder_jwt() -> JwtSecret {
+    JwtSecret::new([0x24; 32])
+}
+
 /// A chain whose answers the test sets.
 pub struct FakeChain {
     pub registration: Mutex<Option<ProposerRegistration>>,
@@ -100,6 +116,16 @@ pub struct BenchOptions {
     pub get_header_timeout: Duration,
     /// Blobs per payload in mock-el (KZG's setup is loaded before the first proposal).
     pub blobs_per_payload: u64,
+    /// One `builder_getPayloadV1` builder (a mock relay's RPC face) per entry, with these faults;
+    /// they come after the relays in the layer's builder order.
+    pub rpc_builders: Vec<RelayFaults>,
+    /// One engine builder (a mock relay's engine face) per entry, after the RPC builders.
+    pub engine_builders: Vec<RelayFaults>,
+    /// Value bonus per full-payload builder (RPC builders first), default 1 gwei each.
+    pub full_bonuses: Vec<u64>,
+    /// Put the layer's engine behind a proxy that answers SYNCING to `newPayload` of payloads with
+    /// mock-relay's `SYNCING_EXTRA_DATA` (mock-el has no per-payload SYNCING switch).
+    pub syncing_proxy: bool,
 }
 
 impl Default for BenchOptions {
@@ -119,6 +145,10 @@ impl Default for BenchOptions {
             submit_timeout: Duration::from_secs(2),
             get_header_timeout: GET_HEADER_TIMEOUT,
             blobs_per_payload: 0,
+            rpc_builders: vec![],
+            engine_builders: vec![],
+            full_bonuses: vec![],
+            syncing_proxy: false,
         }
     }
 }
@@ -145,6 +175,8 @@ pub struct Bench {
     pub canned: Option<CannedBuilder>,
     /// The execution layer's own engine, with [`BenchOptions::separate_engine`].
     pub layer_el: Option<MockEl>,
+    /// The mock relays serving the full-payload builders: RPC builders, then engine builders.
+    pub full_relays: Vec<MockRelay>,
     /// The listener of a hung engine, kept open for the bench's life.
     _hung_engine: Option<std::net::TcpListener>,
 }
@@ -223,6 +255,121 @@ async fn answer_one(mut stream: tokio::net::TcpStream, response: String) {
     }
     let _ = stream.write_all(response.as_bytes()).await;
     let _ = stream.shutdown().await;
+}
+
+/// An engine proxy in front of mock-el that answers SYNCING to `newPayload` of payloads carrying
+/// mock-relay's `SYNCING_EXTRA_DATA`, and forwards every other call; it lives as long as the test's
+/// runtime.
+pub struct SyncingProxy;
+
+impl SyncingProxy {
+    async fn start(engine: builder_api::Url) -> builder_api::Url {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a listener");
+        let addr = listener.local_addr().expect("a bound address");
+        let client = EngineClient::new(engine, JwtAuth::new(jwt())).expect("a client");
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(proxy_one(stream, client.clone()));
+            }
+        });
+        format!("http://{addr}/").parse().expect("a URL")
+    }
+}
+
+async fn proxy_one(mut stream: tokio::net::TcpStream, client: EngineClient) {
+    use tokio::io::AsyncWriteExt;
+    let Some(body) = read_request(&mut stream).await else {
+        return;
+    };
+    let call: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let id = call["id"].clone();
+    let method = call["method"].as_str().unwrap_or("").to_string();
+    let marker = format!("0x{}", hex_of(mock_relay::SYNCING_EXTRA_DATA));
+    let answer = if method.starts_with("engine_newPayload")
+        && call["params"][0]["extraData"].as_str() == Some(marker.as_str())
+    {
+        serde_json::json!({"jsonrpc": "2.0", "id": id, "result": {
+            "status": "SYNCING", "latestValidHash": null, "validationError": null}})
+    } else {
+        match client
+            .request::<serde_json::Value>(&method, call["params"].clone(), Duration::from_secs(8))
+            .await
+        {
+            Ok(result) => serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}),
+            Err(engine_api::EngineError::Rpc { code, message, .. }) => serde_json::json!(
+                {"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}),
+            Err(_) => return,
+        }
+    };
+    let body = answer.to_string();
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads one HTTP request; returns its body.
+pub async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut request = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        request.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if request.len() >= end + 4 + length {
+                return Some(request[end + 4..end + 4 + length].to_vec());
+            }
+        }
+    }
+}
+
+/// POSTs a JSON-RPC call to `url` and returns the answer's JSON (for calling mock-relay directly).
+pub async fn post_rpc(
+    url: &builder_api::Url,
+    method: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = format!(
+        "{}:{}",
+        url.host_str().expect("a host"),
+        url.port().expect("a port")
+    );
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        .to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let request = format!(
+        "POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("reads");
+    let text = String::from_utf8_lossy(&raw);
+    let start = text.find("\r\n\r\n").map(|i| i + 4).unwrap_or(0);
+    serde_json::from_str(&text[start..]).unwrap_or(serde_json::Value::Null)
 }
 
 /// A URL on which nothing listens.
@@ -307,6 +454,53 @@ impl Bench {
         let config = options
             .config
             .unwrap_or_else(|| ExecutionLayerConfig::new(spec.clone()));
+        let mut full_relays = Vec::new();
+        let kinds = options
+            .rpc_builders
+            .iter()
+            .map(|f| (f, false))
+            .chain(options.engine_builders.iter().map(|f| (f, true)));
+        for (i, (faults, engine_face)) in kinds.enumerate() {
+            let mut config = MockRelayConfig::new(
+                spec.clone(),
+                GENESIS_VALIDATORS_ROOT,
+                relay_key(50 + i),
+                engine_url.clone(),
+                jwt(),
+            );
+            config.faults = faults.clone();
+            config.secp256k1_key = full_builder_key(i);
+            config.extra_data = format!("full-builder-{i}").into_bytes();
+            if engine_face {
+                config.engine_face_jwt = Some(builder_jwt());
+            }
+            if let Some(bonus) = options.full_bonuses.get(i) {
+                config.bid_bonus_wei = types::U256::from(*bonus);
+            }
+            full_relays.push(MockRelay::start::<E>(config).await.expect("relay starts"));
+        }
+        let mut config = config;
+        let rpc_count = options.rpc_builders.len();
+        let full = &mut config.full_payload_builders;
+        for relay in &full_relays[..rpc_count] {
+            full.rpc
+                .push(execution_layer::full_payload::RpcBuilderConfig {
+                    address: relay.secp256k1_address(),
+                    url: relay.url(),
+                    timeout: execution_layer::full_payload::DEFAULT_RPC_BUILDER_TIMEOUT,
+                });
+        }
+        for relay in &full_relays[rpc_count..] {
+            full.engine
+                .push(execution_layer::full_payload::EngineBuilderConfig {
+                    url: relay.url(),
+                    jwt: builder_jwt(),
+                    timeout: execution_layer::full_payload::DEFAULT_ENGINE_BUILDER_TIMEOUT,
+                });
+        }
+        if full.request_key.is_none() && !full.rpc.is_empty() {
+            full.request_key = Some(request_key());
+        }
         let hung_engine = options.engine_hangs.then(|| {
             std::net::TcpListener::bind("127.0.0.1:0").expect("a listener for the hung engine")
         });
@@ -319,7 +513,14 @@ impl Bench {
         } else {
             None
         };
-        let layer_engine_url = if options.engine_down {
+        let syncing_proxy = if options.syncing_proxy {
+            Some(SyncingProxy::start(el_mock.url().parse().expect("a URL")).await)
+        } else {
+            None
+        };
+        let layer_engine_url = if let Some(proxy) = &syncing_proxy {
+            proxy.clone()
+        } else if options.engine_down {
             closed_url()
         } else if let Some(layer_el) = &layer_el {
             layer_el.url().parse().expect("a URL")
@@ -349,6 +550,7 @@ impl Bench {
             builder_clients,
             canned,
             layer_el,
+            full_relays,
             _hung_engine: hung_engine,
         };
         bench.register().await;
@@ -455,7 +657,7 @@ impl Bench {
                 parent_beacon_block_root: Some(request.parent_beacon_block_root),
             },
         };
-        for relay in &self.relays {
+        for relay in self.relays.iter().chain(&self.full_relays) {
             relay.on_payload_attributes(event.clone());
         }
         request

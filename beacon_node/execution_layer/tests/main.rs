@@ -3,6 +3,8 @@
 
 mod bids;
 mod faults;
+mod full_faults;
+mod full_payload;
 mod harness;
 mod safety;
 mod sourcing;

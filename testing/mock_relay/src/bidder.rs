@@ -29,9 +29,9 @@ const KEPT_SLOTS: u64 = 64;
 
 /// What the engine built for one (slot, parent, fee recipient).
 pub(crate) struct Built<E: EthSpec> {
-    response: GetPayloadResponse<E>,
-    parent_gas_limit: u64,
-    parent_beacon_block_root: Option<Root>,
+    pub response: GetPayloadResponse<E>,
+    pub parent_gas_limit: u64,
+    pub parent_beacon_block_root: Option<Root>,
 }
 
 /// A bid this relay served, kept to check and answer the proposer's reveal.
@@ -54,7 +54,7 @@ type SharedBuild<E> = Arc<OnceCell<Arc<Built<E>>>>;
 /// The bid side of the relay for preset `E`.
 pub(crate) struct Bidder<E: EthSpec> {
     pub core: Arc<Core>,
-    engine: EngineClient,
+    pub engine: EngineClient,
     /// Where v2 submissions publish full blocks.
     pub beacon_node: Option<url::Url>,
     /// The client that publishes to the beacon node.
@@ -65,11 +65,13 @@ pub(crate) struct Bidder<E: EthSpec> {
     /// preferences get the same payload, and one must not take the bid from another.
     served: Mutex<HashMap<ExecutionBlockHash, Vec<Arc<Served<E>>>>>,
     /// The extra-data of every payload it builds ([`EXTRA_DATA`] unless configured).
-    extra_data: Vec<u8>,
+    pub extra_data: Vec<u8>,
     /// The fee recipient of builder-pays payloads.
     builder_address: Address,
     /// The engine's chain id, asked once, for builder-pays transactions.
     chain_id: OnceCell<u64>,
+    /// The full-payload faces' state (`builder_getPayloadV1`, the engine face, forwarded transactions).
+    pub full: Arc<crate::full::FullSide>,
 }
 
 /// Builder-pays: the transfer a payload ends with.
@@ -103,6 +105,7 @@ impl<E: EthSpec> Bidder<E> {
         engine: EngineClient,
         beacon_node: Option<url::Url>,
         http: reqwest::Client,
+        full: Arc<crate::full::FullSide>,
     ) -> Self {
         Self {
             core,
@@ -114,6 +117,7 @@ impl<E: EthSpec> Bidder<E> {
             extra_data: EXTRA_DATA.to_vec(),
             builder_address: crate::payment::default_builder_address(),
             chain_id: OnceCell::new(),
+            full,
         }
     }
 
@@ -277,7 +281,7 @@ impl<E: EthSpec> Bidder<E> {
     }
 
     /// The engine's payload for the attributes with `fee_recipient`, built once per key.
-    async fn build(
+    pub(crate) async fn build(
         &self,
         fork: ForkName,
         attributes: &PayloadAttributesEvent,
@@ -440,7 +444,7 @@ pub(crate) fn mismatched<E: EthSpec>(served: &Served<E>) -> Result<ExecutionPayl
 }
 
 /// Flip one bit of a hash-like value: different, and obviously so in a diff.
-fn flip(h: Hash256) -> Hash256 {
+pub(crate) fn flip(h: Hash256) -> Hash256 {
     let mut bytes = h.0;
     bytes[0] ^= 0x01;
     Hash256::from(bytes)

@@ -88,6 +88,14 @@ pub struct RelayFaults {
     /// Behaviour, not a fault: the payload's fee recipient is the relay's `builder_address`, and its
     /// last transaction pays the bid value to the proposer's registered fee recipient.
     pub builder_pays: bool,
+    /// `builder_getPayloadV1` answers without a signature.
+    pub unsigned_payload: bool,
+    /// `builder_getPayloadV1` answers are signed by another secp256k1 key than the relay's (the
+    /// `pubKey` field still names the relay's address).
+    pub wrong_signer: bool,
+    /// Full payloads carry [`crate::SYNCING_EXTRA_DATA`]: an engine that knows the marker answers
+    /// SYNCING to them (mock-el has no per-payload SYNCING switch).
+    pub syncing_payload: bool,
 }
 
 impl RelayFaults {

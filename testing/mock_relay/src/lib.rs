@@ -21,6 +21,11 @@
 //!   Deneb), v2 publishes the full block to the beacon node and answers 202.
 //! - `GET|POST|PUT|DELETE /admin/faults` (read, patch, replace, reset [`RelayFaults`]), `GET /admin/stats`
 //!   ([`RelayStats`]), `POST /admin/payload_attributes` (feed an event by hand), `GET /metrics`.
+//! - `POST /`: JSON-RPC for full-payload proposers (issue 14): `builder_getPayloadV1` (the proposer's
+//!   secp256k1 request signature checked before anything is answered; the answer signed with
+//!   [`MockRelayConfig::secp256k1_key`]), `builder_forwardTransactionV1` (into the next payload), and
+//!   with [`MockRelayConfig::engine_face_jwt`] an engine-API face (`engine_forkchoiceUpdatedV2/V3`
+//!   passed to its engine, `engine_getPayloadV2..V5` answering that build made the relay's).
 //!
 //! Every refusal, including those made before a handler runs (404, 405, 411, 413), carries the
 //! builder-specs `{"code","message"}` body; bodies are bounded by `Content-Length` before they are read.
@@ -31,6 +36,7 @@
 mod bidder;
 mod blobs;
 pub mod faults;
+mod full;
 mod http;
 pub mod payment;
 mod reveal;
@@ -42,7 +48,9 @@ pub mod stats;
 pub use bidder::{EXTRA_DATA, MISMATCHED_EXTRA_DATA};
 /// The gas limit rule bids are built by (the one `execution_layer` checks them against).
 pub use builder_api::expected_gas_limit;
+pub use execution_layer::full_payload::Secp256k1Key;
 pub use faults::{InvalidPayloadFault, RelayFaults};
+pub use full::{FullStats, DEFAULT_SECP256K1_KEY, SYNCING_EXTRA_DATA, UNAUTHORIZED_CODE};
 pub use payment::{
     decode_payment, default_builder_address, last_transaction_payment, Payment, PaymentError,
 };
@@ -91,6 +99,13 @@ pub struct MockRelayConfig {
     pub extra_data: Vec<u8>,
     /// The fee recipient of builder-pays payloads ([`default_builder_address`], the payment signer's).
     pub builder_address: Address,
+    /// The key that signs `builder_getPayloadV1` answers ([`DEFAULT_SECP256K1_KEY`] by default).
+    pub secp256k1_key: Secp256k1Key,
+    /// The proposer addresses whose `builder_getPayloadV1` requests are answered; empty: any request
+    /// whose signature recovers its own `pubKey`.
+    pub proposers: Vec<Address>,
+    /// The engine face's JWT secret; `None`: no engine face.
+    pub engine_face_jwt: Option<JwtSecret>,
 }
 
 impl MockRelayConfig {
@@ -114,6 +129,10 @@ impl MockRelayConfig {
             bid_bonus_wei: U256::from(DEFAULT_BID_BONUS_WEI),
             extra_data: EXTRA_DATA.to_vec(),
             builder_address: default_builder_address(),
+            secp256k1_key: Secp256k1Key::from_bytes(&DEFAULT_SECP256K1_KEY)
+                .expect("the constant is a valid secp256k1 key"),
+            proposers: Vec::new(),
+            engine_face_jwt: None,
         }
     }
 }
@@ -140,6 +159,7 @@ pub struct MockRelay {
     addr: SocketAddr,
     url: url::Url,
     core: Arc<Core>,
+    full: Arc<full::FullSide>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     follower: Option<JoinHandle<()>>,
@@ -160,10 +180,21 @@ impl MockRelay {
             config.faults,
             stats::Metrics::new()?,
         ));
+        let full = Arc::new(full::FullSide::new(
+            config.secp256k1_key,
+            config.proposers,
+            config.engine_face_jwt,
+        ));
         let bidder = Arc::new(
-            Bidder::<E>::new(core.clone(), engine, config.beacon_node.clone(), http)
-                .with_extra_data(config.extra_data)
-                .with_builder_address(config.builder_address),
+            Bidder::<E>::new(
+                core.clone(),
+                engine,
+                config.beacon_node.clone(),
+                http,
+                full.clone(),
+            )
+            .with_extra_data(config.extra_data)
+            .with_builder_address(config.builder_address),
         );
         let (tx, rx) = oneshot::channel::<()>();
         let (addr, server) = warp::serve(server::routes(bidder))
@@ -189,6 +220,7 @@ impl MockRelay {
             addr,
             url,
             core,
+            full,
             shutdown: Some(tx),
             task: Some(task),
             follower,
@@ -208,6 +240,16 @@ impl MockRelay {
     /// The key bids are signed with.
     pub fn pubkey(&self) -> PublicKeyBytes {
         self.core.pubkey
+    }
+
+    /// The address `builder_getPayloadV1` answers are signed with (the `0xADDRESS` to pin).
+    pub fn secp256k1_address(&self) -> Address {
+        self.full.key.address()
+    }
+
+    /// Counters of the full-payload faces.
+    pub fn full_stats(&self) -> FullStats {
+        self.full.stats()
     }
 
     /// The fault switches in force.

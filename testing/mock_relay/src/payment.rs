@@ -109,7 +109,7 @@ fn typed(fields: &[u8]) -> Vec<u8> {
 
 /// A signed EIP-1559 transfer of `value` wei to `to`, by [`BUILDER_SECRET_KEY`]. `max_fee_per_gas`
 /// should be the block's base fee, so that the transaction is includable and pays no tip.
-pub(crate) fn payment_transaction(
+pub fn payment_transaction(
     chain_id: u64,
     nonce: u64,
     max_fee_per_gas: U256,

@@ -22,6 +22,9 @@ use warp::Filter;
 const MAX_REGISTRATIONS_BODY: u64 = 32 * 1024 * 1024;
 /// A signed blinded block is small (no transactions); this leaves room for 4096 commitments in JSON.
 const MAX_BLOCK_BODY: u64 = 16 * 1024 * 1024;
+/// JSON-RPC calls are small (a request and a signature, forkchoice state and attributes, or one
+/// forwarded transaction of at most 128 KiB in hex).
+const MAX_RPC_BODY: u64 = 1024 * 1024;
 /// Admin bodies are a few hundred bytes (fault switches, one event); anything near this is not one.
 const MAX_ADMIN_BODY: u64 = 1024 * 1024;
 
@@ -294,6 +297,18 @@ pub(crate) fn routes<E: EthSpec>(
         .and(warp::body::content_length_limit(MAX_ADMIN_BODY))
         .and(warp::body::bytes())
         .map(|b: Arc<Bidder<E>>, body: Bytes| feed_attributes(&b, &body));
+    // JSON-RPC at the root: the full-payload faces (`builder_getPayloadV1`, the engine API).
+    let rpc = warp::path::end()
+        .and(warp::post())
+        .and(with.clone())
+        .and(warp::header::optional::<String>("authorization"))
+        .and(warp::body::content_length_limit(MAX_RPC_BODY))
+        .and(warp::body::bytes())
+        .and_then(
+            |b: Arc<Bidder<E>>, auth: Option<String>, body: Bytes| async move {
+                Ok::<_, Infallible>(crate::full::handle(b, auth, &body).await)
+            },
+        );
     let metrics = warp::path!("metrics")
         .and(warp::get())
         .and(with)
@@ -327,6 +342,8 @@ pub(crate) fn routes<E: EthSpec>(
         .or(attributes)
         .unify()
         .or(metrics)
+        .unify()
+        .or(rpc)
         .unify()
         .recover(answer_rejection)
         .unify()

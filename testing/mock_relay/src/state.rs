@@ -101,6 +101,24 @@ impl Core {
         }
     }
 
+    /// The newest attributes of a proposal on `parent_hash` whose block is `block_number` (how a
+    /// `builder_getPayloadV1` request, which names no slot, finds them).
+    pub fn attributes_for_parent(
+        &self,
+        parent_hash: ExecutionBlockHash,
+        block_number: u64,
+    ) -> Option<PayloadAttributesEvent> {
+        self.attributes
+            .lock()
+            .iter()
+            .rev()
+            .find(|((_, parent), event)| {
+                *parent == parent_hash
+                    && event.parent_block_number.saturating_add(1) == block_number
+            })
+            .map(|(_, event)| event.clone())
+    }
+
     pub fn attributes(
         &self,
         slot: Slot,

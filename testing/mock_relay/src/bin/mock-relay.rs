@@ -30,6 +30,10 @@ ENDPOINTS (all on --listen, 127.0.0.1 only)
   PUT  /admin/faults                     replace all switches;  DELETE /admin/faults: reset them
   GET  /admin/stats                      counters;  GET /metrics: the same for Prometheus
   POST /admin/payload_attributes         feed a payload_attributes event ({\"version\",\"data\"}) by hand
+  POST /                                 JSON-RPC: builder_getPayloadV1 (request signature checked first;
+                                         answer signed with --secp256k1-key), builder_forwardTransactionV1
+                                         (into the next payload), and with --engine-face-jwt the engine
+                                         face (engine_forkchoiceUpdatedV2/V3, engine_getPayloadV2..V5)
 
 FAULT SWITCHES (JSON fields of /admin/faults; the --fault-* flags set them at start)
   get_header_delay_ms, get_header_status, submit_status, malformed_json, no_bid, wrong_parent_hash,
@@ -37,6 +41,8 @@ FAULT SWITCHES (JSON fields of /admin/faults; the --fault-* flags set them at st
   wrong_block_number, too_many_blobs, bad_signature, wrong_pubkey, zero_value, withhold_payload
   (answer 500 after the signature check), mismatched_payload, v2_unsupported (404 on v2),
   invalid_payload (off|once|always)
+  Full payloads (POST /): unsigned_payload, wrong_signer (signed by another secp256k1 key),
+  syncing_payload (extra-data mock-relay-syncing, for an engine that answers SYNCING to it)
   Blobs of the reveal (bids carry blobs when the engine builds them, e.g. mock-el's
   blobs_per_payload): blobs_missing (the last blob, commitment and proofs dropped),
   blobs_mismatched (first blob swapped for another with its own commitment and valid proofs),
@@ -150,6 +156,26 @@ struct Args {
     /// Fault: the revealed bundle's first proof does not verify (commitments match the block's).
     #[arg(long)]
     fault_blobs_bad_proof: bool,
+    /// Fault: builder_getPayloadV1 answers carry no signature.
+    #[arg(long)]
+    fault_unsigned_payload: bool,
+    /// Fault: builder_getPayloadV1 answers are signed by another secp256k1 key.
+    #[arg(long)]
+    fault_wrong_signer: bool,
+    /// Fault: full payloads carry the extra-data marker an engine proxy answers SYNCING to.
+    #[arg(long)]
+    fault_syncing_payload: bool,
+    /// The secp256k1 key that signs builder_getPayloadV1 answers: 32 bytes hex, or a file holding it
+    /// (default: the fixed test key 0x4343..43).
+    #[arg(long, value_name = "HEX|FILE")]
+    secp256k1_key: Option<String>,
+    /// Answer builder_getPayloadV1 only to this proposer address (repeatable; default: any request
+    /// whose signature recovers its own pubKey).
+    #[arg(long, value_name = "ADDRESS")]
+    proposer_address: Vec<Address>,
+    /// Serve the engine-API face, authenticating callers with this JWT secret file (hex).
+    #[arg(long, value_name = "FILE")]
+    engine_face_jwt: Option<PathBuf>,
     /// Fault: bid with payloads the engine will find INVALID.
     #[arg(long, value_name = "off|once|always", default_value = "off")]
     fault_invalid_payload: InvalidPayloadFault,
@@ -274,6 +300,9 @@ async fn main() {
         blobs_mismatched: args.fault_blobs_mismatched,
         blobs_bad_proof: args.fault_blobs_bad_proof,
         builder_pays: args.builder_pays,
+        unsigned_payload: args.fault_unsigned_payload,
+        wrong_signer: args.fault_wrong_signer,
+        syncing_payload: args.fault_syncing_payload,
     };
     let preset = spec.preset_base.clone();
     let mut config = MockRelayConfig::new(
@@ -290,14 +319,31 @@ async fn main() {
     if let Some(address) = args.builder_address {
         config.builder_address = address;
     }
+    if let Some(value) = &args.secp256k1_key {
+        let text = if Path::new(value).is_file() {
+            std::fs::read_to_string(value)
+                .unwrap_or_else(|e| fail(format!("--secp256k1-key {value}: {e}")))
+        } else {
+            value.clone()
+        };
+        config.secp256k1_key = mock_relay::Secp256k1Key::from_hex(&text)
+            .unwrap_or_else(|e| fail(format!("--secp256k1-key: {e}")));
+    }
+    config.proposers = args.proposer_address.clone();
+    if let Some(path) = &args.engine_face_jwt {
+        config.engine_face_jwt = Some(
+            JwtSecret::from_file(path).unwrap_or_else(|e| fail(format!("--engine-face-jwt: {e}"))),
+        );
+    }
     let builder_address = config.builder_address;
+    let secp256k1_address = config.secp256k1_key.address();
     let started = match preset.as_str() {
         "minimal" => MockRelay::start::<MinimalEthSpec>(config).await,
         _ => MockRelay::start::<MainnetEthSpec>(config).await,
     };
     let relay = started.unwrap_or_else(|e| fail(e));
     println!(
-        "mock-relay listening on {} with builder pubkey {} (preset {preset}, genesis validators root {genesis_validators_root}, builder-pays address {builder_address})",
+        "mock-relay listening on {} with builder pubkey {} (preset {preset}, genesis validators root {genesis_validators_root}, builder-pays address {builder_address}, builder_getPayloadV1 address {secp256k1_address})",
         relay.url(),
         relay.pubkey()
     );
