@@ -158,6 +158,32 @@ async fn network(name: &str) -> Network {
     }
 }
 
+impl Network {
+    /// A second API server on the same node, stopped when `stop` says so: a beacon node to fail over
+    /// to, or from.
+    fn serve_api(&mut self, stop: tokio::sync::watch::Receiver<bool>) -> url::Url {
+        let port = free_port();
+        let mut stop = stop;
+        let mut on_stop = self.stop.subscribe();
+        let (_, server) = http_api::serve(
+            self.chain.clone(),
+            http_api::Config {
+                listen: ([127, 0, 0, 1], port).into(),
+                ..http_api::Config::default()
+            },
+            async move {
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => {}
+                    _ = on_stop.wait_for(|s| *s) => {}
+                }
+            },
+        )
+        .expect("the API serves");
+        self.tasks.push(tokio::spawn(server));
+        format!("http://127.0.0.1:{port}/").parse().expect("a URL")
+    }
+}
+
 fn client_config(network: &Network, blinded: bool) -> ClientConfig {
     ClientConfig {
         spec: network.spec.clone(),
@@ -184,8 +210,17 @@ async fn run_client(
     limit: Duration,
     done: impl Fn(&BeaconChain<E>) -> bool,
 ) -> bool {
-    std::fs::create_dir_all(network.datadir.join("vc")).expect("a datadir");
     let config = client_config(network, blinded);
+    run_client_with(network, config, limit, done).await
+}
+
+async fn run_client_with(
+    network: &mut Network,
+    config: ClientConfig,
+    limit: Duration,
+    done: impl Fn(&BeaconChain<E>) -> bool,
+) -> bool {
+    std::fs::create_dir_all(network.datadir.join("vc")).expect("a datadir");
     let mut stopped = network.stop.subscribe();
     let client = tokio::spawn(validator_client::run::run::<E>(
         config,
@@ -260,4 +295,35 @@ async fn without_the_flag_every_proposal_is_local() {
         status.builders[0].counters
     );
     assert_eq!(status.builders[0].counters.wins, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_second_beacon_node_takes_over_when_the_first_dies() {
+    let mut network = network("failover").await;
+    let (stop_first, first_stopped) = tokio::sync::watch::channel(false);
+    let first = network.serve_api(first_stopped);
+    let mut config = client_config(&network, false);
+    // The preferred node is the one that will die; the bench's own API is the second.
+    config.beacon_nodes = vec![first, network.api.clone()];
+    let chain = network.chain.clone();
+    let reached = run_client_with(
+        &mut network,
+        config,
+        Duration::from_millis(SLOT_MS * (E::slots_per_epoch() + 6)),
+        |chain| chain.head().slot >= 3,
+    )
+    .await;
+    assert!(reached, "head slot {}", chain.head().slot);
+    // The first node dies; blocks keep coming through the second within a slot or two.
+    let _ = stop_first.send(true);
+    let died_at = chain.head().slot;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(SLOT_MS * 6);
+    while chain.head().slot < died_at + 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no blocks after the first node died at slot {died_at}: head {}",
+            chain.head().slot
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
