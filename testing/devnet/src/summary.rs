@@ -1,0 +1,333 @@
+//! The end of a run: what it showed (blocks by source, missed slots and why, finality, the faults it
+//! injected and what the node did about them, each builder's final state) and whether each expectation
+//! held. Printed for people, written as JSON for machines.
+
+use crate::monitor::{BuilderView, SlotRecord};
+use crate::scenario::{Expectation, Scenario};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// An action of the scenario, as it went.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionReport {
+    pub slot: u64,
+    pub action: String,
+    /// `ok`, or the error.
+    pub result: String,
+    /// Builder states and counters that changed between this action and the end of the run.
+    pub builder_changes: Vec<String>,
+}
+
+/// A missed slot and the reason, when known.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissedSlot {
+    pub slot: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One expectation's verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub expectation: String,
+    /// `passed`, `failed` or `not reached` (the run stopped before it could be checked).
+    pub result: String,
+    pub detail: String,
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub dir: String,
+    /// Each process's log file.
+    pub logs: BTreeMap<String, String>,
+    /// Whether validators ran (`vc` present).
+    pub validators: bool,
+    pub slots_observed: u64,
+    pub blocks_by_source: BTreeMap<String, u64>,
+    pub missed_slots: Vec<MissedSlot>,
+    pub justified_epoch: Option<u64>,
+    pub finalized_epoch: Option<u64>,
+    pub finality_reached: bool,
+    /// The forks whose slots had blocks.
+    pub forks_with_blocks: Vec<String>,
+    pub actions: Vec<ActionReport>,
+    pub builders: Vec<BuilderView>,
+    pub expectations: Vec<Verdict>,
+    /// How the run ended: `completed`, `interrupted`, or the error.
+    pub ended: String,
+    pub passed: bool,
+    /// Every slot, as observed.
+    pub slots: Vec<SlotRecord>,
+}
+
+impl Summary {
+    /// Counts the records; `builders` and the checkpoints are the node's final answers.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        scenario: &Scenario,
+        records: Vec<SlotRecord>,
+        builders: Vec<BuilderView>,
+        finality: Option<(u64, u64)>,
+        actions: Vec<ActionReport>,
+        completed: bool,
+        ended: String,
+        validators: bool,
+    ) -> Self {
+        let mut blocks_by_source = BTreeMap::new();
+        let mut missed_slots = Vec::new();
+        let mut forks_with_blocks: Vec<String> = Vec::new();
+        for r in &records {
+            if r.source == "missed" {
+                missed_slots.push(MissedSlot {
+                    slot: r.slot,
+                    reason: r.reason.clone(),
+                });
+                continue;
+            }
+            *blocks_by_source.entry(r.source.clone()).or_insert(0) += 1;
+            if r.block.is_some() && !forks_with_blocks.iter().any(|f| f == r.fork) {
+                forks_with_blocks.push(r.fork.to_string());
+            }
+        }
+        let (justified_epoch, finalized_epoch) = match finality {
+            Some((j, f)) => (Some(j), Some(f)),
+            None => (
+                records.iter().rev().find_map(|r| r.justified_epoch),
+                records.iter().rev().find_map(|r| r.finalized_epoch),
+            ),
+        };
+        let last_slot = records.last().map(|r| r.slot);
+        let expectations: Vec<Verdict> = scenario
+            .expectations
+            .iter()
+            .map(|x| {
+                let reached = completed || x.last_slot().is_some_and(|s| Some(s) <= last_slot);
+                if !reached {
+                    return Verdict {
+                        expectation: x.to_string(),
+                        result: "not reached".into(),
+                        detail: "the run stopped before it could be checked".into(),
+                    };
+                }
+                let (ok, detail) = check(x, &records, finalized_epoch, missed_slots.len() as u64);
+                Verdict {
+                    expectation: x.to_string(),
+                    result: if ok { "passed" } else { "failed" }.into(),
+                    detail,
+                }
+            })
+            .collect();
+        let passed =
+            !ended.starts_with("error") && expectations.iter().all(|v| v.result != "failed");
+        Self {
+            scenario: scenario.name.clone(),
+            dir: String::new(),
+            logs: BTreeMap::new(),
+            validators,
+            slots_observed: records.len() as u64,
+            blocks_by_source,
+            missed_slots,
+            justified_epoch,
+            finalized_epoch,
+            finality_reached: finalized_epoch.is_some_and(|f| f > 0),
+            forks_with_blocks,
+            actions,
+            builders,
+            expectations,
+            ended,
+            passed,
+            slots: records,
+        }
+    }
+
+    /// The summary for people.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        out.push(format!(
+            "devnet summary ({}, {}): {} slots observed",
+            self.scenario, self.ended, self.slots_observed
+        ));
+        if !self.validators {
+            out.push("  validators: none (no vc binary yet): nothing is proposed".into());
+        }
+        let sources: Vec<String> = self
+            .blocks_by_source
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        out.push(format!(
+            "  blocks: {}",
+            if sources.is_empty() {
+                "none".into()
+            } else {
+                sources.join(", ")
+            }
+        ));
+        let missed: Vec<String> = self
+            .missed_slots
+            .iter()
+            .map(|m| match &m.reason {
+                Some(r) => format!("{} ({r})", m.slot),
+                None => m.slot.to_string(),
+            })
+            .collect();
+        out.push(format!(
+            "  missed slots: {}{}",
+            self.missed_slots.len(),
+            if missed.is_empty() || missed.len() > 12 {
+                String::new()
+            } else {
+                format!(": {}", missed.join(", "))
+            }
+        ));
+        out.push(format!(
+            "  finality: justified {} finalized {}{}; forks with blocks: {}",
+            opt(self.justified_epoch),
+            opt(self.finalized_epoch),
+            if self.finality_reached {
+                ""
+            } else {
+                " (not finalized)"
+            },
+            if self.forks_with_blocks.is_empty() {
+                "none".into()
+            } else {
+                self.forks_with_blocks.join(", ")
+            }
+        ));
+        for a in &self.actions {
+            out.push(format!(
+                "  action at slot {}: {} -> {}",
+                a.slot, a.action, a.result
+            ));
+            for change in &a.builder_changes {
+                out.push(format!("      {change}"));
+            }
+        }
+        for b in &self.builders {
+            let counters: Vec<String> = b
+                .counters
+                .iter()
+                .filter(|(_, v)| **v > 0)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            out.push(format!(
+                "  builder {}: {}{} [{}]",
+                b.name,
+                b.state,
+                b.reason
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default(),
+                counters.join(" ")
+            ));
+        }
+        for v in &self.expectations {
+            out.push(format!(
+                "  expect {}: {} ({})",
+                v.expectation, v.result, v.detail
+            ));
+        }
+        out.push(format!("  logs in {}:", self.dir));
+        for (name, path) in &self.logs {
+            out.push(format!("    {name:<8} {path}"));
+        }
+        out.push(format!(
+            "devnet: {}",
+            if self.passed { "PASSED" } else { "FAILED" }
+        ));
+        out.join("\n")
+    }
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+}
+
+/// Whether an expectation holds over the records, and what was seen.
+fn check(
+    x: &Expectation,
+    records: &[SlotRecord],
+    finalized: Option<u64>,
+    missed: u64,
+) -> (bool, String) {
+    match x {
+        Expectation::SlotSource { slot, source } => {
+            match records.iter().find(|r| r.slot == *slot) {
+                Some(r) => (source.matches(&r.source), format!("it was {}", r.source)),
+                None => (false, "the slot was not observed".into()),
+            }
+        }
+        Expectation::RangeSource {
+            from,
+            to,
+            source,
+            at_least,
+        } => {
+            let in_range: Vec<&SlotRecord> = records
+                .iter()
+                .filter(|r| r.slot >= *from && r.slot <= *to)
+                .collect();
+            let matching = in_range
+                .iter()
+                .filter(|r| source.matches(&r.source))
+                .count() as u64;
+            match at_least {
+                Some(n) => (
+                    matching >= *n,
+                    format!("{matching} of {} slots", in_range.len()),
+                ),
+                None => {
+                    // Every block of the range (missed slots are counted by their own expectation).
+                    let others: Vec<String> = in_range
+                        .iter()
+                        .filter(|r| r.source != "missed" && !source.matches(&r.source))
+                        .map(|r| format!("{} from {}", r.slot, r.source))
+                        .collect();
+                    let blocks = in_range.iter().filter(|r| r.source != "missed").count();
+                    (
+                        others.is_empty() && blocks > 0,
+                        if others.is_empty() {
+                            format!("{blocks} blocks")
+                        } else {
+                            others.join(", ")
+                        },
+                    )
+                }
+            }
+        }
+        Expectation::TotalSource { source, at_least } => {
+            let n = records.iter().filter(|r| source.matches(&r.source)).count() as u64;
+            (n >= *at_least, format!("{n} slots"))
+        }
+        Expectation::BuilderState {
+            after_epoch,
+            builder,
+            disabled,
+            reason,
+        } => {
+            let from = after_epoch
+                .saturating_add(1)
+                .saturating_mul(crate::testnet::SLOTS_PER_EPOCH);
+            let mut checked = 0;
+            for r in records.iter().filter(|r| r.slot >= from) {
+                let Some(b) = r.builders.iter().find(|b| &b.name == builder) else {
+                    continue;
+                };
+                checked += 1;
+                let reason_ok = reason.is_none() || b.reason == *reason;
+                if b.disabled() != *disabled || !reason_ok {
+                    return (false, format!("at slot {} it was {}", r.slot, b.short()));
+                }
+            }
+            (checked > 0, format!("{checked} slots checked"))
+        }
+        Expectation::FinalizedEpochAtLeast(e) => (
+            finalized.is_some_and(|f| f >= *e),
+            format!("finalized {}", opt(finalized)),
+        ),
+        Expectation::MissedSlotsAtMost(n) => (missed <= *n, format!("{missed} missed")),
+    }
+}
