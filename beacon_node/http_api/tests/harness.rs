@@ -352,8 +352,10 @@ fn build_chain(
     genesis: BeaconState<E>,
 ) -> Result<Arc<BeaconChain<E>>, String> {
     let store = Arc::new(Store::<E>::open(&datadir.0, spec.clone()).map_err(|e| e.to_string())?);
-    let builder = BuilderClient::new(BuilderConfig::new(relay.url(), Some(relay.pubkey())))
-        .map_err(|e| e.to_string())?;
+    let mut builder_config = BuilderConfig::new(relay.url(), Some(relay.pubkey()));
+    // The machine running the tests may be loaded: a bid must not miss the default 950 ms.
+    builder_config.timeouts.get_header = std::time::Duration::from_secs(5);
+    let builder = BuilderClient::new(builder_config).map_err(|e| e.to_string())?;
     let view = Arc::new(ChainView::new(E::slots_per_epoch()));
     let builder_store =
         RedbBuilderBlockStore::from_database(store.database()).map_err(|e| e.to_string())?;

@@ -4,6 +4,7 @@
 mod blocks;
 mod errors;
 mod events_debug;
+mod forks;
 mod harness;
 mod node_config;
 mod pools;

@@ -196,3 +196,86 @@ async fn validators_with_filters() {
         .unwrap_err();
     assert_eq!(bad_body.status(), Some(400));
 }
+
+#[tokio::test]
+async fn committees_sync_committees_randao_and_withdrawals() {
+    let env = Env::start("committees").await;
+    env.propose(1, false).await;
+    let client = &env.client;
+    let state = env.state_at(1);
+
+    let all = client
+        .get_beacon_states_committees(StateId::Head, None, None, None)
+        .await
+        .unwrap();
+    let per_slot = state_processing::common::get_committee_count_per_slot(&state, 0);
+    assert_eq!(all.data.len() as u64, per_slot * 8);
+    let members: usize = all.data.iter().map(|c| c.validators.len()).sum();
+    assert_eq!(members, VALIDATORS as usize);
+    let one = client
+        .get_beacon_states_committees(StateId::Head, Some(0), Some(0), Some(3))
+        .await
+        .unwrap();
+    assert_eq!(one.data.len(), 1);
+    assert_eq!(
+        one.data[0].validators,
+        state_processing::common::get_beacon_committee(&state, 3, 0).unwrap()
+    );
+    for bad in [
+        client
+            .get_beacon_states_committees(StateId::Head, Some(5), None, None)
+            .await,
+        client
+            .get_beacon_states_committees(StateId::Head, Some(0), Some(0), Some(9))
+            .await,
+        client
+            .get_beacon_states_committees(StateId::Head, None, Some(99), None)
+            .await,
+    ] {
+        assert_eq!(bad.unwrap_err().status(), Some(400));
+    }
+
+    let sync = client
+        .get_beacon_states_sync_committees(StateId::Head, None)
+        .await
+        .unwrap();
+    assert_eq!(sync.data.validators.len(), 32);
+    assert_eq!(sync.data.validator_aggregates.len(), 4);
+    let far = client
+        .get_beacon_states_sync_committees(StateId::Head, Some(1000))
+        .await
+        .unwrap_err();
+    assert_eq!(far.status(), Some(400));
+
+    let randao = client
+        .get_beacon_states_randao(StateId::Head, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        randao.data.randao,
+        state_processing::common::get_randao_mix(&state, 0).unwrap()
+    );
+    let future = client
+        .get_beacon_states_randao(StateId::Head, Some(3))
+        .await
+        .unwrap_err();
+    assert_eq!(future.status(), Some(400));
+
+    // Interop validators hold BLS credentials: no withdrawals, but the answer is well formed.
+    let withdrawals = client
+        .get_expected_withdrawals(StateId::Head, Some(2))
+        .await
+        .unwrap();
+    let advanced = env.state_at(2);
+    assert_eq!(
+        withdrawals.data,
+        state_processing::common::get_expected_withdrawals(&advanced)
+            .unwrap()
+            .withdrawals
+    );
+    let behind = client
+        .get_expected_withdrawals(StateId::Head, Some(1))
+        .await
+        .unwrap_err();
+    assert_eq!(behind.status(), Some(400));
+}

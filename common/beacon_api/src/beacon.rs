@@ -341,3 +341,34 @@ mod tests {
         assert!("asleep".parse::<StatusFilter>().is_err());
     }
 }
+
+/// One entry of `GET /eth/v1/beacon/states/{state_id}/committees`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitteeData {
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub index: u64,
+    #[serde(with = "serde_utils::quoted_u64")]
+    pub slot: types::Slot,
+    #[serde(with = "serde_utils::quoted_u64_vec")]
+    pub validators: Vec<ValidatorIndex>,
+}
+
+/// `GET /eth/v1/beacon/states/{state_id}/sync_committees`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCommitteeData {
+    #[serde(with = "serde_utils::quoted_u64_vec")]
+    pub validators: Vec<ValidatorIndex>,
+    /// The committee in its subcommittees (`SYNC_COMMITTEE_SUBNET_COUNT` of them).
+    pub validator_aggregates: Vec<QuotedIndices>,
+}
+
+/// A list of validator indices as strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct QuotedIndices(#[serde(with = "serde_utils::quoted_u64_vec")] pub Vec<ValidatorIndex>);
+
+/// `GET /eth/v1/beacon/states/{state_id}/randao`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RandaoData {
+    pub randao: Hash256,
+}

@@ -266,6 +266,12 @@ async fn blob_sidecars<E: EthSpec>(
             "block {root:#x} is a {fork} block: it has no blobs"
         )));
     }
+    if fork.fulu_enabled() {
+        // From Fulu the node keeps data columns, not blob sidecars (the endpoint is deprecated).
+        return Err(ApiError::bad_request(format!(
+            "block {root:#x} is a {fork} block: its blobs are kept as data columns"
+        )));
+    }
     let response = match encoding {
         Encoding::Ssz => ssz_response(sidecars.as_ssz_bytes()),
         Encoding::Json => json_response(&VersionedResponse {

@@ -2,6 +2,7 @@
 //! operation pools.
 
 mod blocks;
+mod committees;
 mod pool;
 mod publish;
 pub(crate) mod states;
@@ -36,6 +37,8 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .or(blocks::routes(ctx.clone()))
         .unify()
         .or(publish::routes(ctx.clone()))
+        .unify()
+        .or(committees::routes(ctx.clone()))
         .unify()
         .or(pool::routes(ctx))
         .unify()

@@ -28,10 +28,18 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
     let simple = base
         .and(warp::path!(String))
         .and(warp::get())
+        .and(query())
         .and(with_ctx(ctx.clone()))
         .then(
-            |state_id: String, what: String, ctx: Arc<Context<E>>| async move {
-                respond(simple(ctx, state_id, what).await)
+            |state_id: String, what: String, query: Query, ctx: Arc<Context<E>>| async move {
+                respond(match what.as_str() {
+                    "committees" => super::committees::committees(ctx, state_id, query).await,
+                    "sync_committees" => {
+                        super::committees::sync_committees(ctx, state_id, query).await
+                    }
+                    "randao" => super::committees::randao(ctx, state_id, query).await,
+                    _ => simple(ctx, state_id, what).await,
+                })
             },
         );
     let validators_get = base
@@ -159,7 +167,7 @@ pub async fn state<E: EthSpec>(ctx: &Arc<Context<E>>, state_id: &str) -> ApiResu
     ctx.blocking(move |ctx| ctx.state_view(id)).await
 }
 
-fn chain_response<E: EthSpec, T: Serialize>(view: &StateView<E>, data: T) -> ApiResult {
+pub(crate) fn chain_response<E: EthSpec, T: Serialize>(view: &StateView<E>, data: T) -> ApiResult {
     json_response(&ChainResponse {
         execution_optimistic: view.execution_optimistic,
         finalized: view.finalized,

@@ -522,3 +522,75 @@ fn indices_query(indices: Option<&[u64]>) -> Vec<(&'static str, String)> {
         })
         .unwrap_or_default()
 }
+
+impl BeaconNodeHttpClient {
+    /// `GET /eth/v1/beacon/states/{state_id}/committees?epoch=&index=&slot=`.
+    pub async fn get_beacon_states_committees(
+        &self,
+        state_id: StateId,
+        epoch: Option<u64>,
+        index: Option<u64>,
+        slot: Option<Slot>,
+    ) -> Result<ChainResponse<Vec<CommitteeData>>, Error> {
+        let mut query = vec![];
+        for (key, value) in [("epoch", epoch), ("index", index), ("slot", slot)] {
+            if let Some(value) = value {
+                query.push((key, value.to_string()));
+            }
+        }
+        let url = self.url_with_query(
+            &format!("eth/v1/beacon/states/{state_id}/committees"),
+            &query,
+        )?;
+        self.get_json(url).await
+    }
+
+    /// `GET /eth/v1/beacon/states/{state_id}/sync_committees?epoch=`.
+    pub async fn get_beacon_states_sync_committees(
+        &self,
+        state_id: StateId,
+        epoch: Option<u64>,
+    ) -> Result<ChainResponse<SyncCommitteeData>, Error> {
+        let query: Vec<_> = epoch
+            .map(|e| ("epoch", e.to_string()))
+            .into_iter()
+            .collect();
+        let url = self.url_with_query(
+            &format!("eth/v1/beacon/states/{state_id}/sync_committees"),
+            &query,
+        )?;
+        self.get_json(url).await
+    }
+
+    /// `GET /eth/v1/beacon/states/{state_id}/randao?epoch=`.
+    pub async fn get_beacon_states_randao(
+        &self,
+        state_id: StateId,
+        epoch: Option<u64>,
+    ) -> Result<ChainResponse<RandaoData>, Error> {
+        let query: Vec<_> = epoch
+            .map(|e| ("epoch", e.to_string()))
+            .into_iter()
+            .collect();
+        let url =
+            self.url_with_query(&format!("eth/v1/beacon/states/{state_id}/randao"), &query)?;
+        self.get_json(url).await
+    }
+
+    /// `GET /eth/v1/builder/states/{state_id}/expected_withdrawals?proposal_slot=`.
+    pub async fn get_expected_withdrawals(
+        &self,
+        state_id: StateId,
+        proposal_slot: Option<Slot>,
+    ) -> Result<ChainResponse<Vec<types::Withdrawal>>, Error> {
+        let query: Vec<_> = proposal_slot
+            .map(|s| ("proposal_slot", s.to_string()))
+            .into_iter()
+            .collect();
+        let url = self.url_with_query(
+            &format!("eth/v1/builder/states/{state_id}/expected_withdrawals"),
+            &query,
+        )?;
+        self.get_json(url).await
+    }
+}
