@@ -108,6 +108,58 @@ async fn negotiation_routes_and_limits() {
         .unwrap_err();
     assert_eq!(bad_version.status(), Some(400));
 
+    // Numbers at the edge of u64 are refused or not found, never a failure of the node.
+    let max = u64::MAX;
+    for (path, status) in [
+        (
+            format!("eth/v1/beacon/states/head/committees?epoch={max}"),
+            400,
+        ),
+        (format!("eth/v1/beacon/states/head/randao?epoch={max}"), 400),
+        (format!("eth/v1/validator/duties/proposer/{max}"), 400),
+        (format!("eth/v1/beacon/states/{max}/root"), 404),
+        (format!("eth/v2/beacon/blocks/{max}"), 404),
+        (
+            format!(
+                "eth/v3/validator/blocks/{max}?randao_reveal=0x{}",
+                "00".repeat(96)
+            ),
+            400,
+        ),
+        (
+            format!("eth/v1/validator/attestation_data?slot={max}&committee_index=0"),
+            400,
+        ),
+        (
+            format!("eth/v1/builder/states/head/expected_withdrawals?proposal_slot={max}"),
+            400,
+        ),
+    ] {
+        let error = client
+            .get_with_accept(&path, "application/json")
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), Some(status), "{path}");
+    }
+    let liveness = client
+        .post_raw(
+            &format!("eth/v1/validator/liveness/{max}"),
+            "application/json",
+            br#"["1"]"#.to_vec(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(liveness.status(), Some(400));
+    let headers = client
+        .get_with_accept(
+            &format!("eth/v1/beacon/headers?slot={max}"),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    assert_eq!(headers.status(), 200);
+
     // CORS is off unless an origin is configured.
     let plain = reqwest::Client::new()
         .get(format!("http://{}/eth/v1/node/version", env.addr))

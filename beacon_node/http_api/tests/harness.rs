@@ -63,12 +63,16 @@ impl Drop for TempDir {
 pub struct Options {
     pub blobs_per_payload: u64,
     pub config: http_api::Config,
+    /// The relay follows this node's event stream and, from Fulu, publishes the blocks it is given
+    /// (submitBlindedBlockV2) through this node's `POST /eth/v2/beacon/blocks`.
+    pub relay_publishes: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             blobs_per_payload: 0,
+            relay_publishes: false,
             config: http_api::Config {
                 listen: "127.0.0.1:0".parse().expect("an address"),
                 ..http_api::Config::default()
@@ -104,8 +108,14 @@ impl Env {
         Self::start_with(name, Options::default()).await
     }
 
-    pub async fn start_with(name: &str, options: Options) -> Self {
+    pub async fn start_with(name: &str, mut options: Options) -> Self {
         let spec = Arc::new(spec());
+        if options.relay_publishes {
+            // The relay needs the node's URL before the node (which needs the relay's) exists: take a
+            // free port now and serve on it.
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            options.config.listen = listener.local_addr().expect("an address");
+        }
         let mut el_config = MockElConfig::new(jwt());
         let at = |epoch: u64| {
             Some(GENESIS_TIME + epoch * E::slots_per_epoch() * spec.slot_duration_ms / 1000)
@@ -136,9 +146,16 @@ impl Env {
             jwt(),
         );
         relay_config.faults = RelayFaults {
-            v2_unsupported: true,
+            v2_unsupported: !options.relay_publishes,
             ..RelayFaults::default()
         };
+        if options.relay_publishes {
+            relay_config.beacon_node = Some(
+                format!("http://{}/", options.config.listen)
+                    .parse()
+                    .expect("a URL"),
+            );
+        }
         relay_config.bid_bonus_wei = types::U256::from(1_000_000_000u64);
         let relay = MockRelay::start::<E>(relay_config)
             .await

@@ -2,6 +2,7 @@
 //! client: every endpoint, JSON and SSZ, and the error answers.
 
 mod blocks;
+mod builder_publishes;
 mod errors;
 mod events_debug;
 mod forks;

@@ -34,7 +34,7 @@ pub async fn committees<E: EthSpec>(ctx: Arc<Context<E>>, id: String, q: Query) 
     let view = state(&ctx, &id).await?;
     let state_epoch = view.state.slot() / E::slots_per_epoch();
     let epoch = q.u64("epoch")?.unwrap_or(state_epoch);
-    if epoch + 1 < state_epoch || epoch > state_epoch + 1 {
+    if epoch.saturating_add(1) < state_epoch || epoch > state_epoch.saturating_add(1) {
         return Err(ApiError::bad_request(format!(
             "epoch {epoch} is not the state's previous, current or next epoch"
         )));
@@ -131,7 +131,7 @@ pub async fn randao<E: EthSpec>(ctx: Arc<Context<E>>, id: String, q: Query) -> A
     let state_epoch = view.state.slot() / E::slots_per_epoch();
     let epoch = q.u64("epoch")?.unwrap_or(state_epoch);
     let history = E::EpochsPerHistoricalVector::to_u64();
-    if epoch > state_epoch || epoch + history <= state_epoch {
+    if epoch > state_epoch || epoch.saturating_add(history) <= state_epoch {
         return Err(ApiError::bad_request(format!(
             "epoch {epoch} is outside the state's RANDAO history"
         )));
