@@ -30,7 +30,6 @@ pub const TOPICS: &[&str] = &[
     "finalized_checkpoint",
     "chain_reorg",
     "contribution_and_proof",
-    "aggregate_and_proof",
     "light_client_finality_update",
     "light_client_optimistic_update",
     "payload_attributes",

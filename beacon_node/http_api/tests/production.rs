@@ -165,25 +165,26 @@ async fn production_and_publication_errors() {
     let query = env.produce_query(1);
 
     let status = |e: beacon_api::Error| e.status();
-    // builder_boost_factor beyond u64.
-    let mut big = query.clone();
-    big.builder_boost_factor = Some("18446744073709551616".into());
-    let error = client
-        .get_validator_blocks_v3::<E>(1, &big)
+    // builder_boost_factor beyond u64, or not a number.
+    let randao = query.randao_reveal.to_string();
+    for factor in ["18446744073709551616", "-1", "1e3"] {
+        let error = client
+            .get_with_accept(
+                &format!("eth/v3/validator/blocks/1?randao_reveal={randao}&builder_boost_factor={factor}"),
+                "application/json",
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), Some(400), "{factor}");
+    }
+    // A factor of 0 prefers the local payload over the relay's bid.
+    let mut local = query.clone();
+    local.builder_boost_factor = Some(0);
+    let produced = client
+        .get_validator_blocks_v3::<E>(1, &local)
         .await
-        .unwrap_err();
-    assert_eq!(status(error), Some(400));
-    let mut negative = query.clone();
-    negative.builder_boost_factor = Some("-1".into());
-    assert_eq!(
-        status(
-            client
-                .get_validator_blocks_v3::<E>(1, &negative)
-                .await
-                .unwrap_err()
-        ),
-        Some(400)
-    );
+        .unwrap();
+    assert!(!produced.execution_payload_blinded);
     // A reveal by someone else, and a missing one.
     let wrong = ProduceQuery {
         randao_reveal: env.randao(9),

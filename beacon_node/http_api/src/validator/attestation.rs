@@ -5,11 +5,11 @@ use crate::errors::{ApiError, ApiResult};
 use crate::filters::{empty_response, json_response, with_version, Query};
 use crate::Context;
 use beacon_api::{GenericResponse, IndexedError, SignedAggregateAndProof, VersionedResponse};
-use beacon_chain::{AttestationDataError, Event};
+use beacon_chain::AttestationDataError;
 use operation_pool::SignedContributionAndProof;
 use state_processing::caches::CommitteeCache;
 use state_processing::common::{get_domain, hash};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use types::{
     compute_signing_root, Epoch, EthSpec, PublicKeyBytes, SignatureBytes,
@@ -85,30 +85,16 @@ pub async fn aggregate_and_proofs<E: EthSpec>(
         .blocking(move |ctx| Ok(check_aggregators(ctx, aggregates)))
         .await?;
     let (positions, attestations): (Vec<usize>, Vec<_>) = valid
-        .iter()
-        .map(|(i, signed)| (*i, signed.aggregate()))
+        .into_iter()
+        .map(|(i, signed)| (i, signed.aggregate()))
         .unzip();
-    let refused = ctx.chain.insert_attestations(attestations).await;
-    let refused_positions: HashSet<usize> = refused.iter().map(|(i, _)| *i).collect();
-    for (i, error) in refused {
+    // The chain announces the accepted aggregates (topic `attestation`) and counts their votes.
+    for (i, error) in ctx.chain.insert_attestations(attestations).await {
         if let Some(index) = positions.get(i) {
             failures.push(IndexedError {
                 index: *index,
                 message: error.to_string(),
             });
-        }
-    }
-    if ctx.chain.events().has_subscribers() {
-        for (i, (_, signed)) in valid.iter().enumerate() {
-            if refused_positions.contains(&i) {
-                continue;
-            }
-            if let Ok(data) = serde_json::to_value(signed) {
-                ctx.chain.events().send(Event::Operation {
-                    topic: "aggregate_and_proof",
-                    data,
-                });
-            }
         }
     }
     if failures.is_empty() {

@@ -25,8 +25,8 @@ pub struct ProduceQuery {
     /// 32 bytes, `0x` hex.
     pub graffiti: Option<Hash256>,
     pub skip_randao_verification: bool,
-    /// Sent as given (a string, so tests can send values out of range).
-    pub builder_boost_factor: Option<String>,
+    /// `builder_boost_factor`: 0 prefers the local payload, 100 compares values as they are.
+    pub builder_boost_factor: Option<u64>,
 }
 
 impl ProduceQuery {
@@ -39,8 +39,8 @@ impl ProduceQuery {
             // The spec's flag takes no value.
             query.push(("skip_randao_verification", String::new()));
         }
-        if let Some(factor) = &self.builder_boost_factor {
-            query.push(("builder_boost_factor", factor.clone()));
+        if let Some(factor) = self.builder_boost_factor {
+            query.push(("builder_boost_factor", factor.to_string()));
         }
         query
     }
