@@ -16,6 +16,10 @@
 //! - [`ExecutionLayer::on_new_payload_status`] and [`ExecutionLayer::on_forkchoice_status`] feed the
 //!   engine's INVALID verdicts to the [`FaultyBuilderRegistry`], which disables the builders of the
 //!   payload that is actually invalid (the first descendant of `latestValidHash`) until restart;
+//! - full-payload builders ([`full_payload`]: `builder_getPayloadV1`, signed both ways, and engine-API
+//!   builders) compete in the same `get_payload`; their payload passes the relay header checks and the
+//!   local engine's `newPayload` (VALID only) before it may win, and the winner comes back whole
+//!   ([`ProducedPayload::full_winner`]), never blinded;
 //! - [`ExecutionLayer::status`] and [`ExecutionLayer::metrics`] make each builder's state visible.
 
 #![warn(missing_docs)]

@@ -288,3 +288,47 @@ async fn rpc_builders_need_a_request_key_and_identities_are_unique() {
         Err(execution_layer::ExecutionLayerError::DuplicateBuilder(_))
     ));
 }
+
+/// Blobs come with a full payload; their KZG proofs are checked before it competes.
+#[tokio::test]
+async fn full_payloads_carry_their_checked_blobs() {
+    let bench = Bench::start(BenchOptions {
+        rpc_builders: vec![RelayFaults::default()],
+        engine_builders: vec![RelayFaults::default()],
+        full_bonuses: vec![2_000_000_000, 1_000_000_000],
+        blobs_per_payload: 2,
+        // Building and checking blobs is slow in a debug build; behaviour, not speed, is tested.
+        full_timeout: Some(Duration::from_secs(10)),
+        ..BenchOptions::default()
+    })
+    .await;
+    let names = bench.layer.builder_names();
+    let produced = bench.propose(1).await;
+    for name in &names {
+        assert!(
+            matches!(outcome(&produced, name), BuilderOutcome::Bid { .. }),
+            "{name}: {:?}",
+            outcome(&produced, name)
+        );
+    }
+    let winner = produced.full_winner.as_ref().expect("a full payload wins");
+    let bundle = winner.payload.blobs_bundle.as_ref().expect("blobs");
+    assert_eq!(bundle.len(), 2);
+}
+
+/// Head changes reach engine builders in the background; a disabled one is left alone.
+#[tokio::test]
+async fn head_changes_are_mirrored_to_engine_builders() {
+    let bench = Bench::start(BenchOptions {
+        engine_builders: vec![RelayFaults::default()],
+        ..BenchOptions::default()
+    })
+    .await;
+    let state = engine_api::ForkchoiceStateV1 {
+        head_block_hash: bench.el_mock.head_hash(),
+        ..Default::default()
+    };
+    bench.layer.mirror_forkchoice(bench.fork, state);
+    tokio::time::sleep(PREPARE_SETTLE).await;
+    assert_eq!(bench.full_relays[0].full_stats().forkchoice_updates, 1);
+}

@@ -126,6 +126,8 @@ pub struct BenchOptions {
     /// Put the layer's engine behind a proxy that answers SYNCING to `newPayload` of payloads with
     /// mock-relay's `SYNCING_EXTRA_DATA` (mock-el has no per-payload SYNCING switch).
     pub syncing_proxy: bool,
+    /// The full-payload builders' timeout instead of their defaults (blobs are slow in debug builds).
+    pub full_timeout: Option<Duration>,
 }
 
 impl Default for BenchOptions {
@@ -149,6 +151,7 @@ impl Default for BenchOptions {
             engine_builders: vec![],
             full_bonuses: vec![],
             syncing_proxy: false,
+            full_timeout: None,
         }
     }
 }
@@ -487,7 +490,9 @@ impl Bench {
                 .push(execution_layer::full_payload::RpcBuilderConfig {
                     address: relay.secp256k1_address(),
                     url: relay.url(),
-                    timeout: execution_layer::full_payload::DEFAULT_RPC_BUILDER_TIMEOUT,
+                    timeout: options
+                        .full_timeout
+                        .unwrap_or(execution_layer::full_payload::DEFAULT_RPC_BUILDER_TIMEOUT),
                 });
         }
         for relay in &full_relays[rpc_count..] {
@@ -495,7 +500,9 @@ impl Bench {
                 .push(execution_layer::full_payload::EngineBuilderConfig {
                     url: relay.url(),
                     jwt: builder_jwt(),
-                    timeout: execution_layer::full_payload::DEFAULT_ENGINE_BUILDER_TIMEOUT,
+                    timeout: options
+                        .full_timeout
+                        .unwrap_or(execution_layer::full_payload::DEFAULT_ENGINE_BUILDER_TIMEOUT),
                 });
         }
         if full.request_key.is_none() && !full.rpc.is_empty() {

@@ -61,11 +61,10 @@ fn bad_flags_exit_1_with_one_line() {
 
 /// Start the binary with `args` (plus an engine and JWT), return the first line it prints, stop it.
 fn first_line_of(args: &[&str]) -> String {
-    let dir = std::env::temp_dir().join(format!(
-        "mock-relay-start-{}-{}",
-        std::process::id(),
-        args.len()
-    ));
+    // One directory per call: tests run in parallel, and a shared one is removed under another.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("mock-relay-start-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let jwt_path = dir.join("jwt.hex");
     std::fs::write(&jwt_path, jwt().to_hex()).unwrap();

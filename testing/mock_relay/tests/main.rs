@@ -8,6 +8,7 @@ mod builder_pays;
 mod common;
 mod events;
 mod faults;
+mod full;
 mod get_header;
 mod registration;
 mod submit;

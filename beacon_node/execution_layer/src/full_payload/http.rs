@@ -94,6 +94,8 @@ pub(crate) async fn call(
     let total_limit = limit.saturating_add(HEAD_LIMIT);
     let mut raw = Vec::with_capacity(8 * 1024);
     let mut buf = vec![0u8; 64 * 1024];
+    // The full response's length, once the head is in and names a content-length.
+    let mut expected: Option<Option<usize>> = None;
     loop {
         let n = stream.read(&mut buf).await.map_err(transport)?;
         if n == 0 {
@@ -103,7 +105,10 @@ pub(crate) async fn call(
             return Err(RpcCallError::TooLarge { limit });
         }
         raw.extend_from_slice(&buf[..n]);
-        if complete(&raw)? {
+        if expected.is_none() {
+            expected = expected_length(&raw)?;
+        }
+        if matches!(expected, Some(Some(total)) if raw.len() >= total) {
             break;
         }
     }
@@ -116,16 +121,19 @@ fn head_end(raw: &[u8]) -> Option<usize> {
     raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
 }
 
-/// Whether a response with a `content-length` has fully arrived (otherwise the server's close ends it).
-fn complete(raw: &[u8]) -> Result<bool, RpcCallError> {
+/// `None` until the head is in; then the whole response's length when it names a content-length
+/// (otherwise the server's close ends it).
+fn expected_length(raw: &[u8]) -> Result<Option<Option<usize>>, RpcCallError> {
     let Some(end) = head_end(raw) else {
         if raw.len() > HEAD_LIMIT {
             return Err(RpcCallError::BadResponse("response head too long".into()));
         }
-        return Ok(false);
+        return Ok(None);
     };
     let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-    Ok(content_length(&head).is_some_and(|length| raw.len() >= end + length))
+    Ok(Some(
+        content_length(&head).map(|length| end.saturating_add(length)),
+    ))
 }
 
 fn content_length(head: &str) -> Option<usize> {
@@ -229,7 +237,11 @@ mod tests {
     fn responses_by_length_chunks_and_close() {
         let by_length =
             b"HTTP/1.1 200 OK\r\nContent-Length: 28\r\n\r\n{\"jsonrpc\":\"2.0\",\"result\":1}";
-        assert!(complete(by_length).unwrap());
+        assert_eq!(
+            expected_length(by_length).unwrap(),
+            Some(Some(by_length.len()))
+        );
+        assert_eq!(expected_length(b"HTTP/1.1 200 OK\r\n").unwrap(), None);
         let (status, body) = parse_response(by_length, 1024).unwrap();
         assert_eq!(decode_rpc(status, &body), Ok(json!(1)));
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"res\r\n12\r\nult\":[1,2],\"id\":1}\r\n0\r\n\r\n";
