@@ -407,14 +407,24 @@ pub fn classify(
         if let [one] = &winners[..] {
             return (one.clone(), None);
         }
-        let by_address = relays.iter().find(|r| {
-            r.builder_address
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case(&block.fee_recipient))
-        });
-        return match by_address {
-            Some(r) => (r.name.clone(), None),
-            None => ("builder".into(), None),
+        // Several wins (a late reveal of the slot before) or none: a paying relay's payload pays its
+        // own address; any other relay's pays the proposer.
+        let pays = |r: &RelayIdentity| match &r.builder_address {
+            Some(a) => a.eq_ignore_ascii_case(&block.fee_recipient),
+            None => !relays.iter().any(|o| {
+                o.builder_address
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&block.fee_recipient))
+            }),
+        };
+        let candidates: Vec<&RelayIdentity> = relays
+            .iter()
+            .filter(|r| winners.is_empty() || winners.contains(&r.name))
+            .filter(|r| pays(r))
+            .collect();
+        return match &candidates[..] {
+            [one] => (one.name.clone(), None),
+            _ => ("builder".into(), None),
         };
     }
     let source = if block.extra_data == LOCAL_EXTRA_DATA {
@@ -578,7 +588,14 @@ mod tests {
         assert_eq!(classify(&b, &relays(), &before, &after).0, "relay-b");
         let paid = block("mock-relay", "0x00000000000000000000000000000000000000bb");
         assert_eq!(classify(&paid, &relays(), &after, &after).0, "relay-b");
-        assert_eq!(classify(&b, &relays(), &after, &after).0, "builder");
+        // No win seen, and the payload pays the proposer: the relay that does not pay by transaction.
+        assert_eq!(classify(&b, &relays(), &after, &after).0, "relay-a");
+        // Both won since the last look (a late reveal): the one whose way of paying matches.
+        let before_both = status(0, 0, json!({"status": "enabled"}));
+        let mut both = status(0, 1, json!({"status": "enabled"}));
+        both[0].counters.insert("wins".into(), 1);
+        assert_eq!(classify(&b, &relays(), &before_both, &both).0, "relay-a");
+        assert_eq!(classify(&paid, &relays(), &before_both, &both).0, "relay-b");
     }
 
     #[test]

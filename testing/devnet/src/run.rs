@@ -85,7 +85,6 @@ pub async fn run(
     let mut next_observe = 1u64;
     let mut records: Vec<SlotRecord> = Vec::new();
     let mut reports: Vec<ActionReport> = Vec::new();
-    let mut report_marks: Vec<usize> = Vec::new();
     let half = timing.slot_ms / 2;
     let ended = loop {
         if last_slot.is_some_and(|l| next_observe > l) {
@@ -125,7 +124,6 @@ pub async fn run(
                     "action before slot {}: {action} -> {result}",
                     action.slot
                 ));
-                report_marks.push(records.len());
                 reports.push(ActionReport {
                     slot: action.slot,
                     action: action.to_string(),
@@ -158,11 +156,14 @@ pub async fn run(
     drop(monitor);
     // What the node did while each group of same-slot actions was in place: the builder changes from
     // the observation before it to the one before the next group (or the end).
-    // Actions are in time order, so a group's actions are neighbours.
+    // An action for slot S is in place from slot S on: the window runs from the observation of slot
+    // S - 1 to that of the next group's slot - 1 (or the end). Same-slot actions are neighbours.
     let count = reports.len();
-    let observed_before = |mark: usize| {
-        mark.checked_sub(1)
-            .and_then(|m| records.get(m))
+    let observed_at_end_of = |slot: u64| {
+        records
+            .iter()
+            .rev()
+            .find(|r| r.slot < slot)
             .map(|r| r.builders.clone())
             .unwrap_or_default()
     };
@@ -171,9 +172,9 @@ pub async fn run(
         if next < count && reports[next].slot == reports[i].slot {
             continue; // not the last action of its group
         }
-        let before = observed_before(report_marks[i]);
-        let after = match report_marks.get(next) {
-            Some(mark) => observed_before(*mark),
+        let before = observed_at_end_of(reports[i].slot);
+        let after = match reports.get(next) {
+            Some(r) => observed_at_end_of(r.slot),
             None => builders.clone(),
         };
         reports[i].builder_changes = changes(&before, &after);
