@@ -182,6 +182,14 @@ async fn liveness_from_proposals_and_participation() {
     // Attestations of slot 1, included by the block of slot 2, make their attesters live.
     let attesters = crate::pools::attest(&env, 1).await;
     env.propose(2, false).await;
+    // The block of slot 2 packed them.
+    let packed = client
+        .get_beacon_blocks_attestations::<E>(beacon_api::BlockId::Head)
+        .await
+        .unwrap();
+    assert_eq!(packed.version, types::ForkName::Capella);
+    let packed_attesters: usize = packed.data.iter().map(|a| a.num_attesters()).sum();
+    assert_eq!(packed_attesters, attesters);
     let live = client.post_validator_liveness(0, &all).await.unwrap();
     assert!(live.iter().filter(|l| l.is_live).count() >= attesters);
     let future = client.post_validator_liveness(3, &all).await.unwrap_err();

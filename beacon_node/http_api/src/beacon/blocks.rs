@@ -48,6 +48,12 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
                 .await,
             )
         });
+    let attestations = warp::path!("eth" / "v2" / "beacon" / "blocks" / String / "attestations")
+        .and(warp::get())
+        .and(with_ctx(ctx.clone()))
+        .then(|id: String, ctx: Arc<Context<E>>| async move {
+            respond(block_attestations(ctx, id).await)
+        });
     let header = warp::path!("eth" / "v1" / "beacon" / "headers" / String)
         .and(warp::get())
         .and(with_ctx(ctx.clone()))
@@ -82,6 +88,8 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .or(blinded)
         .unify()
         .or(root)
+        .unify()
+        .or(attestations)
         .unify()
         .or(header)
         .unify()
@@ -282,4 +290,28 @@ async fn blob_sidecars<E: EthSpec>(
         })?,
     };
     Ok(with_version(response, fork))
+}
+
+/// `GET /eth/v2/beacon/blocks/{block_id}/attestations`: the block's attestations in its fork's shape.
+async fn block_attestations<E: EthSpec>(ctx: Arc<Context<E>>, id: String) -> ApiResult {
+    let view = block_view(&ctx, &id).await?;
+    let root = view.root;
+    let block = ctx.blocking(move |ctx| ctx.blinded_block(&root)).await?;
+    let fork = block.fork_name();
+    let data = match &block {
+        SignedBlindedBeaconBlock::Capella(b) => serde_json::to_value(&b.message.body.attestations),
+        SignedBlindedBeaconBlock::Deneb(b) => serde_json::to_value(&b.message.body.attestations),
+        SignedBlindedBeaconBlock::Electra(b) => serde_json::to_value(&b.message.body.attestations),
+        SignedBlindedBeaconBlock::Fulu(b) => serde_json::to_value(&b.message.body.attestations),
+    }
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(with_version(
+        json_response(&VersionedResponse {
+            version: fork,
+            execution_optimistic: Some(view.execution_optimistic),
+            finalized: Some(view.finalized),
+            data,
+        })?,
+        fork,
+    ))
 }

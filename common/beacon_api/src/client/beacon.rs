@@ -594,3 +594,18 @@ impl BeaconNodeHttpClient {
         self.get_json(url).await
     }
 }
+
+impl BeaconNodeHttpClient {
+    /// `GET /eth/v2/beacon/blocks/{block_id}/attestations`.
+    pub async fn get_beacon_blocks_attestations<E: EthSpec>(
+        &self,
+        block_id: BlockId,
+    ) -> Result<VersionedResponse<Vec<Attestation<E>>>, Error> {
+        let url = self.url(&format!("eth/v2/beacon/blocks/{block_id}/attestations"))?;
+        let bytes = self.get(url, Accept::Json).await?.bytes().await?;
+        VersionedResponse::from_json_slice_with(&bytes, |value, fork| {
+            list_from_value(value, fork, attestation_from_value)
+        })
+        .map_err(|e| Error::Decode(e.to_string()))
+    }
+}
