@@ -109,8 +109,10 @@ async fn network(name: &str) -> Network {
     let spec_arc = Arc::new(spec.clone());
     let store = Arc::new(Store::<E>::open(&datadir.join("bn"), spec_arc.clone()).expect("a store"));
     let view = Arc::new(ChainView::new(E::slots_per_epoch()));
-    let builder = BuilderClient::new(BuilderConfig::new(relay.url(), Some(relay.pubkey())))
-        .expect("a builder client");
+    // A generous getHeader timeout: a loaded test machine must not decide who wins.
+    let mut builder_config = BuilderConfig::new(relay.url(), Some(relay.pubkey()));
+    builder_config.timeouts.get_header = Duration::from_secs(5);
+    let builder = BuilderClient::new(builder_config).expect("a builder client");
     let layer = Arc::new(
         ExecutionLayer::new(
             ExecutionLayerConfig::new(spec.clone()),

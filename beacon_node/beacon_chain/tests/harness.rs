@@ -461,8 +461,11 @@ pub fn build_chain(
     let builders: Vec<BuilderClient> = relays
         .iter()
         .map(|relay| {
-            BuilderClient::new(BuilderConfig::new(relay.url(), Some(relay.pubkey())))
-                .expect("a builder client")
+            // A generous getHeader timeout: the tests choose who wins, not a loaded machine's
+            // scheduler (the 950 ms default is what a node runs with).
+            let mut config = BuilderConfig::new(relay.url(), Some(relay.pubkey()));
+            config.timeouts.get_header = std::time::Duration::from_secs(5);
+            BuilderClient::new(config).expect("a builder client")
         })
         .collect();
     chain_over(spec, engine(el), builders, &datadir.0, clock, genesis)
