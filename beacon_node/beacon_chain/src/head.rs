@@ -7,6 +7,7 @@ use crate::view::HeadHealth;
 use crate::{BeaconChain, BlockError};
 use engine_api::{ForkchoiceStateV1, PayloadStatusKind};
 use fork_choice::{ExecutionStatus, ForkChoice, InvalidPayloadTarget, JustifiedBalances};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use store::StoreOp;
 use types::{BeaconState, Checkpoint, EthSpec, ExecutionBlockHash, Hash256, Slot};
@@ -103,7 +104,7 @@ impl<E: EthSpec> BeaconChain<E> {
     /// the engine must be told, or `None` when nothing changed.
     fn update_head_blocking(self: &Arc<Self>) -> Result<Option<HeadChange>, BlockError> {
         let now = self.slot_clock.now_seconds();
-        let (new_root, justified, finalized, fork_choice_bytes) = {
+        let (new_root, justified, finalized) = {
             let mut fork_choice = self.fork_choice.write();
             fork_choice.on_tick(now.max(self.genesis_time));
             let mut balances = |checkpoint: &Checkpoint| self.justified_balances(checkpoint);
@@ -112,13 +113,27 @@ impl<E: EthSpec> BeaconChain<E> {
                 root,
                 fork_choice.justified_checkpoint(),
                 fork_choice.finalized_checkpoint(),
-                fork_choice.to_bytes(),
             )
         };
         let old = self.head.read().clone();
         if new_root == old.block_root && justified == old.justified && finalized == old.finalized {
+            // A block imported without moving the head is persisted in fork choice here.
+            if self.fork_choice_dirty.swap(false, Ordering::AcqRel) {
+                let bytes = self.fork_choice.read().to_bytes();
+                if let Err(error) = self
+                    .store
+                    .do_atomically(vec![StoreOp::SetForkChoice(bytes)])
+                {
+                    self.fork_choice_dirty.store(true, Ordering::Release);
+                    return Err(error.into());
+                }
+            }
             return Ok(None);
         }
+        // The persisted fork choice goes with the head (at 2^20 validators, ~90 MB: once per head
+        // change, not per call).
+        self.fork_choice_dirty.store(false, Ordering::Release);
+        let fork_choice_bytes = self.fork_choice.read().to_bytes();
         let block = self
             .store
             .get_blinded_block(&new_root)?
@@ -141,7 +156,10 @@ impl<E: EthSpec> BeaconChain<E> {
             ops.push(StoreOp::SetFinalized(finalized));
             ops.push(StoreOp::PruneOnFinalization(finalized));
         }
-        self.store.do_atomically(ops)?;
+        if let Err(error) = self.store.do_atomically(ops) {
+            self.fork_choice_dirty.store(true, Ordering::Release);
+            return Err(error.into());
+        }
         *self.head.write() = new.clone();
 
         if new_root != old.block_root {

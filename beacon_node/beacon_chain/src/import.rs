@@ -15,8 +15,12 @@ use crate::{BeaconChain, BlockError};
 use engine_api::{NewPayloadRequest, PayloadStatusKind};
 use execution_layer::BlobsBundle;
 use fork_choice::{BlockSummary, ExecutionStatus, InvalidPayloadTarget};
-use state_processing::common::{get_attesting_indices, AttestationRef, IndexedAttestationRef};
-use state_processing::per_block::{process_block, verify_block_signature, VerifySignatures};
+use state_processing::common::{get_current_epoch, AttestationRef, IndexedAttestationRef};
+use state_processing::per_block::{
+    process_block_with_caches, verify_block_signature, VerifySignatures,
+};
+use state_processing::StateCaches;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use store::StoreOp;
 use types::{
@@ -43,6 +47,8 @@ pub struct ImportedBlock {
 struct Verified<E: EthSpec> {
     block: Box<BeaconBlock<E>>,
     post_state: BeaconState<E>,
+    /// The caches of `post_state` (the parent state's, carried through the block).
+    caches: StateCaches,
     state_root: Hash256,
     blob_sidecars: Vec<BlobSidecar<E>>,
     column_sidecars: Vec<DataColumnSidecar<E>>,
@@ -145,10 +151,13 @@ impl<E: EthSpec> BeaconChain<E> {
     ) -> Result<Verified<E>, BlockError> {
         let message = block.message_enum();
         let slot = message.slot();
-        let pre = self
-            .state_at_slot(message.parent_root(), slot)
+        let crate::state_cache::CachedState {
+            state: pre,
+            mut caches,
+        } = self
+            .state_and_caches_at_slot(message.parent_root(), slot)
             .map_err(BlockError::Internal)?;
-        let expected = state_processing::common::get_beacon_proposer_index(&pre)?;
+        let expected = caches.get_beacon_proposer_index(&pre)?;
         if expected != message.proposer_index() {
             return Err(BlockError::IncorrectProposer {
                 expected,
@@ -163,12 +172,13 @@ impl<E: EthSpec> BeaconChain<E> {
         )
         .map_err(|_| BlockError::InvalidSignature)?;
         let mut post_state = (*pre).clone();
-        process_block(
+        process_block_with_caches(
             &mut post_state,
             &message,
             VerifySignatures::Batch,
             true,
             &self.spec,
+            &mut caches,
         )?;
         let state_root = post_state
             .update_tree_hash_cache()
@@ -183,6 +193,7 @@ impl<E: EthSpec> BeaconChain<E> {
         Ok(Verified {
             block: Box::new(message),
             post_state,
+            caches,
             state_root,
             blob_sidecars,
             column_sidecars,
@@ -349,27 +360,34 @@ impl<E: EthSpec> BeaconChain<E> {
         let Verified {
             block: message,
             post_state,
+            caches,
             state_root,
             blob_sidecars,
             column_sidecars,
         } = verified;
         let slot = message.slot();
         let summary = BlockSummary::from_block(&message);
-        let fork_choice_bytes = {
+        {
             let mut fork_choice = self.fork_choice.write();
             fork_choice.on_tick(self.slot_clock.now_seconds().max(self.genesis_time));
             let mut balances = |checkpoint: &types::Checkpoint| self.justified_balances(checkpoint);
+            // Block processing kept the caches' progressive balances current: fork choice's
+            // unrealized checkpoints need no registry pass.
+            let epoch = get_current_epoch(&post_state);
+            let progressive = caches.progressive_balances().filter(|p| p.epoch() == epoch);
             fork_choice.on_block(
                 &summary,
                 &post_state,
-                None,
+                progressive,
                 execution_status,
                 true,
                 &mut balances,
             )?;
-            apply_block_votes(&mut fork_choice, &post_state, message.body_ref());
-            fork_choice.to_bytes()
-        };
+            apply_block_votes(&mut fork_choice, &post_state, &caches, message.body_ref());
+            // Persisted by the head update that follows (with the head when it moves): at 2^20
+            // validators the persisted form is ~90 MB (the votes), too much to write twice per block.
+            self.fork_choice_dirty.store(true, Ordering::Release);
+        }
         let mut ops = vec![
             StoreOp::PutBlock {
                 block_root,
@@ -379,7 +397,6 @@ impl<E: EthSpec> BeaconChain<E> {
                 state_root,
                 state: Box::new(post_state.clone()),
             },
-            StoreOp::SetForkChoice(fork_choice_bytes),
         ];
         let blob_events: Vec<BlobSidecarEvent> = blob_sidecars
             .iter()
@@ -404,7 +421,9 @@ impl<E: EthSpec> BeaconChain<E> {
             });
         }
         self.store.do_atomically(ops)?;
-        self.states.lock().insert(block_root, Arc::new(post_state));
+        self.states
+            .lock()
+            .insert_with_caches(block_root, Arc::new(post_state), caches);
         self.observed_proposals
             .lock()
             .insert((message.proposer_index(), slot), block_root);
@@ -434,10 +453,11 @@ impl<E: EthSpec> BeaconChain<E> {
 
 /// The block's attestations as votes (`on_attestation` with `is_from_block`) and its attester
 /// slashings as equivocations. A vote fork choice refuses (too old, unknown target) is skipped: the
-/// state transition already accepted the block.
+/// state transition already accepted the block. The committees come from `caches` (the post-state's).
 fn apply_block_votes<E: EthSpec>(
     fork_choice: &mut fork_choice::ForkChoice,
     state: &BeaconState<E>,
+    caches: &StateCaches,
     body: BeaconBlockBodyRef<'_, E>,
 ) {
     let attestations: Vec<AttestationRef<'_, E>> = match body {
@@ -447,7 +467,7 @@ fn apply_block_votes<E: EthSpec>(
         BeaconBlockBodyRef::Fulu(b) => b.attestations.iter().map(Into::into).collect(),
     };
     for attestation in attestations {
-        let Ok(indices) = get_attesting_indices(state, attestation) else {
+        let Ok(indices) = caches.get_attesting_indices(state, attestation) else {
             continue;
         };
         let indices: Vec<u64> = indices.into_iter().collect();

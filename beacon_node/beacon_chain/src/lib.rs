@@ -46,7 +46,9 @@ pub use view::ChainView;
 use execution_layer::ExecutionLayer;
 use fork_choice::{BlockSummary, ExecutionStatus, ForkChoice, ForkChoiceConfig};
 use parking_lot::{Mutex, RwLock};
-use state_cache::StateCache;
+use state_cache::{CachedState, StateCache};
+use state_processing::per_block::DecompressedPubkeys;
+use state_processing::StateCaches;
 use std::collections::HashMap;
 use std::sync::Arc;
 use store::{Store, StoreOp};
@@ -64,6 +66,12 @@ pub struct BeaconChain<E: EthSpec> {
     fork_choice: RwLock<ForkChoice>,
     head: RwLock<CachedHead<E>>,
     states: Mutex<StateCache<E>>,
+    /// Fork choice changed (a block was imported) since it was last persisted: the head update
+    /// writes it.
+    fork_choice_dirty: std::sync::atomic::AtomicBool,
+    /// The decompressed public keys every state's caches decode signatures through (one memory for
+    /// the chain, warmed at start).
+    decompressed_pubkeys: DecompressedPubkeys,
     events: EventBus,
     genesis_validators_root: Hash256,
     genesis_block_root: Hash256,
@@ -212,8 +220,22 @@ impl<E: EthSpec> BeaconChain<E> {
             Arc::new(head_state),
             &fork_choice,
         );
+        let decompressed_pubkeys = DecompressedPubkeys::default();
+        let mut head_caches = StateCaches::new();
+        head_caches.decompressed_pubkeys = decompressed_pubkeys.clone();
+        head_caches
+            .prepare(&*head.state)
+            .map_err(|e| StartError::Other(format!("the head state's caches: {e}")))?;
         let mut states = StateCache::new(config.state_cache_size);
-        states.insert(head_root, head.state.clone());
+        states.insert_with_caches(head_root, head.state.clone(), head_caches);
+        // Every validator's key decompressed in the background, so that no import waits on it.
+        let keys: Vec<types::PublicKeyBytes> =
+            head.state.validators().iter().map(|v| v.pubkey).collect();
+        let memory = decompressed_pubkeys.clone();
+        std::thread::Builder::new()
+            .name("pubkey-warm-up".into())
+            .spawn(move || state_cache::warm_decompressed_pubkeys(&memory, &keys))
+            .map_err(|e| StartError::Other(format!("cannot start the pubkey warm-up: {e}")))?;
         let chain = Arc::new(Self {
             spec,
             config,
@@ -224,6 +246,8 @@ impl<E: EthSpec> BeaconChain<E> {
             fork_choice: RwLock::new(fork_choice),
             head: RwLock::new(head),
             states: Mutex::new(states),
+            fork_choice_dirty: std::sync::atomic::AtomicBool::new(false),
+            decompressed_pubkeys,
             events: EventBus::new(),
             genesis_validators_root,
             genesis_block_root,
@@ -322,11 +346,62 @@ impl<E: EthSpec> BeaconChain<E> {
         block_root: Hash256,
         slot: Slot,
     ) -> Result<Arc<BeaconState<E>>, String> {
-        if let Some(state) = self.states.lock().get(block_root, slot) {
-            return Ok(state);
+        self.cached_state_at_slot(block_root, slot, false)
+            .map(|cached| cached.state)
+    }
+
+    /// How many public keys are decompressed (the start's warm-up decodes the whole registry).
+    pub fn decompressed_pubkeys(&self) -> usize {
+        self.decompressed_pubkeys.len()
+    }
+
+    /// Empty caches on the chain's decompressed keys.
+    fn fresh_caches(&self) -> StateCaches {
+        let mut caches = StateCaches::new();
+        caches.decompressed_pubkeys = self.decompressed_pubkeys.clone();
+        caches
+    }
+
+    /// [`Self::state_at_slot`] with the state's caches, prepared for its epoch: the cache's own
+    /// (kept with the state through slot advances and blocks), or built once and kept.
+    pub(crate) fn state_and_caches_at_slot(
+        &self,
+        block_root: Hash256,
+        slot: Slot,
+    ) -> Result<CachedState<E>, String> {
+        self.cached_state_at_slot(block_root, slot, true)
+    }
+
+    /// The state and its caches, prepared when `prepare` (else only when they came warm from the
+    /// cache: a state read from the store for a query does not pay for committees and pubkey map).
+    fn cached_state_at_slot(
+        &self,
+        block_root: Hash256,
+        slot: Slot,
+        prepare: bool,
+    ) -> Result<CachedState<E>, String> {
+        let cached = self.states.lock().get_with_caches(block_root, slot);
+        if let Some(mut cached) = cached {
+            if prepare && !state_cache::caches_prepared(&cached.caches, &cached.state) {
+                cached
+                    .caches
+                    .prepare(&*cached.state)
+                    .map_err(|e| e.to_string())?;
+                self.states.lock().insert_with_caches(
+                    block_root,
+                    cached.state.clone(),
+                    cached.caches.clone(),
+                );
+            }
+            return Ok(cached);
         }
-        let base = match self.states.lock().get_at_or_before(block_root, slot) {
-            Some(state) => state,
+        let base = self
+            .states
+            .lock()
+            .get_at_or_before_with_caches(block_root, slot);
+        let warm = base.is_some();
+        let base = match base {
+            Some(cached) => cached,
             None => {
                 let block = self
                     .store
@@ -341,23 +416,37 @@ impl<E: EthSpec> BeaconChain<E> {
                     .ok_or_else(|| {
                         format!("the state of block {block_root} is not in the store")
                     })?;
-                Arc::new(state)
+                CachedState {
+                    state: Arc::new(state),
+                    caches: self.fresh_caches(),
+                }
             }
         };
-        if base.slot() == slot {
-            return Ok(base);
-        }
+        let CachedState {
+            state: base,
+            mut caches,
+        } = base;
         if base.slot() > slot {
             return Err(format!(
                 "the state of block {block_root} is at slot {}, after {slot}",
                 base.slot()
             ));
         }
-        let mut state = (*base).clone();
-        state_processing::process_slots(&mut state, slot, &self.spec).map_err(|e| e.to_string())?;
-        let state = Arc::new(state);
-        self.states.lock().insert(block_root, state.clone());
-        Ok(state)
+        let state = if base.slot() == slot {
+            base
+        } else {
+            let mut state = (*base).clone();
+            state_processing::process_slots_with_caches(&mut state, slot, &self.spec, &mut caches)
+                .map_err(|e| e.to_string())?;
+            Arc::new(state)
+        };
+        if prepare || warm {
+            caches.prepare(&*state).map_err(|e| e.to_string())?;
+        }
+        self.states
+            .lock()
+            .insert_with_caches(block_root, state.clone(), caches.clone());
+        Ok(CachedState { state, caches })
     }
 
     /// The fee recipient for `validator_index`'s local payloads: its `prepare_beacon_proposer`, else

@@ -12,11 +12,11 @@ use crate::{BeaconChain, ProduceError};
 use execution_layer::{BlobsBundle, PayloadRequest, PayloadSource};
 use operation_pool::{Attestation, AttesterSlashing};
 use state_processing::common::{
-    get_beacon_proposer_index, get_current_epoch, get_domain, get_expected_withdrawals,
-    get_randao_mix,
+    get_current_epoch, get_domain, get_expected_withdrawals, get_randao_mix,
 };
 use state_processing::per_block::execution_payload::compute_time_at_slot;
-use state_processing::per_block::{process_block, VerifySignatures};
+use state_processing::per_block::{process_block_with_caches, VerifySignatures};
+use state_processing::StateCaches;
 use std::sync::Arc;
 use tree_hash::TreeHash;
 use types::{
@@ -113,11 +113,12 @@ impl<E: EthSpec> BeaconChain<E> {
         }
         let chain = self.clone();
         let head_root = head.block_root;
-        let state = tokio::task::spawn_blocking(move || chain.state_at_slot(head_root, slot))
-            .await
-            .map_err(|e| ProduceError::Internal(e.to_string()))?
-            .map_err(ProduceError::Internal)?;
-        let proposer_index = get_beacon_proposer_index(&state)?;
+        let crate::state_cache::CachedState { state, caches } =
+            tokio::task::spawn_blocking(move || chain.state_and_caches_at_slot(head_root, slot))
+                .await
+                .map_err(|e| ProduceError::Internal(e.to_string()))?
+                .map_err(ProduceError::Internal)?;
+        let proposer_index = caches.get_beacon_proposer_index(&state)?;
         if !options.skip_randao_verification {
             self.check_randao(&state, proposer_index, &options.randao_reveal)?;
         }
@@ -129,10 +130,20 @@ impl<E: EthSpec> BeaconChain<E> {
             BlockFormat::Full => Some(0),
             _ => options.builder_boost_factor,
         };
+        // The pools are packed (blocking work, tens of ms at 2^20 validators) while the engine and
+        // the builders answer: the packing does not depend on the payload.
+        let operations = {
+            let chain = self.clone();
+            let state = state.clone();
+            let caches = caches.clone();
+            tokio::task::spawn_blocking(move || chain.block_operations(&state, &caches, head_root))
+        };
         let produced = self.execution_layer.get_payload(&request).await?;
         let fork = state.fork_name();
 
-        let mut parts = self.block_operations(&state, head_root)?;
+        let mut parts = operations
+            .await
+            .map_err(|e| ProduceError::Internal(e.to_string()))??;
         parts.randao_reveal = options.randao_reveal;
         parts.eth1_data = state.eth1_data().clone();
         parts.graffiti = options
@@ -197,7 +208,7 @@ impl<E: EthSpec> BeaconChain<E> {
         // valid: the engine built it, or a builder signed for it).
         let chain = self.clone();
         let (proposal, reward) = tokio::task::spawn_blocking(move || {
-            chain.finish_block(&state, proposer_index, proposal)
+            chain.finish_block(&state, caches, proposer_index, proposal)
         })
         .await
         .map_err(|e| ProduceError::Internal(e.to_string()))??;
@@ -296,11 +307,12 @@ impl<E: EthSpec> BeaconChain<E> {
             .ok_or(ProduceError::InvalidRandaoReveal { proposer })
     }
 
-    /// Runs the block on a copy of `state`: its state root goes into the block, and the proposer's
-    /// balance change is the block's consensus value (gwei).
+    /// Runs the block on a copy of `state` (with `state`'s caches): its state root goes into the block,
+    /// and the proposer's balance change is the block's consensus value (gwei).
     fn finish_block(
         &self,
         state: &BeaconState<E>,
+        mut caches: StateCaches,
         proposer_index: u64,
         proposal: BlockProposal<E>,
     ) -> Result<(BlockProposal<E>, u64), ProduceError> {
@@ -315,7 +327,14 @@ impl<E: EthSpec> BeaconChain<E> {
                 mut block,
                 blobs_bundle,
             } => {
-                process_block(&mut post, &block, VerifySignatures::Skip, true, &self.spec)?;
+                process_block_with_caches(
+                    &mut post,
+                    &block,
+                    VerifySignatures::Skip,
+                    true,
+                    &self.spec,
+                    &mut caches,
+                )?;
                 let root = post
                     .update_tree_hash_cache()
                     .map_err(state_processing::StateError::from)?;
@@ -326,7 +345,14 @@ impl<E: EthSpec> BeaconChain<E> {
                 }
             }
             BlockProposal::Blinded { mut block } => {
-                process_block(&mut post, &block, VerifySignatures::Skip, true, &self.spec)?;
+                process_block_with_caches(
+                    &mut post,
+                    &block,
+                    VerifySignatures::Skip,
+                    true,
+                    &self.spec,
+                    &mut caches,
+                )?;
                 let root = post
                     .update_tree_hash_cache()
                     .map_err(state_processing::StateError::from)?;
@@ -348,13 +374,12 @@ impl<E: EthSpec> BeaconChain<E> {
     fn block_operations(
         &self,
         state: &BeaconState<E>,
+        caches: &StateCaches,
         parent_root: Hash256,
     ) -> Result<BodyParts<E>, ProduceError> {
         let fork = state.fork_name();
         let mut parts = BodyParts::empty(fork);
-        let mut caches = state_processing::StateCaches::new();
-        caches.prepare(state)?;
-        let attestations = self.op_pool.attestations_for_block(state, &caches)?;
+        let attestations = self.op_pool.attestations_for_block(state, caches)?;
         parts.attestations = if fork.electra_enabled() {
             BlockAttestations::Electra(
                 attestations
@@ -376,7 +401,7 @@ impl<E: EthSpec> BeaconChain<E> {
                     .collect(),
             )
         };
-        let operations = self.op_pool.operations_for_block(state, &caches);
+        let operations = self.op_pool.operations_for_block(state, caches);
         parts.proposer_slashings = operations.proposer_slashings;
         parts.voluntary_exits = operations.voluntary_exits;
         parts.bls_to_execution_changes = operations.bls_to_execution_changes;
@@ -405,7 +430,7 @@ impl<E: EthSpec> BeaconChain<E> {
         };
         parts.sync_aggregate =
             self.op_pool
-                .sync_aggregate_for_block(state, &caches, state.slot(), parent_root);
+                .sync_aggregate_for_block(state, caches, state.slot(), parent_root);
         Ok(parts)
     }
 }
