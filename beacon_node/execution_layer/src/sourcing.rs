@@ -183,9 +183,10 @@ async fn ask_builder<E: EthSpec>(
 }
 
 impl<E: EthSpec> ExecutionLayer<E> {
-    /// Produces the payload of a proposal: asks the engine and every enabled builder at once, checks
-    /// every bid, applies the circuit breaker and the boost factor, and returns the choice with every
-    /// builder's outcome. A bid arriving after its builder's getHeader timeout is ignored.
+    /// Produces the payload of a proposal: asks the engine and every enabled builder at once (relays'
+    /// getHeader, full-payload builders' payloads, each then verified by the engine's `newPayload`),
+    /// checks every offer, applies the circuit breaker and the boost factor, and returns the choice
+    /// with every builder's outcome. An answer arriving after its builder's timeout is ignored.
     ///
     /// The local payload is awaited until the proposal's deadline
     /// ([`PayloadRequest::local_payload_deadline`], else the configured local payload timeout); past
