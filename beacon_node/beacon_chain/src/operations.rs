@@ -52,10 +52,10 @@ impl<E: EthSpec> BeaconChain<E> {
     pub(crate) fn pool_state(&self) -> Result<(Arc<BeaconState<E>>, StateCaches), String> {
         let head = self.head();
         let slot = self.current_slot().max(head.slot);
-        let state = self.state_at_slot(head.block_root, slot)?;
-        let mut caches = StateCaches::new();
-        caches.prepare(&*state).map_err(|e| e.to_string())?;
-        Ok((state, caches))
+        // The cached state keeps its prepared caches (committees, the shared decompressed keys):
+        // building them per batch costs seconds at mainnet scale.
+        let cached = self.state_and_caches_at_slot(head.block_root, slot)?;
+        Ok((cached.state, cached.caches))
     }
 
     /// Checks operations into the pools; returns the refused ones by index.
