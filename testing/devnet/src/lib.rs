@@ -39,4 +39,7 @@ pub enum Error {
     /// A process exited on its own.
     #[error("{0}")]
     Exited(String),
+    /// A stop signal came while the devnet was starting.
+    #[error("stopped while the devnet was starting")]
+    Stopped,
 }

@@ -142,6 +142,10 @@ async fn main() -> ExitCode {
     };
     let summary = match devnet::run(&options, &binaries, &scenario, stop).await {
         Ok(summary) => summary,
+        Err(devnet::Error::Stopped) => {
+            eprintln!("devnet: stopped while starting; every process it started is stopped");
+            return ExitCode::from(130);
+        }
         Err(e) => {
             eprintln!("devnet: error: {e}");
             return ExitCode::FAILURE;

@@ -51,7 +51,13 @@ pub async fn run(
             "devnet: no vc binary in the workspace yet: running without validators (nothing is proposed)",
         );
     }
-    let mut devnet = Devnet::start(&options.network, binaries).await?;
+    // A stop during the start drops the half-started devnet, which stops what it started.
+    let mut devnet = tokio::select! {
+        started = Devnet::start(&options.network, binaries) => started?,
+        _ = stop.changed() => {
+            return Err(Error::Stopped);
+        }
+    };
     if options.keep {
         devnet.remove_dir = false;
     }

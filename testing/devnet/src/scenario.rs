@@ -624,6 +624,31 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_scenario_parses() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let scenario = Scenario::from_file(&path).unwrap();
+                assert!(!scenario.expectations.is_empty(), "{}", path.display());
+                names.push(scenario.name);
+            }
+        }
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "happy",
+                "invalid-payload",
+                "relay-delay",
+                "restarts",
+                "withheld"
+            ]
+        );
+    }
+
+    #[test]
     fn sources_match_recorded_names() {
         assert!(SourceMatch::Builder.matches("relay-b"));
         assert!(SourceMatch::Builder.matches("builder"));
