@@ -178,6 +178,29 @@ impl<E: EthSpec> BeaconChain<E> {
                     Some(winner.builder.clone()),
                 )
             }
+            // A full-payload builder's payload (issue 14): checked by the module and found VALID by
+            // the local engine, so the block is full and signed as such; it cannot be served blinded
+            // (no builder could reveal it), so the blinded-only endpoint keeps the local payload.
+            (_, None)
+                if produced.full_winner.is_some() && options.format != BlockFormat::Blinded =>
+            {
+                let Some(full) = produced.full_winner.as_ref() else {
+                    return Err(ProduceError::Internal("no full-payload winner".into()));
+                };
+                let payload = &full.payload;
+                parts.blob_kzg_commitments = payload
+                    .blobs_bundle
+                    .as_ref()
+                    .map(|b| b.commitments().to_vec())
+                    .unwrap_or_default();
+                parts.execution_requests = payload.execution_requests.clone().unwrap_or_default();
+                let proposal = BlockProposal::Full {
+                    block: full_block(header_parts, parts, payload.payload.clone())
+                        .map_err(ProduceError::Internal)?,
+                    blobs_bundle: payload.blobs_bundle.clone(),
+                };
+                (proposal, payload.value, Some(full.builder.clone()))
+            }
             _ => {
                 let local = produced.local.as_ref().ok_or_else(|| {
                     ProduceError::NoLocalPayload(produced.local_error.clone().unwrap_or_default())
@@ -212,6 +235,25 @@ impl<E: EthSpec> BeaconChain<E> {
         })
         .await
         .map_err(|e| ProduceError::Internal(e.to_string()))??;
+        // A full-payload builder's block is attributed now: it is never unblinded, so `unblind` does
+        // not record it, and an INVALID verdict on it must find its builder.
+        if let (Some(full), BlockProposal::Full { .. }) = (&produced.full_winner, &proposal) {
+            let layer = self.execution_layer.clone();
+            let builders = vec![full.builder.clone()];
+            let root = proposal.block_root();
+            let hash = full.payload.block_hash();
+            let recorded = match tokio::task::spawn_blocking(move || {
+                layer.record_builder_block(root, &builders, slot, hash)
+            })
+            .await
+            {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(error) = recorded {
+                tracing::error!(slot, %error, "cannot record the full-payload builder's block");
+            }
+        }
         tracing::info!(
             slot,
             proposer_index,
