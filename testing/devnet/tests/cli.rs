@@ -91,35 +91,36 @@ fn processes_using(dir: &Path) -> Vec<String> {
     found
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_stops_every_process_it_started() {
-    let _one = DEVNET.lock().await;
-    // The programs must exist before the clock starts (a fresh clone builds them here).
-    crate::binaries();
-    let dir = std::env::temp_dir().join(format!("devnet_sigterm_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut running = Running(
-        devnet()
-            .args(["run", "--epochs", "0", "--genesis-delay", "3", "--dir"])
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    // Up once the relays and (when present) the vc have logs and the node answers: wait for the
-    // relays' logs, written last but one.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !dir.join("relay-b.log").is_file() || processes_using(&dir).len() < 4 {
-        assert!(Instant::now() < deadline, "the devnet did not come up");
-        assert!(
-            running.0.try_wait().unwrap().is_none(),
-            "devnet exited early"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let started = processes_using(&dir);
+/// Starts `devnet run --epochs 0` in `dir`; its stdout lines arrive on the channel.
+fn start_devnet(dir: &Path) -> (Running, std::sync::mpsc::Receiver<String>) {
+    let _ = std::fs::remove_dir_all(dir);
+    let mut child = devnet()
+        .args(["run", "--epochs", "0", "--genesis-delay", "3", "--dir"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (Running(child), rx)
+}
+
+/// SIGTERM, then the exit status once it has exited; every process under `dir` must be gone.
+async fn terminate(running: &mut Running, dir: &Path) -> std::process::ExitStatus {
+    let started = processes_using(dir);
     let status = Command::new("kill")
         .arg(running.0.id().to_string())
         .status()
@@ -136,12 +137,47 @@ async fn sigterm_stops_every_process_it_started() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let left = processes_using(&dir);
+    let left = processes_using(dir);
     assert!(
         left.is_empty(),
         "still running: {left:?} (started: {started:?})"
     );
-    // `--epochs 0` runs until stopped: a stop is its normal end.
+    exit
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_every_process_it_started() {
+    let _one = DEVNET.lock().await;
+    // The programs must exist before the clock starts (a fresh clone builds them here).
+    crate::binaries();
+    let dir = std::env::temp_dir().join(format!("devnet_sigterm_{}", std::process::id()));
+
+    // Once running: `--epochs 0` runs until stopped, so a stop is its normal end (exit 0).
+    let (mut running, lines) = start_devnet(&dir);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match lines.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) if line.starts_with("devnet: default in") => break,
+            Ok(_) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(e) => panic!("devnet ended before it was up: {e}"),
+        }
+        assert!(Instant::now() < deadline, "the devnet did not come up");
+    }
+    assert!(
+        processes_using(&dir).len() >= 4,
+        "mock-el, bn and two relays run"
+    );
+    let exit = terminate(&mut running, &dir).await;
     assert_eq!(exit.code(), Some(0), "{exit}");
+
+    // While it starts (the node is up, the relays not yet): what started is stopped, exit 130.
+    let (mut running, _lines) = start_devnet(&dir);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !dir.join("bn.log").is_file() {
+        assert!(Instant::now() < deadline, "bn did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let exit = terminate(&mut running, &dir).await;
+    assert_eq!(exit.code(), Some(130), "{exit}");
     let _ = std::fs::remove_dir_all(&dir);
 }
