@@ -45,7 +45,9 @@ pub async fn run(
     scenario: &Scenario,
     mut stop: StopSignal,
 ) -> Result<Summary, Error> {
-    let display = Display::new(options.epochs * SLOTS_PER_EPOCH, options.quiet);
+    // Slot 0 is genesis: nothing to observe. Open-ended runs extend the timeline as they go.
+    let last_slot = (options.epochs > 0).then(|| options.epochs * SLOTS_PER_EPOCH - 1);
+    let display = Display::new(last_slot.unwrap_or(0), options.quiet);
     if binaries.vc.is_none() {
         display.line(
             "devnet: no vc binary in the workspace yet: running without validators (nothing is proposed)",
@@ -83,8 +85,6 @@ pub async fn run(
         .build()
         .map_err(|e| Error::Setup(e.to_string()))?;
 
-    // Slot 0 is genesis: nothing to observe. Open-ended runs extend the timeline as they go.
-    let last_slot = (options.epochs > 0).then(|| options.epochs * SLOTS_PER_EPOCH - 1);
     let mut pending: Vec<Action> = scenario.actions.clone();
     pending.sort_by_key(|a| a.slot);
     let mut pending = std::collections::VecDeque::from(pending);
@@ -92,6 +92,7 @@ pub async fn run(
     let mut records: Vec<SlotRecord> = Vec::new();
     let mut reports: Vec<ActionReport> = Vec::new();
     let half = timing.slot_ms / 2;
+    let mut latest = String::new();
     let ended = loop {
         if last_slot.is_some_and(|l| next_observe > l) {
             break "completed".to_string();
@@ -114,7 +115,7 @@ pub async fn run(
         let wait = Duration::from_millis(at.saturating_sub(now_ms()));
         display.status(
             next_observe.saturating_sub(1),
-            &format!("slot {} in progress", current_slot(&timing)),
+            &format!("slot {} now{latest}", current_slot(&timing)),
         );
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -140,6 +141,16 @@ pub async fn run(
             Step::Observe(slot) => {
                 let record = monitor.observe(slot).await;
                 display.line(&format_record(&record));
+                latest = match (
+                    record.head_slot,
+                    record.justified_epoch,
+                    record.finalized_epoch,
+                ) {
+                    (Some(h), Some(j), Some(f)) => {
+                        format!(" · head {h} · justified {j} finalized {f}")
+                    }
+                    _ => String::new(),
+                };
                 records.push(record);
                 next_observe += 1;
                 if let Err(e) = devnet.check_alive() {
