@@ -93,13 +93,20 @@ impl BeaconNodes {
         Fut: Future<Output = Result<T, beacon_api::Error>>,
     {
         let mut errors = Vec::new();
+        // When every node is in its time out, they are tried anyway: a node back after a restart
+        // must not wait out the time out while no duty can be done.
+        let all_skipped = self.nodes.iter().all(|node| {
+            node.lock()
+                .skip_until
+                .is_some_and(|until| Instant::now() < until)
+        });
         for (position, node) in self.nodes.iter().enumerate() {
             let (client, skip_until) = {
                 let node = node.lock();
                 (node.client.clone(), node.skip_until)
             };
             let server = client.server().to_string();
-            if skip_until.is_some_and(|until| Instant::now() < until) {
+            if !all_skipped && skip_until.is_some_and(|until| Instant::now() < until) {
                 errors.push(format!("{server}: skipped"));
                 continue;
             }

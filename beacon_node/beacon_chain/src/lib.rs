@@ -260,6 +260,11 @@ impl<E: EthSpec> BeaconChain<E> {
             queued_votes: Mutex::new(Vec::new()),
         });
         chain.update_view();
+        // The KZG trusted setup loads on first use (about a second): load it now, beside the start,
+        // so the first block with blobs does not pay for it while its slot runs.
+        std::thread::spawn(|| {
+            let _ = kzg::settings();
+        });
         Ok(chain)
     }
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use types::ChainSpec;
 
-/// How long unblinding may keep retrying a builder by default: past about half a slot a block would
-/// hardly be attested to, but it may still be included, so it is better to keep trying than give up.
+/// How long unblinding may keep retrying a builder by default (and never more than half the slot):
+/// past about half a slot a block would hardly be attested to.
 pub const DEFAULT_UNBLIND_BUDGET: Duration = Duration::from_secs(6);
 /// Pause between unblinding attempts after a transient failure.
 pub const DEFAULT_UNBLIND_RETRY_INTERVAL: Duration = Duration::from_millis(250);
@@ -54,11 +54,15 @@ pub struct ExecutionLayerConfig {
 impl ExecutionLayerConfig {
     /// Defaults for `spec`.
     pub fn new(spec: ChainSpec) -> Self {
+        // Half a slot at most: past it a block would hardly be attested, and a builder that
+        // withholds must be known (and disabled) before the next proposals ask it.
+        let half_slot =
+            Duration::from_millis(spec.slot_duration_ms / 2).max(Duration::from_millis(500));
         Self {
             spec: Arc::new(spec),
             circuit_breaker: CircuitBreakerConfig::default(),
             payload_cache_slots: DEFAULT_PAYLOAD_CACHE_SLOTS,
-            unblind_budget: DEFAULT_UNBLIND_BUDGET,
+            unblind_budget: DEFAULT_UNBLIND_BUDGET.min(half_slot),
             unblind_retry_interval: DEFAULT_UNBLIND_RETRY_INTERVAL,
             local_payload_timeout: Some(DEFAULT_LOCAL_PAYLOAD_TIMEOUT),
             require_fee_recipient: false,

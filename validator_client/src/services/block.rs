@@ -76,7 +76,7 @@ impl<E: EthSpec> Services<E> {
             randao_reveal,
             graffiti: settings.graffiti,
             skip_randao_verification: false,
-            builder_boost_factor: Some(boost.to_string()),
+            builder_boost_factor: Some(boost),
         };
         let unsigned = self.produce(slot, &query, builders_allowed).await?;
         self.check(
