@@ -4,7 +4,9 @@
 //! changes (a re-org that changes the shuffling), which the services notice at every slot.
 
 use crate::beacon_nodes::{AllFailed, BeaconNodes};
-use beacon_api::{AttesterData, ProposerData, StateId, SyncDutyData, ValidatorsRequestBody};
+use beacon_api::{
+    AttesterData, ProposerData, StateId, SyncDutyData, ValidatorId, ValidatorsRequestBody,
+};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -12,6 +14,8 @@ use types::{Epoch, EthSpec, Hash256, PublicKeyBytes, Slot};
 
 /// Epochs of duties kept behind the current one.
 const KEEP_EPOCHS: u64 = 2;
+/// Pubkeys per `GET .../validators?id=` request (about 6 kB of URL).
+const GET_VALIDATORS_CHUNK: usize = 64;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -65,6 +69,12 @@ impl<E: EthSpec> Duties<E> {
         if missing.is_empty() {
             return Ok(());
         }
+        let ids: Vec<ValidatorId> = self
+            .pubkeys
+            .iter()
+            .filter(|p| !known.contains(p))
+            .map(|p| ValidatorId::Pubkey(*p))
+            .collect();
         let body = ValidatorsRequestBody {
             ids: Some(missing),
             statuses: None,
@@ -72,15 +82,31 @@ impl<E: EthSpec> Duties<E> {
         let found = nodes
             .first_success("validator indices", |client| {
                 let body = body.clone();
+                let ids = ids.clone();
                 async move {
-                    client
+                    match client
                         .post_beacon_states_validators(StateId::Head, &body)
                         .await
+                    {
+                        // Nodes that predate the POST form (Lodestar 1.5.1) have only the GET
+                        // form; its ids go in the URL (one `id=` each), so a few at a time.
+                        Err(error) if matches!(error.status(), Some(404 | 405)) => {
+                            let mut data = Vec::with_capacity(ids.len());
+                            for chunk in ids.chunks(GET_VALIDATORS_CHUNK) {
+                                let found = client
+                                    .get_beacon_states_validators_exploded(StateId::Head, chunk)
+                                    .await?;
+                                data.extend(found.data);
+                            }
+                            Ok(data)
+                        }
+                        other => other.map(|found| found.data),
+                    }
                 }
             })
             .await?;
         let mut inner = self.inner.write();
-        for validator in found.data {
+        for validator in found {
             if inner
                 .indices
                 .insert(validator.index, validator.validator.pubkey)
@@ -217,3 +243,56 @@ pub type IndexMap = HashMap<u64, PublicKeyBytes>;
 
 /// Shared duties.
 pub type SharedDuties<E> = Arc<Duties<E>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use beacon_api::{BeaconNodeHttpClient, ValidatorData, ValidatorStatus};
+    use types::MinimalEthSpec;
+    use warp::Filter;
+
+    /// A node without `POST .../validators` (Lodestar 1.5.1): the indices come from the GET form,
+    /// one `id=` parameter per pubkey (it reads no comma lists).
+    #[tokio::test]
+    async fn indices_from_a_node_without_the_post_form() {
+        let keys: Vec<PublicKeyBytes> = [7, 9]
+            .iter()
+            .map(|i| PublicKeyBytes::from(&bls::interop_secret_key(*i).public_key()))
+            .collect();
+        let known = keys.clone();
+        let get = warp::path!("eth" / "v1" / "beacon" / "states" / "head" / "validators")
+            .and(warp::get())
+            .and(warp::query::raw())
+            .map(move |raw: String| {
+                let data: Vec<ValidatorData> = [7u64, 9]
+                    .iter()
+                    .zip(&known)
+                    .filter(|(_, key)| raw.split('&').any(|p| p == format!("id={key}")))
+                    .map(|(index, key)| ValidatorData {
+                        index: *index,
+                        balance: 32_000_000_000,
+                        status: ValidatorStatus::ActiveOngoing,
+                        validator: types::Validator {
+                            pubkey: *key,
+                            ..types::Validator::default()
+                        },
+                    })
+                    .collect();
+                warp::reply::json(&serde_json::json!({
+                    "execution_optimistic": false,
+                    "finalized": false,
+                    "data": data,
+                }))
+            });
+        let (addr, server) =
+            warp::serve(get).bind_ephemeral(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        tokio::spawn(server);
+        let client = BeaconNodeHttpClient::new(format!("http://{addr}").parse().unwrap()).unwrap();
+        let nodes = BeaconNodes::new(vec![client]);
+        let duties = Duties::<MinimalEthSpec>::new(keys.clone());
+        duties.update_indices(&nodes).await.unwrap();
+        let indices = duties.indices();
+        assert_eq!(indices.get(&7), Some(&keys[0]));
+        assert_eq!(indices.get(&9), Some(&keys[1]));
+    }
+}

@@ -51,6 +51,13 @@ pub enum ClientError {
     Metrics(String),
 }
 
+/// Whether a node's `genesis_fork_version` is this config's. Besides `GENESIS_FORK_VERSION` (the
+/// spec's answer), the version of the fork active at epoch 0 is accepted: some nodes (Lodestar 1.5.1
+/// on a chain with Capella at genesis) answer that one, and it names the same network.
+fn same_network(spec: &ChainSpec, node_version: types::Version) -> bool {
+    node_version == spec.genesis_fork_version || node_version == spec.fork_version_at_epoch(0)
+}
+
 /// Runs until `shutdown` resolves.
 pub async fn run<E: EthSpec>(
     config: ClientConfig,
@@ -94,7 +101,7 @@ pub async fn run<E: EthSpec>(
             }
         }
     };
-    if genesis.genesis_fork_version != spec.genesis_fork_version {
+    if !same_network(&spec, genesis.genesis_fork_version) {
         return Err(ClientError::WrongNetwork {
             node: hex::encode(genesis.genesis_fork_version),
             ours: hex::encode(spec.genesis_fork_version),
@@ -171,7 +178,13 @@ pub async fn run<E: EthSpec>(
 
 /// The duties of one slot, each at its time.
 async fn slot_duties<E: EthSpec>(services: Arc<Services<E>>, slot: Slot) {
-    for duty in services.duties.proposers_at(slot) {
+    // Slot 0 is the genesis block's: nobody proposes there (nodes list its proposer all the same).
+    let proposers = if slot == 0 {
+        vec![]
+    } else {
+        services.duties.proposers_at(slot)
+    };
+    for duty in proposers {
         let services = services.clone();
         tokio::spawn(async move { services.propose(slot, &duty).await });
     }
@@ -230,4 +243,21 @@ async fn serve_metrics(addr: SocketAddr, metrics: Metrics) -> Result<(), ClientE
     tracing::info!(%bound, "metrics served");
     tokio::spawn(server);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_may_name_the_genesis_fork_or_the_fork_active_at_genesis() {
+        let mut spec = ChainSpec::minimal();
+        spec.altair_fork_epoch = 0;
+        spec.bellatrix_fork_epoch = 0;
+        spec.capella_fork_epoch = 0;
+        assert!(same_network(&spec, spec.genesis_fork_version));
+        assert!(same_network(&spec, spec.capella_fork_version));
+        assert!(!same_network(&spec, spec.altair_fork_version));
+        assert!(!same_network(&spec, [9, 9, 9, 9]));
+    }
 }

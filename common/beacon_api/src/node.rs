@@ -17,7 +17,11 @@ pub struct SyncingData {
     #[serde(with = "serde_utils::quoted_u64")]
     pub sync_distance: u64,
     pub is_syncing: bool,
+    /// Absent from nodes that predate the field (read as `false`).
+    #[serde(default)]
     pub is_optimistic: bool,
+    /// Absent from nodes that predate the field (Lodestar 1.5.1): read as `false`.
+    #[serde(default)]
     pub el_offline: bool,
 }
 
@@ -82,4 +86,23 @@ pub struct DepositContractData {
     #[serde(with = "serde_utils::quoted_u64")]
     pub chain_id: u64,
     pub address: Address,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syncing_without_the_newer_fields_reads_them_as_false() {
+        // Lodestar 1.5.1's answer.
+        let old: SyncingData = serde_json::from_str(
+            r#"{"head_slot":"0","sync_distance":"20","is_syncing":true,"is_optimistic":false}"#,
+        )
+        .unwrap();
+        assert!(old.is_syncing && !old.el_offline);
+        let older: SyncingData =
+            serde_json::from_str(r#"{"head_slot":"3","sync_distance":"0","is_syncing":false}"#)
+                .unwrap();
+        assert!(!older.is_optimistic && !older.el_offline);
+    }
 }

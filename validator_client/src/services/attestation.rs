@@ -133,7 +133,15 @@ impl<E: EthSpec> Services<E> {
             .nodes
             .first_success("attestation publication", |client| {
                 let body = body.clone();
-                async move { client.post_beacon_pool_attestations(&body, fork).await }
+                async move {
+                    match client.post_beacon_pool_attestations(&body, fork).await {
+                        // A node that predates v2 (Lodestar 1.5.1): v1, which has the pre-Electra shape.
+                        Err(e) if legacy_fallback(&e, fork) => {
+                            client.post_beacon_pool_attestations_v1(&body).await
+                        }
+                        other => other,
+                    }
+                }
             })
             .await
         {
@@ -176,13 +184,21 @@ impl<E: EthSpec> Services<E> {
             let aggregate = match self
                 .nodes
                 .first_success("aggregate attestation", |client| async move {
-                    client
+                    match client
                         .get_validator_aggregate_attestation::<E>(
                             slot,
                             data_root,
                             duty.committee_index,
                         )
                         .await
+                    {
+                        Err(e) if legacy_fallback(&e, fork) => {
+                            client
+                                .get_validator_aggregate_attestation_v1(slot, data_root, fork)
+                                .await
+                        }
+                        other => other,
+                    }
                 })
                 .await
             {
@@ -245,9 +261,17 @@ impl<E: EthSpec> Services<E> {
             .first_success("aggregate publication", |client| {
                 let published = published.clone();
                 async move {
-                    client
+                    match client
                         .post_validator_aggregate_and_proofs(&published, fork)
                         .await
+                    {
+                        Err(e) if legacy_fallback(&e, fork) => {
+                            client
+                                .post_validator_aggregate_and_proofs_v1(&published)
+                                .await
+                        }
+                        other => other,
+                    }
                 }
             })
             .await
@@ -291,4 +315,10 @@ mod tests {
             .count();
         assert!((5..60).contains(&selected), "{selected}");
     }
+}
+
+/// Whether a v2 attestation call refused as unknown (404 or 405) is retried on v1: only before
+/// Electra, whose shapes v1 carries.
+fn legacy_fallback(error: &beacon_api::Error, fork: types::ForkName) -> bool {
+    matches!(error.status(), Some(404 | 405)) && !fork.electra_enabled()
 }

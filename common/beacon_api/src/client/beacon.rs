@@ -82,6 +82,21 @@ impl BeaconNodeHttpClient {
         self.get_json(url).await
     }
 
+    /// `GET /eth/v1/beacon/states/{state_id}/validators` with one `id=` parameter per id (OpenAPI's
+    /// exploded form): nodes that read no comma lists (Lodestar 1.5.1) take this one.
+    pub async fn get_beacon_states_validators_exploded(
+        &self,
+        state_id: StateId,
+        ids: &[ValidatorId],
+    ) -> Result<ChainResponse<Vec<ValidatorData>>, Error> {
+        let query: Vec<(&str, String)> = ids.iter().map(|id| ("id", id.to_string())).collect();
+        let url = self.url_with_query(
+            &format!("eth/v1/beacon/states/{state_id}/validators"),
+            &query,
+        )?;
+        self.get_json(url).await
+    }
+
     /// `POST /eth/v1/beacon/states/{state_id}/validators`.
     pub async fn post_beacon_states_validators(
         &self,
@@ -351,6 +366,21 @@ impl BeaconNodeHttpClient {
             self.url("eth/v2/beacon/pool/attestations")?,
             attestations,
             Some(fork),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `POST /eth/v1/beacon/pool/attestations`: phase0-shaped attestations without a version header,
+    /// for nodes that predate v2 (Lodestar 1.5.1). Pre-Electra only.
+    pub async fn post_beacon_pool_attestations_v1<E: EthSpec>(
+        &self,
+        attestations: &PoolAttestations<E>,
+    ) -> Result<(), Error> {
+        self.post_json(
+            self.url("eth/v1/beacon/pool/attestations")?,
+            attestations,
+            None,
         )
         .await?;
         Ok(())

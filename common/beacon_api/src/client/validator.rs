@@ -233,6 +233,50 @@ impl BeaconNodeHttpClient {
             .map_err(|e| Error::Decode(e.to_string()))
     }
 
+    /// `GET /eth/v1/validator/aggregate_attestation?attestation_data_root=&slot=`, for nodes that
+    /// predate v2 (Lodestar 1.5.1). Pre-Electra only: the answer is read as `fork`'s attestation.
+    pub async fn get_validator_aggregate_attestation_v1<E: EthSpec>(
+        &self,
+        slot: Slot,
+        attestation_data_root: Hash256,
+        fork: ForkName,
+    ) -> Result<VersionedResponse<Attestation<E>>, Error> {
+        let url = self.url_with_query(
+            "eth/v1/validator/aggregate_attestation",
+            &[
+                (
+                    "attestation_data_root",
+                    format!("{attestation_data_root:#x}"),
+                ),
+                ("slot", slot.to_string()),
+            ],
+        )?;
+        let response: GenericResponse<serde_json::Value> = self.get_json(url).await?;
+        let data = attestation_from_value(response.data, fork)
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(VersionedResponse {
+            version: fork,
+            execution_optimistic: None,
+            finalized: None,
+            data,
+        })
+    }
+
+    /// `POST /eth/v1/validator/aggregate_and_proofs`: phase0-shaped aggregates without a version
+    /// header, for nodes that predate v2 (Lodestar 1.5.1). Pre-Electra only.
+    pub async fn post_validator_aggregate_and_proofs_v1<E: EthSpec>(
+        &self,
+        aggregates: &[SignedAggregateAndProof<E>],
+    ) -> Result<(), Error> {
+        self.post_json(
+            self.url("eth/v1/validator/aggregate_and_proofs")?,
+            aggregates,
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// `POST /eth/v2/validator/aggregate_and_proofs`.
     pub async fn post_validator_aggregate_and_proofs<E: EthSpec>(
         &self,
