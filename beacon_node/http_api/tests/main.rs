@@ -7,6 +7,7 @@ mod errors;
 mod events_debug;
 mod forks;
 mod harness;
+mod legacy_v1;
 mod node_config;
 mod pools;
 mod production;

@@ -152,6 +152,7 @@ async fn post_pool<E: EthSpec>(
     if !matches!(
         key,
         ("v2", "attestations")
+            | ("v1", "attestations")
             | ("v2", "attester_slashings")
             | ("v1", "proposer_slashings")
             | ("v1", "voluntary_exits")
@@ -168,7 +169,13 @@ async fn post_pool<E: EthSpec>(
     let chain = &ctx.chain;
     match kind.as_str() {
         "attestations" => {
-            match PoolAttestations::<E>::from_value(value, require_fork()?).map_err(bad)? {
+            // v1 (pre-Electra, kept for older validator clients such as Lodestar 1.5.1) names no
+            // fork: its attestations are phase0-shaped, which any pre-Electra fork decodes.
+            let fork = match version.as_str() {
+                "v1" => ForkName::Capella,
+                _ => require_fork()?,
+            };
+            match PoolAttestations::<E>::from_value(value, fork).map_err(bad)? {
                 PoolAttestations::Base(list) => {
                     let list = list.into_iter().map(Attestation::Base).collect();
                     batch_result("attestations", false, chain.insert_attestations(list).await)

@@ -55,6 +55,36 @@ pub fn aggregate_attestation<E: EthSpec>(ctx: &Context<E>, query: &Query) -> Api
     ))
 }
 
+/// `GET /eth/v1/validator/aggregate_attestation?attestation_data_root=&slot=`: before Electra the
+/// committee is in the data, so v1 has no `committee_index`. Kept for validator clients that predate
+/// v2 (Lodestar 1.5.1). Blocking.
+pub fn aggregate_attestation_v1<E: EthSpec>(ctx: &Context<E>, query: &Query) -> ApiResult {
+    let root = query.required_root("attestation_data_root")?;
+    let slot = query.required_u64("slot")?;
+    if ctx
+        .chain
+        .spec()
+        .fork_name_at_slot::<E>(slot)
+        .electra_enabled()
+    {
+        return Err(ApiError::bad_request(
+            "v1 aggregates are pre-Electra: use /eth/v2/validator/aggregate_attestation",
+        ));
+    }
+    let best = ctx
+        .pool()
+        .attestations(Some(slot), None)
+        .into_iter()
+        .filter_map(|a| match a {
+            operation_pool::Attestation::Base(a) => Some(a),
+            _ => None,
+        })
+        .filter(|a| tree_hash::TreeHash::tree_hash_root(&a.data) == root)
+        .max_by_key(|a| a.aggregation_bits.num_set_bits())
+        .ok_or_else(|| ApiError::not_found("no matching attestation"))?;
+    json_response(&GenericResponse::from(best))
+}
+
 /// `is_aggregator` (phase0): the selection proof's hash picks about 16 aggregators per committee.
 pub fn is_aggregator(committee_len: usize, selection_proof: &SignatureBytes) -> bool {
     let modulo = (committee_len as u64 / TARGET_AGGREGATORS_PER_COMMITTEE).max(1);

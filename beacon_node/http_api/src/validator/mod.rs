@@ -121,6 +121,9 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
                             ("v2", "aggregate_attestation") => {
                                 attestation::aggregate_attestation(ctx, &q)
                             }
+                            ("v1", "aggregate_attestation") => {
+                                attestation::aggregate_attestation_v1(ctx, &q)
+                            }
                             ("v1", "sync_committee_contribution") => {
                                 attestation::sync_committee_contribution(ctx, &q)
                             }
@@ -187,9 +190,14 @@ async fn post<E: EthSpec>(
     body: Bytes,
 ) -> ApiResult {
     match (version.as_str(), what.as_str()) {
-        ("v2", "aggregate_and_proofs") => {
-            let fork = consensus_version(&headers)?
-                .ok_or_else(|| ApiError::bad_request("Eth-Consensus-Version header required"))?;
+        (v @ ("v1" | "v2"), "aggregate_and_proofs") => {
+            // v1 (pre-Electra, for older validator clients) names no fork: phase0-shaped aggregates.
+            let fork = match v {
+                "v1" => types::ForkName::Capella,
+                _ => consensus_version(&headers)?.ok_or_else(|| {
+                    ApiError::bad_request("Eth-Consensus-Version header required")
+                })?,
+            };
             let values: Vec<serde_json::Value> = json_body(&headers, &body)?;
             let aggregates = values
                 .into_iter()

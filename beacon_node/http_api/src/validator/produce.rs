@@ -38,10 +38,7 @@ fn options(query: &Query, format: BlockFormat) -> ApiResult<ProduceOptions> {
     let randao_reveal: SignatureBytes = randao
         .parse()
         .map_err(|_| ApiError::bad_request(format!("invalid randao_reveal: {randao:?}")))?;
-    let graffiti = query
-        .get("graffiti")
-        .map(|g| parse_root("graffiti", g))
-        .transpose()?;
+    let graffiti = query.get("graffiti").map(parse_graffiti).transpose()?;
     let skip_randao_verification = query.flag("skip_randao_verification")?;
     if skip_randao_verification && randao_reveal != SignatureBytes::infinity() {
         return Err(ApiError::bad_request(
@@ -56,6 +53,23 @@ fn options(query: &Query, format: BlockFormat) -> ApiResult<ProduceOptions> {
         builder_boost_factor,
         format,
     })
+}
+
+/// The `graffiti` query: 32 bytes in hex as the spec writes it, or up to 32 bytes of text, zero-padded
+/// (what Lodestar 1.5.1's validator client sends).
+fn parse_graffiti(text: &str) -> ApiResult<types::Hash256> {
+    if text.starts_with("0x") {
+        return parse_root("graffiti", text);
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() > 32 {
+        return Err(ApiError::bad_request(format!(
+            "invalid graffiti: {text:?} is longer than 32 bytes"
+        )));
+    }
+    let mut graffiti = [0u8; 32];
+    graffiti[..bytes.len()].copy_from_slice(bytes);
+    Ok(types::Hash256::from(graffiti))
 }
 
 fn produce_error(error: ProduceError) -> ApiError {
@@ -155,12 +169,35 @@ pub async fn produce<E: EthSpec>(
             consensus_block_value: produced.consensus_block_value,
             data,
         })?,
-        (Encoding::Json, _) => json_response(&VersionedResponse {
-            version: produced.fork,
-            execution_optimistic: None,
-            finalized: None,
-            data,
-        })?,
+        (Encoding::Json, _) => {
+            let mut body = serde_json::to_value(VersionedResponse {
+                version: produced.fork,
+                execution_optimistic: None,
+                finalized: None,
+                data,
+            })
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+            // Validator clients that predate v3's value headers (Lodestar 1.5.1) require the
+            // payload's value here, as `block_value` in wei; others ignore the extra field.
+            body["block_value"] = produced.execution_payload_value.to_string().into();
+            json_response(&body)?
+        }
     };
     Ok(value_headers(response, &produced))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_graffiti;
+
+    #[test]
+    fn graffiti_is_hex_or_short_text() {
+        let hex = format!("0x{}", "61".repeat(32));
+        assert_eq!(parse_graffiti(&hex).unwrap().0, [b'a'; 32]);
+        let text = parse_graffiti("Lodestar-v1.5.1/2115aa7").unwrap().0;
+        assert_eq!(&text[..23], b"Lodestar-v1.5.1/2115aa7");
+        assert!(text[23..].iter().all(|b| *b == 0));
+        assert!(parse_graffiti(&"x".repeat(33)).is_err());
+        assert!(parse_graffiti("0x1234").is_err());
+    }
 }
