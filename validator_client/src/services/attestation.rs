@@ -292,6 +292,12 @@ impl<E: EthSpec> Services<E> {
     }
 }
 
+/// Whether a v2 attestation call refused as unknown (404 or 405) is retried on v1: only before
+/// Electra, whose shapes v1 carries.
+fn legacy_fallback(error: &beacon_api::Error, fork: types::ForkName) -> bool {
+    matches!(error.status(), Some(404 | 405)) && !fork.electra_enabled()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,10 +321,4 @@ mod tests {
             .count();
         assert!((5..60).contains(&selected), "{selected}");
     }
-}
-
-/// Whether a v2 attestation call refused as unknown (404 or 405) is retried on v1: only before
-/// Electra, whose shapes v1 carries.
-fn legacy_fallback(error: &beacon_api::Error, fork: types::ForkName) -> bool {
-    matches!(error.status(), Some(404 | 405)) && !fork.electra_enabled()
 }
