@@ -5,6 +5,7 @@ use crate::harness::workspace_root;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -75,26 +76,32 @@ fn install() -> Result<Lodestar, String> {
     Ok(lodestar)
 }
 
-/// Runs to completion within `timeout`; stdout on success, else the last stderr line.
+/// Runs to completion within `timeout`; stdout on success, else the stderr line that says why.
 fn run_bounded(cmd: &mut Command, timeout: Duration) -> Result<String, String> {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir();
     let tag = format!(
-        "blindfold-interop-{}-{:?}",
+        "blindfold-interop-run-{}-{}",
         std::process::id(),
-        Instant::now()
+        RUNS.fetch_add(1, Ordering::Relaxed)
     );
     let (out_path, err_path) = (
         dir.join(format!("{tag}.out")),
         dir.join(format!("{tag}.err")),
     );
+    let remove = || {
+        let _ = std::fs::remove_file(&out_path);
+        let _ = std::fs::remove_file(&err_path);
+    };
     let out = std::fs::File::create(&out_path).map_err(|e| e.to_string())?;
     let err = std::fs::File::create(&err_path).map_err(|e| e.to_string())?;
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .map_err(|e| e.to_string())?;
+    let mut child = match cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            remove();
+            return Err(e.to_string());
+        }
+    };
     let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
@@ -109,12 +116,12 @@ fn run_bounded(cmd: &mut Command, timeout: Duration) -> Result<String, String> {
     };
     let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
     let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&out_path);
-    let _ = std::fs::remove_file(&err_path);
+    remove();
+    // The first error line says why (npm's last one only points at its log file).
     let last_err = stderr
         .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
+        .find(|l| l.to_lowercase().contains("error"))
+        .or_else(|| stderr.lines().rev().find(|l| !l.trim().is_empty()))
         .unwrap_or("")
         .to_string();
     match status {
