@@ -1,6 +1,6 @@
 //! The validator client's Prometheus metrics (`blindfold_vc_*`), served on `--metrics-port`.
 
-use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry};
 
 /// Every metric of the client.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct Metrics {
     pub sync_messages: IntCounterVec,
     /// Validators with a known index.
     pub validators: IntGauge,
+    /// Time to sign one message, slashing-protection commit included.
+    pub signing_seconds: Histogram,
 }
 
 impl Metrics {
@@ -38,6 +40,16 @@ impl Metrics {
             "Validators of this client known to the chain",
         )?;
         registry.register(Box::new(validators.clone()))?;
+        let signing_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "blindfold_vc_signing_seconds",
+                "Time to sign one message, slashing-protection commit included",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+            ]),
+        )?;
+        registry.register(Box::new(signing_seconds.clone()))?;
         Ok(Self {
             registry,
             proposals,
@@ -45,6 +57,7 @@ impl Metrics {
             aggregates,
             sync_messages,
             validators,
+            signing_seconds,
         })
     }
 

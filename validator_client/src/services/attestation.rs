@@ -2,7 +2,7 @@
 //! `SingleAttestation`, or a one-bit aggregate before), and aggregation at two thirds by the
 //! validators whose selection proof makes them aggregators.
 
-use super::{blocking, Services};
+use super::Services;
 use beacon_api::{
     AggregateAndProofBase, AggregateAndProofElectra, AttesterData, PoolAttestations,
     SignedAggregateAndProof, SignedAggregateAndProofBase, SignedAggregateAndProofElectra,
@@ -76,10 +76,9 @@ impl<E: EthSpec> Services<E> {
                 let fork_info = self.context.fork_info(data.target.epoch);
                 let signing = data.clone();
                 let pubkey = duty.pubkey;
-                let signature = match blocking(move || {
-                    store.sign_attestation(&pubkey, &signing, &fork_info)
-                })
-                .await
+                let signature = match self
+                    .sign(move || store.sign_attestation(&pubkey, &signing, &fork_info))
+                    .await
                 {
                     Ok(Ok(signature)) => signature,
                     Ok(Err(error)) => {
@@ -172,8 +171,9 @@ impl<E: EthSpec> Services<E> {
             let store = self.store.clone();
             let fork_info = self.context.fork_info(slot / E::slots_per_epoch());
             let pubkey = duty.pubkey;
-            let Ok(Ok(selection_proof)) =
-                blocking(move || store.selection_proof(&pubkey, slot, &fork_info)).await
+            let Ok(Ok(selection_proof)) = self
+                .sign(move || store.selection_proof(&pubkey, slot, &fork_info))
+                .await
             else {
                 continue;
             };
@@ -218,10 +218,11 @@ impl<E: EthSpec> Services<E> {
                         selection_proof,
                     };
                     let to_sign = message.clone();
-                    let Ok(Ok(signature)) = blocking(move || {
-                        store.sign_aggregate_and_proof(&pubkey, &to_sign, slot, &fork_info)
-                    })
-                    .await
+                    let Ok(Ok(signature)) = self
+                        .sign(move || {
+                            store.sign_aggregate_and_proof(&pubkey, &to_sign, slot, &fork_info)
+                        })
+                        .await
                     else {
                         continue;
                     };
@@ -237,10 +238,11 @@ impl<E: EthSpec> Services<E> {
                         selection_proof,
                     };
                     let to_sign = message.clone();
-                    let Ok(Ok(signature)) = blocking(move || {
-                        store.sign_aggregate_and_proof(&pubkey, &to_sign, slot, &fork_info)
-                    })
-                    .await
+                    let Ok(Ok(signature)) = self
+                        .sign(move || {
+                            store.sign_aggregate_and_proof(&pubkey, &to_sign, slot, &fork_info)
+                        })
+                        .await
                     else {
                         continue;
                     };

@@ -3,7 +3,7 @@
 //! as the node's answer says — and retried on the other nodes with the same signed block if the first
 //! refuses, never produced again.
 
-use super::{blocking, Services};
+use super::Services;
 use beacon_api::{
     BeaconNodeHttpClient, FullBlockContents, ProduceQuery, ProducedBlockData, ProposerData,
     PublishBlockRequest, SignedBlockContents,
@@ -61,7 +61,8 @@ impl<E: EthSpec> Services<E> {
         let pubkey = duty.pubkey;
         let settings = self.settings.of(&pubkey).clone();
         let store = self.store.clone();
-        let randao_reveal = blocking(move || store.randao_reveal(&pubkey, epoch, &fork_info))
+        let randao_reveal = self
+            .sign(move || store.randao_reveal(&pubkey, epoch, &fork_info))
             .await?
             .map_err(|e| e.to_string())?;
         let builders_allowed = self.blinded_payload_builder && settings.builder;
@@ -92,7 +93,7 @@ impl<E: EthSpec> Services<E> {
             Unsigned::Blinded(block) => {
                 let signature = {
                     let block = block.clone();
-                    blocking(move || store.sign_block(&pubkey, &block, &fork_info))
+                    self.sign(move || store.sign_block(&pubkey, &block, &fork_info))
                         .await?
                         .map_err(|e| e.to_string())?
                 };
@@ -103,7 +104,7 @@ impl<E: EthSpec> Services<E> {
             Unsigned::Full(contents) => {
                 let signature = {
                     let block = contents.block().clone();
-                    blocking(move || store.sign_block(&pubkey, &block, &fork_info))
+                    self.sign(move || store.sign_block(&pubkey, &block, &fork_info))
                         .await?
                         .map_err(|e| e.to_string())?
                 };

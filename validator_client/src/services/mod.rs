@@ -29,11 +29,20 @@ pub struct Services<E: EthSpec> {
     pub prefer_builder_proposals: bool,
 }
 
-/// Runs blocking signing work off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| format!("signing task failed: {e}"))
+impl<E: EthSpec> Services<E> {
+    /// Runs signing work (BLS, and a slashing-protection commit for blocks and attestations) off the
+    /// async workers, and times it for `blindfold_vc_signing_seconds`.
+    pub(crate) async fn sign<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let start = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| format!("signing task failed: {e}"));
+        self.metrics
+            .signing_seconds
+            .observe(start.elapsed().as_secs_f64());
+        result
+    }
 }

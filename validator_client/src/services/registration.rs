@@ -3,7 +3,7 @@
 //! `ValidatorRegistrationV1` (fee recipient, gas limit, timestamp, pubkey), signed once and signed
 //! again only when the fee recipient or the gas limit changes, so builders see a stable timestamp.
 
-use super::{blocking, Services};
+use super::Services;
 use beacon_api::ProposerPreparationData;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -69,8 +69,9 @@ impl<E: types::EthSpec> Services<E> {
                     };
                     let store = self.store.clone();
                     let to_sign = message.clone();
-                    let Ok(Ok(signature)) =
-                        blocking(move || store.sign_validator_registration(&to_sign)).await
+                    let Ok(Ok(signature)) = self
+                        .sign(move || store.sign_validator_registration(&to_sign))
+                        .await
                     else {
                         continue;
                     };

@@ -2,7 +2,7 @@
 //! the members whose selection proof makes them aggregators of a subcommittee publish its best
 //! contribution.
 
-use super::{blocking, Services};
+use super::Services;
 use beacon_api::BlockId;
 use operation_pool::{
     is_sync_committee_aggregator, sync_subcommittee_size, ContributionAndProof,
@@ -38,9 +38,9 @@ impl<E: EthSpec> Services<E> {
         for duty in &duties {
             let store = self.store.clone();
             let pubkey = duty.pubkey;
-            let Ok(Ok(signature)) =
-                blocking(move || store.sync_committee_signature(&pubkey, slot, root, &fork_info))
-                    .await
+            let Ok(Ok(signature)) = self
+                .sign(move || store.sync_committee_signature(&pubkey, slot, root, &fork_info))
+                .await
             else {
                 continue;
             };
@@ -95,8 +95,9 @@ impl<E: EthSpec> Services<E> {
                 };
                 let store = self.store.clone();
                 let pubkey = duty.pubkey;
-                let Ok(Ok(selection_proof)) =
-                    blocking(move || store.sync_selection_proof(&pubkey, &data, &fork_info)).await
+                let Ok(Ok(selection_proof)) = self
+                    .sign(move || store.sync_selection_proof(&pubkey, &data, &fork_info))
+                    .await
                 else {
                     continue;
                 };
@@ -129,10 +130,9 @@ impl<E: EthSpec> Services<E> {
                 };
                 let store = self.store.clone();
                 let to_sign = message.clone();
-                let Ok(Ok(signature)) = blocking(move || {
-                    store.sign_contribution_and_proof(&pubkey, &to_sign, &fork_info)
-                })
-                .await
+                let Ok(Ok(signature)) = self
+                    .sign(move || store.sign_contribution_and_proof(&pubkey, &to_sign, &fork_info))
+                    .await
                 else {
                     continue;
                 };
