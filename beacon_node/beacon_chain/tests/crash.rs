@@ -46,7 +46,7 @@ async fn crash_child() {
     )
     .expect("the chain starts");
     // The clock resumes where the chain's fork choice stopped (a node's clock is the wall clock), and
-    // the first head update catches up with a block whose head write the kill cut off.
+    // the first head update settles on fork choice's head.
     let resumed = chain.with_fork_choice(|fc| fc.current_slot());
     clock.set_ms((GENESIS_TIME + resumed * spec.slot_duration_ms / 1000) * 1000);
     chain.recompute_head().await.expect("a head");
@@ -121,8 +121,9 @@ async fn a_chain_killed_at_random_moments_resumes_from_its_store() {
     let clock = Arc::new(ManualClock::new(GENESIS_TIME * 1000));
     let chain =
         build_chain_at(&spec, &el.url(), &datadir.0, &clock, None).expect("the chain resumes");
-    // A kill between an import's commit and the head's may leave the stored head one block behind
-    // fork choice: the first head update catches up. The clock resumes where fork choice stopped.
+    // A kill between an import's commit and the head update leaves that block in the store but not
+    // in the saved fork choice (it is written with the head): the chain resumes at the saved head,
+    // consistent, and the block can be imported again. The clock resumes where fork choice stopped.
     let resumed = chain.with_fork_choice(|fc| fc.current_slot());
     clock.set_ms((GENESIS_TIME + resumed * spec.slot_duration_ms / 1000) * 1000);
     chain.recompute_head().await.expect("a head");
