@@ -136,16 +136,6 @@ impl BeaconNodes {
         Err(AllFailed(errors))
     }
 
-    /// Runs `call` on every usable node (publication of a signed block to all of them); succeeds if
-    /// one succeeded.
-    pub async fn any_success<T, F, Fut>(&self, what: &str, call: F) -> Result<T, AllFailed>
-    where
-        F: Fn(BeaconNodeHttpClient) -> Fut,
-        Fut: Future<Output = Result<T, beacon_api::Error>>,
-    {
-        self.first_success(what, call).await
-    }
-
     fn mark_unusable(&self, position: usize, server: &str, why: &str) {
         if let Some(node) = self.nodes.get(position) {
             node.lock().skip_until = Some(Instant::now() + RECHECK_AFTER);

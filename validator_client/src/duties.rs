@@ -8,8 +8,7 @@ use beacon_api::{
     AttesterData, ProposerData, StateId, SyncDutyData, ValidatorId, ValidatorsRequestBody,
 };
 use parking_lot::RwLock;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use types::{Epoch, EthSpec, Hash256, PublicKeyBytes, Slot};
 
 /// Epochs of duties kept behind the current one.
@@ -225,74 +224,5 @@ impl<E: EthSpec> Duties<E> {
             .get(&epoch)
             .cloned()
             .unwrap_or_default()
-    }
-
-    /// Every proposer duty known, for logs and the metrics.
-    pub fn proposal_count(&self) -> usize {
-        self.inner
-            .read()
-            .proposers
-            .values()
-            .map(|(_, d)| d.len())
-            .sum()
-    }
-}
-
-/// The pubkey → index map the services sign with.
-pub type IndexMap = HashMap<u64, PublicKeyBytes>;
-
-/// Shared duties.
-pub type SharedDuties<E> = Arc<Duties<E>>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use beacon_api::{BeaconNodeHttpClient, ValidatorData, ValidatorStatus};
-    use types::MinimalEthSpec;
-    use warp::Filter;
-
-    /// A node without `POST .../validators` (Lodestar 1.5.1): the indices come from the GET form,
-    /// one `id=` parameter per pubkey (it reads no comma lists).
-    #[tokio::test]
-    async fn indices_from_a_node_without_the_post_form() {
-        let keys: Vec<PublicKeyBytes> = [7, 9]
-            .iter()
-            .map(|i| PublicKeyBytes::from(&bls::interop_secret_key(*i).public_key()))
-            .collect();
-        let known = keys.clone();
-        let get = warp::path!("eth" / "v1" / "beacon" / "states" / "head" / "validators")
-            .and(warp::get())
-            .and(warp::query::raw())
-            .map(move |raw: String| {
-                let data: Vec<ValidatorData> = [7u64, 9]
-                    .iter()
-                    .zip(&known)
-                    .filter(|(_, key)| raw.split('&').any(|p| p == format!("id={key}")))
-                    .map(|(index, key)| ValidatorData {
-                        index: *index,
-                        balance: 32_000_000_000,
-                        status: ValidatorStatus::ActiveOngoing,
-                        validator: types::Validator {
-                            pubkey: *key,
-                            ..types::Validator::default()
-                        },
-                    })
-                    .collect();
-                warp::reply::json(&serde_json::json!({
-                    "execution_optimistic": false,
-                    "finalized": false,
-                    "data": data,
-                }))
-            });
-        let (addr, server) =
-            warp::serve(get).bind_ephemeral(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-        tokio::spawn(server);
-        let client = BeaconNodeHttpClient::new(format!("http://{addr}").parse().unwrap()).unwrap();
-        let nodes = BeaconNodes::new(vec![client]);
-        let duties = Duties::<MinimalEthSpec>::new(keys.clone());
-        duties.update_indices(&nodes).await.unwrap();
-        let indices = duties.indices();
-        assert_eq!(indices.get(&7), Some(&keys[0]));
-        assert_eq!(indices.get(&9), Some(&keys[1]));
     }
 }

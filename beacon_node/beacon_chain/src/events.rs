@@ -14,7 +14,7 @@ pub const EVENT_CHANNEL_CAPACITY: usize = 1024;
 /// `head`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeadEvent {
-    #[serde(with = "serde_utils_quoted")]
+    #[serde(with = "serde_utils::quoted_u64")]
     pub slot: Slot,
     pub block: Hash256,
     pub state: Hash256,
@@ -27,7 +27,7 @@ pub struct HeadEvent {
 /// `block`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BlockEvent {
-    #[serde(with = "serde_utils_quoted")]
+    #[serde(with = "serde_utils::quoted_u64")]
     pub slot: Slot,
     pub block: Hash256,
     pub execution_optimistic: bool,
@@ -38,7 +38,7 @@ pub struct BlockEvent {
 pub struct FinalizedCheckpointEvent {
     pub block: Hash256,
     pub state: Hash256,
-    #[serde(with = "serde_utils_quoted")]
+    #[serde(with = "serde_utils::quoted_u64")]
     pub epoch: Epoch,
     pub execution_optimistic: bool,
 }
@@ -46,15 +46,15 @@ pub struct FinalizedCheckpointEvent {
 /// `chain_reorg`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainReorgEvent {
-    #[serde(with = "serde_utils_quoted")]
+    #[serde(with = "serde_utils::quoted_u64")]
     pub slot: Slot,
-    #[serde(with = "serde_utils_quoted")]
+    #[serde(with = "serde_utils::quoted_u64")]
     pub depth: u64,
     pub old_head_block: Hash256,
     pub new_head_block: Hash256,
     pub old_head_state: Hash256,
     pub new_head_state: Hash256,
-    #[serde(with = "serde_utils_quoted")]
+    #[serde(with = "serde_utils::quoted_u64")]
     pub epoch: Epoch,
     pub execution_optimistic: bool,
 }
@@ -63,9 +63,9 @@ pub struct ChainReorgEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BlobSidecarEvent {
     pub block_root: Hash256,
-    #[serde(with = "serde_utils_quoted")]
+    #[serde(with = "serde_utils::quoted_u64")]
     pub index: u64,
-    #[serde(with = "serde_utils_quoted")]
+    #[serde(with = "serde_utils::quoted_u64")]
     pub slot: Slot,
     pub kzg_commitment: KzgCommitment,
     pub versioned_hash: Hash256,
@@ -179,14 +179,6 @@ pub fn finalized_event(
 /// The versioned hash of a commitment, for the `blob_sidecar` event.
 pub fn versioned_hash(commitment: &KzgCommitment) -> ExecutionBlockHash {
     kzg::kzg_to_versioned_hash(commitment)
-}
-
-mod serde_utils_quoted {
-    use serde::Serializer;
-
-    pub fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&value.to_string())
-    }
 }
 
 #[cfg(test)]
