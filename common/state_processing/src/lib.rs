@@ -8,6 +8,7 @@ pub mod per_block;
 pub mod per_epoch;
 pub mod per_slot;
 pub mod progressive_balances;
+pub mod rewards;
 pub mod upgrade;
 
 pub use caches::StateCaches;
