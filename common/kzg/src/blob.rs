@@ -6,7 +6,10 @@
 //! for its cells when cell proofs are verified.
 
 use crate::KzgError;
-use c_kzg::{Blob, Bytes48, BYTES_PER_BLOB, BYTES_PER_FIELD_ELEMENT, CELLS_PER_EXT_BLOB};
+use c_kzg::{
+    Blob, Bytes48, Cell, BYTES_PER_BLOB, BYTES_PER_CELL, BYTES_PER_FIELD_ELEMENT,
+    CELLS_PER_EXT_BLOB,
+};
 use sha2::{Digest, Sha256};
 
 /// `BLS_MODULUS`, big-endian: a blob's field elements must be below it (`bytes_to_bls_field`).
@@ -129,6 +132,56 @@ pub fn compute_cells(blob: &[u8]) -> Result<Vec<Vec<u8>>, KzgError> {
     Ok(cells.iter().map(|cell| cell.to_bytes().to_vec()).collect())
 }
 
+/// A blob from some of its extended blob's cells (EIP-7594): `recover_cells_and_kzg_proofs` (as
+/// `recover_matrix` applies it) when any of the first `CELLS_PER_EXT_BLOB / 2` cells is missing, then
+/// the blob as those first cells joined (the extension is systematic: they are the blob's own
+/// evaluations). Needs at least half the cells; `cell_indices` and `cells` pair up.
+pub fn blob_from_cells<C: AsRef<[u8]>>(
+    cell_indices: &[u64],
+    cells: &[C],
+) -> Result<Vec<u8>, KzgError> {
+    let half = CELLS_PER_EXT_BLOB / 2;
+    if cell_indices.len() != cells.len() {
+        return Err(KzgError::InvalidInput(format!(
+            "{} cell indices for {} cells",
+            cell_indices.len(),
+            cells.len()
+        )));
+    }
+    let mut first: Vec<Option<&[u8]>> = vec![None; half];
+    for (&index, cell) in cell_indices.iter().zip(cells) {
+        if cell.as_ref().len() != BYTES_PER_CELL {
+            return Err(KzgError::InvalidInput(format!(
+                "cell {index} has {} bytes, not {BYTES_PER_CELL}",
+                cell.as_ref().len()
+            )));
+        }
+        if let Some(slot) = usize::try_from(index).ok().and_then(|i| first.get_mut(i)) {
+            *slot = Some(cell.as_ref());
+        }
+    }
+    if first.iter().all(Option::is_some) {
+        return Ok(first.into_iter().flatten().flatten().copied().collect());
+    }
+    if cells.len() < half {
+        return Err(KzgError::InvalidInput(format!(
+            "{} cells of {CELLS_PER_EXT_BLOB}: at least {half} are needed to recover a blob",
+            cells.len()
+        )));
+    }
+    let c_cells = cells
+        .iter()
+        .map(|c| Cell::from_bytes(c.as_ref()).map_err(c_error))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (recovered, _) = crate::settings()
+        .recover_cells_and_kzg_proofs(cell_indices, &c_cells)
+        .map_err(c_error)?;
+    Ok(recovered[..half]
+        .iter()
+        .flat_map(|cell| cell.to_bytes())
+        .collect())
+}
+
 /// `verify_blob_kzg_proof_batch`: one proof per blob (Deneb, Electra).
 pub fn verify_blob_kzg_proof_batch<B: AsRef<[u8]>>(
     blobs: &[B],
@@ -199,6 +252,21 @@ fn check_counts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blob_comes_back_from_its_first_cells_or_any_half() {
+        let blob = blob_from_seed(b"cells");
+        let cells = compute_cells(&blob).unwrap();
+        let all: Vec<u64> = (0..CELLS_PER_EXT_BLOB as u64).collect();
+        assert_eq!(blob_from_cells(&all, &cells).unwrap(), blob);
+        // The second half only: recovered.
+        let half = CELLS_PER_EXT_BLOB / 2;
+        let upper: Vec<u64> = (half as u64..CELLS_PER_EXT_BLOB as u64).collect();
+        assert_eq!(blob_from_cells(&upper, &cells[half..]).unwrap(), blob);
+        // Too few cells: an error, not a panic.
+        assert!(blob_from_cells(&upper[1..], &cells[half + 1..]).is_err());
+        assert!(blob_from_cells(&[0], &[vec![0u8; 5]]).is_err());
+    }
 
     #[test]
     fn seeded_blobs_are_canonical_and_distinct() {

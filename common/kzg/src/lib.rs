@@ -12,7 +12,7 @@ pub mod blob;
 mod bundle;
 
 pub use blob::{
-    blob_from_seed, blob_to_kzg_commitment, compute_blob_kzg_proof, compute_cells,
+    blob_from_cells, blob_from_seed, blob_to_kzg_commitment, compute_blob_kzg_proof, compute_cells,
     compute_cells_and_kzg_proofs, verify_blob_kzg_proof_batch, verify_cell_kzg_proofs_of_blobs,
 };
 pub use bundle::{verify_blobs_bundle, BlobsBundleRef};
