@@ -14,6 +14,7 @@ pub mod debug;
 pub mod envelopes;
 pub mod ids;
 pub mod node;
+pub mod rewards;
 pub mod validator;
 
 pub use beacon::*;
@@ -23,6 +24,7 @@ pub use debug::*;
 pub use envelopes::*;
 pub use ids::{BlockId, IdError, StateId, ValidatorId};
 pub use node::*;
+pub use rewards::*;
 pub use validator::*;
 
 /// `Eth-Consensus-Version`: the fork of a versioned body or response.

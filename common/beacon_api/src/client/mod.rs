@@ -3,6 +3,7 @@
 
 mod beacon;
 mod events;
+mod rewards;
 pub mod validator;
 
 pub use validator::ProduceQuery;
