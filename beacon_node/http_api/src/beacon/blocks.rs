@@ -275,9 +275,11 @@ async fn blob_sidecars<E: EthSpec>(
         )));
     }
     if fork.fulu_enabled() {
-        // From Fulu the node keeps data columns, not blob sidecars (the endpoint is deprecated).
+        // The endpoint is deprecated (beacon-APIs v4.0.0) and its answer's `version` is deneb or
+        // electra only: a Fulu block has no blob sidecars, its blobs are served by the blobs endpoint.
         return Err(ApiError::bad_request(format!(
-            "block {root:#x} is a {fork} block: its blobs are kept as data columns"
+            "block {root:#x} is a {fork} block: it has data columns, not blob sidecars; use \
+             /eth/v1/beacon/blobs/{{block_id}} or /eth/v1/debug/beacon/data_column_sidecars/{{block_id}}"
         )));
     }
     let response = match encoding {

@@ -1,10 +1,13 @@
 //! `/eth/v*/beacon/*`: genesis, states, headers and blocks (read and published), blob sidecars, and the
 //! operation pools.
 
+mod blobs;
 mod blocks;
 mod committees;
 mod pool;
 mod publish;
+mod rewards;
+mod state_queues;
 pub(crate) mod states;
 
 use crate::errors::respond;
@@ -31,7 +34,14 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
                 genesis_fork_version: chain.spec().genesis_fork_version,
             })))
         });
+    // Before `states`, whose `states/{state_id}/{what}` answers 404 for any other `what`.
     genesis
+        .or(state_queues::routes(ctx.clone()))
+        .unify()
+        .or(rewards::routes(ctx.clone()))
+        .unify()
+        .or(blobs::routes(ctx.clone()))
+        .unify()
         .or(states::routes(ctx.clone()))
         .unify()
         .or(blocks::routes(ctx.clone()))

@@ -147,7 +147,7 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-fn parse_ids(ids: &[String]) -> ApiResult<Vec<ValidatorId>> {
+pub(crate) fn parse_ids(ids: &[String]) -> ApiResult<Vec<ValidatorId>> {
     if ids.len() > MAX_VALIDATOR_IDS {
         return Err(ApiError::bad_request(format!(
             "at most {MAX_VALIDATOR_IDS} validator ids per request"
@@ -198,7 +198,10 @@ async fn simple<E: EthSpec>(ctx: Arc<Context<E>>, state_id: String, what: String
 
 /// The validator indices `ids` name in `state` (unknown ones left out), in request order, or every
 /// index when `ids` is `None`.
-fn select<E: EthSpec>(state: &BeaconState<E>, ids: Option<&[ValidatorId]>) -> Vec<usize> {
+pub(crate) fn select<E: EthSpec>(
+    state: &BeaconState<E>,
+    ids: Option<&[ValidatorId]>,
+) -> Vec<usize> {
     let count = state.validators().len();
     let Some(ids) = ids else {
         return (0..count).collect();
