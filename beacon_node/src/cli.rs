@@ -153,6 +153,39 @@ pub struct Cli {
     #[arg(long, value_name = "N", help_heading = "Payload builders")]
     pub builder_withhold_penalty_epochs: Option<u64>,
 
+    /// Full-payload builders over `builder_getPayloadV1` (the OP builder-API draft), as
+    /// `0xADDRESS@URL`, comma-separated or repeated: each answer must be signed by its ADDRESS.
+    /// Needs --payload-builder-request-key.
+    #[arg(
+        long,
+        value_name = "0xADDRESS@URL[,...]",
+        help_heading = "Full-payload builders"
+    )]
+    pub payload_builder_rpc: Vec<String>,
+
+    /// The proposer's secp256k1 secret key (64 hex digits, `0x` optional) that signs
+    /// `builder_getPayloadV1` requests.
+    #[arg(long, value_name = "FILE", help_heading = "Full-payload builders")]
+    pub payload_builder_request_key: Option<PathBuf>,
+
+    /// `builder_getPayloadV1` timeout (no retry). Default 200.
+    #[arg(long, value_name = "MS", help_heading = "Full-payload builders")]
+    pub payload_builder_rpc_timeout: Option<u64>,
+
+    /// A full-payload builder's engine API (repeatable): head changes are mirrored to it and its
+    /// getPayload competes with the relays. Each needs its own --payload-builder-engine-jwt, given
+    /// in the same order.
+    #[arg(long, value_name = "URL", help_heading = "Full-payload builders")]
+    pub payload_builder_engine: Vec<String>,
+
+    /// The JWT secret file of the --payload-builder-engine at the same position.
+    #[arg(long, value_name = "FILE", help_heading = "Full-payload builders")]
+    pub payload_builder_engine_jwt: Vec<PathBuf>,
+
+    /// An engine builder's getPayload timeout. Default 500.
+    #[arg(long, value_name = "MS", help_heading = "Full-payload builders")]
+    pub payload_builder_engine_timeout: Option<u64>,
+
     /// Listen address of the beacon API.
     #[arg(
         long,

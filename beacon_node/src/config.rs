@@ -75,6 +75,8 @@ pub struct BuilderSettings {
     pub withhold_penalty_epochs: Option<u64>,
     /// `None`: always wait for the local payload.
     pub local_payload_timeout: Option<Duration>,
+    /// `--payload-builder-rpc`, `--payload-builder-engine` and their keys and timeouts.
+    pub full_payload: execution_layer::FullPayloadBuildersConfig,
 }
 
 /// Everything the node needs, checked.
@@ -333,8 +335,10 @@ fn builder_settings(cli: &Cli, spec: &ChainSpec) -> Result<BuilderSettings, Star
         Some(ms) => Some(Duration::from_millis(ms)),
         None => Some(execution_layer::DEFAULT_LOCAL_PAYLOAD_TIMEOUT),
     };
+    let full_payload = crate::full_payload_config::full_payload_builders(cli, spec)?;
     Ok(BuilderSettings {
         builders,
+        full_payload,
         circuit_breaker,
         require_fee_recipient: cli.builder_require_fee_recipient,
         withhold_penalty_epochs: cli.builder_withhold_penalty_epochs,

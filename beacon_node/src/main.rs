@@ -9,6 +9,7 @@
 
 mod cli;
 mod config;
+mod full_payload_config;
 mod metrics;
 mod notifier;
 mod run;

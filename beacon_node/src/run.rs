@@ -74,6 +74,8 @@ impl<E: EthSpec> Node<E> {
             genesis = ?config.genesis,
             execution_endpoint = %config.execution_endpoint,
             builders = config.builder.builders.len(),
+            rpc_builders = config.builder.full_payload.rpc.len(),
+            engine_builders = config.builder.full_payload.engine.len(),
             "starting the beacon node"
         );
 
@@ -311,6 +313,7 @@ fn execution_layer<E: EthSpec>(
     layer_config.require_fee_recipient = settings.require_fee_recipient;
     layer_config.withhold_penalty_epochs = settings.withhold_penalty_epochs;
     layer_config.local_payload_timeout = settings.local_payload_timeout;
+    layer_config.full_payload_builders = settings.full_payload.clone();
     let builders = settings
         .builders
         .iter()
@@ -332,8 +335,23 @@ fn execution_layer<E: EthSpec>(
         registry,
     )
     .map_err(|e| match e {
+        execution_layer::ExecutionLayerError::DuplicateBuilder(ref name)
+            if settings
+                .full_payload
+                .engine
+                .iter()
+                .any(|engine| engine.url.as_str() == name.as_str()) =>
+        {
+            StartupError::flag("--payload-builder-engine", e)
+        }
         execution_layer::ExecutionLayerError::DuplicateBuilder(_) => {
             StartupError::flag("--payload-builder", e)
+        }
+        execution_layer::ExecutionLayerError::MissingRequestKey => {
+            StartupError::flag("--payload-builder-request-key", e)
+        }
+        execution_layer::ExecutionLayerError::EngineBuilder(_) => {
+            StartupError::flag("--payload-builder-engine", e)
         }
         other => StartupError::Other(other.to_string()),
     })

@@ -1,5 +1,6 @@
 //! `bn` end to end: the real binary against an in-process mock-el.
 
+mod full_payload_flags;
 mod harness;
 mod interop;
 mod startup_errors;

@@ -250,6 +250,10 @@ impl<E: EthSpec> BeaconChain<E> {
     /// `forkchoiceUpdated` for a new head. Returns true when the engine invalidated blocks, so the
     /// head must be computed again.
     async fn notify_engine(self: &Arc<Self>, change: &HeadChange) -> bool {
+        // Engine builders follow the same head (issue 14): mirrored in the background, so a slow or
+        // failing builder never delays the local engine's call.
+        self.execution_layer
+            .mirror_forkchoice(change.fork, change.state);
         let engine = self.execution_layer.engine();
         let response = match engine
             .forkchoice_updated(change.fork, change.state, None)

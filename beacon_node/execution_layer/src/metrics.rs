@@ -49,6 +49,9 @@ pub struct Metrics {
     pub full_payload_failures: IntCounterVec,
     /// The local engine's `newPayload` on a full-payload builder's payload, per builder.
     pub new_payload_check_seconds: HistogramVec,
+    /// Head changes (forkchoiceUpdated without attributes) mirrored to an engine builder that failed
+    /// (`timeout`, `error`), per builder.
+    pub forkchoice_mirror_failures: IntCounterVec,
 }
 
 impl Metrics {
@@ -130,6 +133,11 @@ impl Metrics {
             "Full-payload builder calls that failed (timeout, error)",
             &["builder", "kind"],
         )?;
+        let forkchoice_mirror_failures = counter(
+            "blindfold_builder_forkchoice_mirror_failures_total",
+            "Head changes mirrored to an engine builder that failed (timeout, error)",
+            &["builder", "kind"],
+        )?;
         let histogram = |name: &str, help: &str| -> Result<HistogramVec, prometheus::Error> {
             let metric = HistogramVec::new(
                 HistogramOpts::new(name, help).buckets(vec![
@@ -192,6 +200,7 @@ impl Metrics {
             full_payload_seconds,
             full_payload_failures,
             new_payload_check_seconds,
+            forkchoice_mirror_failures,
         })
     }
 

@@ -7,6 +7,7 @@ use crate::chain::PayloadRequest;
 use crate::ExecutionLayer;
 use engine_api::{ForkchoiceStateV1, PayloadAttributes, PayloadId};
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use types::{Address, EthSpec, ExecutionBlockHash, ForkName};
 
 /// Builds an engine builder started for coming proposals, by the attributes they were started with.
@@ -78,31 +79,45 @@ impl<E: EthSpec> ExecutionLayer<E> {
     /// chain's head update); proposals mirror theirs through [`Self::prepare_payload`] and
     /// [`Self::get_payload`].
     pub fn mirror_forkchoice(&self, fork: ForkName, state: ForkchoiceStateV1) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         for builder in &self.full_builders {
-            let FullClient::Engine {
-                client, timeout, ..
-            } = &builder.client
-            else {
-                continue;
-            };
-            if self.registry.is_disabled(&builder.name) {
+            if !matches!(builder.client, FullClient::Engine { .. })
+                || self.registry.is_disabled(&builder.name)
+            {
                 continue;
             }
-            let (client, timeout, name) = (client.clone(), *timeout, builder.name.clone());
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move {
-                    let call = client.forkchoice_updated(fork, state, None);
-                    match tokio::time::timeout(timeout, call).await {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(error)) => {
-                            tracing::debug!(builder = %name, %error, "forkchoiceUpdated to the engine builder failed")
-                        }
-                        Err(_) => {
-                            tracing::debug!(builder = %name, "forkchoiceUpdated to the engine builder timed out")
-                        }
-                    }
-                });
-            }
+            let builder = builder.clone();
+            let failures = self.metrics.forkchoice_mirror_failures.clone();
+            runtime.spawn(async move {
+                let FullClient::Engine {
+                    client,
+                    timeout,
+                    mirror_failing,
+                    ..
+                } = &builder.client
+                else {
+                    return;
+                };
+                let call = client.forkchoice_updated(fork, state, None);
+                let failure = match tokio::time::timeout(*timeout, call).await {
+                    Ok(Ok(_)) => None,
+                    Ok(Err(error)) => Some(("error", error.to_string())),
+                    Err(_) => Some(("timeout", format!("no answer in {timeout:?}"))),
+                };
+                let Some((kind, error)) = failure else {
+                    mirror_failing.store(false, Ordering::Relaxed);
+                    return;
+                };
+                failures.with_label_values(&[&builder.name, kind]).inc();
+                let head = state.head_block_hash;
+                if mirror_failing.swap(true, Ordering::Relaxed) {
+                    tracing::debug!(builder = %builder.name, %head, %error, "forkchoiceUpdated to the engine builder failed");
+                } else {
+                    tracing::warn!(builder = %builder.name, %head, %error, "forkchoiceUpdated to the engine builder failed; it may not build on the head (further failures at debug level)");
+                }
+            });
         }
     }
 
@@ -132,6 +147,7 @@ impl<E: EthSpec> ExecutionLayer<E> {
                     client,
                     timeout,
                     prepared,
+                    ..
                 } = &builder.client
                 else {
                     return;

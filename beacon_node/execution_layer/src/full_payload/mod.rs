@@ -113,6 +113,9 @@ pub(crate) enum FullClient {
         client: EngineClient,
         timeout: Duration,
         prepared: Mutex<PreparedBuilds>,
+        /// Whether the last mirrored head change failed: the first failure after a success is a
+        /// warning, the rest are debug lines (a builder that is down would fill the log each slot).
+        mirror_failing: std::sync::atomic::AtomicBool,
     },
 }
 
@@ -173,6 +176,7 @@ pub(crate) fn full_builders(
                 )?,
                 timeout: engine.timeout,
                 prepared: Mutex::new(PreparedBuilds::default()),
+                mirror_failing: std::sync::atomic::AtomicBool::new(false),
             },
             record: Mutex::new(BuilderRecord::default()),
         });
