@@ -9,6 +9,7 @@
 //! [`scenario`]'s expectations held.
 
 pub mod binaries;
+pub mod ethereumjs;
 pub mod monitor;
 pub mod network;
 pub mod output;
@@ -19,6 +20,7 @@ pub mod summary;
 pub mod testnet;
 
 pub use binaries::Binaries;
+pub use ethereumjs::ExecutionEngine;
 pub use network::{Devnet, NetworkOptions};
 pub use run::{never_stop, run, stop_on_signals, write_json, RunOptions, StopSignal};
 pub use scenario::Scenario;

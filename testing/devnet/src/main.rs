@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 use devnet::testnet::ForkEpochs;
-use devnet::{Binaries, NetworkOptions, RunOptions, Scenario};
+use devnet::{Binaries, ExecutionEngine, NetworkOptions, RunOptions, Scenario};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,6 +60,11 @@ struct RunArgs {
     /// Rebuild the programs first even when they exist (they are built when missing).
     #[arg(long)]
     rebuild: bool,
+    /// The execution engine: `mock-el`, or `ethereumjs` (the real EthereumJS client, installed by
+    /// ../shared/tools/install-ethereumjs.sh; Capella to Electra, so the forks default to 1,2,never;
+    /// both relays pay by fee recipient).
+    #[arg(long, value_name = "ENGINE", default_value = "mock-el", value_parser = ["mock-el", "ethereumjs"])]
+    el: String,
 }
 
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
@@ -94,10 +99,23 @@ async fn main() -> ExitCode {
         .epochs
         .or(scenario.as_ref().and_then(|s| s.epochs))
         .unwrap_or(6);
+    let ethereumjs = args.el == "ethereumjs";
     let forks = args
         .fork_epochs
         .or(scenario.as_ref().and_then(|s| s.fork_epochs))
-        .unwrap_or_default();
+        .unwrap_or_else(|| {
+            let mut forks = ForkEpochs::default();
+            if ethereumjs {
+                forks.fulu = devnet::testnet::FAR_FUTURE_EPOCH;
+            }
+            forks
+        });
+    if ethereumjs && forks.fulu != devnet::testnet::FAR_FUTURE_EPOCH {
+        return bad_input(format!(
+            "--fork-epochs: EthereumJS (--el ethereumjs) has no Osaka (engine V5): Fulu must be `never`, not epoch {}",
+            forks.fulu
+        ));
+    }
     let slot_ms = args
         .slot_ms
         .or(scenario.as_ref().and_then(|s| s.slot_ms))
@@ -121,6 +139,18 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let engine = if ethereumjs {
+        println!("devnet: installing EthereumJS (or finding it in its cache)");
+        match devnet::ethereumjs::install() {
+            Ok(bin) => ExecutionEngine::EthereumJs(bin),
+            Err(e) => {
+                eprintln!("devnet: error: --el ethereumjs: EthereumJS did not install ({e})");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        ExecutionEngine::MockEl
+    };
     let stop = match devnet::stop_on_signals() {
         Ok(stop) => stop,
         Err(e) => {
@@ -135,6 +165,7 @@ async fn main() -> ExitCode {
             slot_ms,
             genesis_delay_s: args.genesis_delay,
             dir: args.dir.clone(),
+            engine,
         },
         epochs,
         keep: args.keep,

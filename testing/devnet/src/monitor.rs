@@ -427,7 +427,9 @@ pub fn classify(
             _ => ("builder".into(), None),
         };
     }
-    let source = if block.extra_data == LOCAL_EXTRA_DATA {
+    // EthereumJS (`--el ethereumjs`) sets no extra-data; no relay's payload has none.
+    let local = [LOCAL_EXTRA_DATA, crate::ethereumjs::LOCAL_EXTRA_DATA];
+    let source = if local.contains(&block.extra_data.as_str()) {
         "local"
     } else {
         "unknown"

@@ -4,6 +4,7 @@
 //! order, also on error and on panic.
 
 use crate::binaries::Binaries;
+use crate::ethereumjs::{self, ExecutionEngine};
 use crate::monitor::RelayIdentity;
 use crate::process::{Process, STOP_BOUND};
 use crate::scenario::{Target, RELAY_NAMES};
@@ -32,6 +33,8 @@ pub struct NetworkOptions {
     pub genesis_delay_s: u64,
     /// The directory to use; `None`: a new temporary one.
     pub dir: Option<PathBuf>,
+    /// mock-el, or a real EthereumJS.
+    pub engine: ExecutionEngine,
 }
 
 /// What [`Devnet::boot`] starts the processes with.
@@ -41,6 +44,8 @@ struct BootFiles {
     jwt: PathBuf,
     testnet_dir: PathBuf,
     ports: (u16, u16, [u16; 2]),
+    /// EthereumJS's JSON-RPC and devp2p ports (unused with mock-el).
+    engine_ports: (u16, u16),
     keys: [RelayKey; 2],
 }
 
@@ -53,6 +58,8 @@ pub struct Devnet {
     pub el_url: Url,
     pub relay_urls: Vec<Url>,
     pub relays: Vec<RelayIdentity>,
+    /// The execution engine it runs.
+    pub engine: ExecutionEngine,
     pub client: BeaconNodeHttpClient,
     /// Processes in start order: el, bn, relays, vc.
     processes: Vec<(Target, Process)>,
@@ -73,14 +80,16 @@ impl Devnet {
         let testnet_dir = dir.join("testnet");
         std::fs::create_dir_all(&testnet_dir)
             .map_err(|e| Error::Io(format!("{}: {e}", testnet_dir.display())))?;
-        let ports = testnet::free_ports(4)?;
+        let ports = testnet::free_ports(6)?;
         let (el_port, bn_port, relay_ports) = (ports[0], ports[1], [ports[2], ports[3]]);
+        let engine_ports = (ports[4], ports[5]);
         let genesis_time = crate::monitor::now_ms() / 1000 + options.genesis_delay_s;
         let timing = Timing {
             genesis_time,
             slot_ms: options.slot_ms,
         };
         let keys = [RelayKey::fixed(0x11)?, RelayKey::fixed(0x22)?];
+        let builder_pays = options.engine == ExecutionEngine::MockEl;
         let relays: Vec<RelayIdentity> = RELAY_NAMES
             .iter()
             .zip(&keys)
@@ -88,7 +97,7 @@ impl Devnet {
             .map(|(i, (name, key))| RelayIdentity {
                 name: name.to_string(),
                 pubkey: key.pubkey_hex.clone(),
-                builder_address: (i == 1).then(|| RELAY_B_ADDRESS.to_string()),
+                builder_address: (i == 1 && builder_pays).then(|| RELAY_B_ADDRESS.to_string()),
             })
             .collect();
 
@@ -101,10 +110,13 @@ impl Devnet {
             testnet::config_yaml(&options.forks, options.slot_ms),
         )?;
         let el_genesis = dir.join("el-genesis.json");
-        write(
-            el_genesis.clone(),
-            testnet::el_genesis_json(&options.forks, &timing).to_string(),
-        )?;
+        let el_genesis_json = match &options.engine {
+            ExecutionEngine::MockEl => testnet::el_genesis_json(&options.forks, &timing),
+            ExecutionEngine::EthereumJs(_) => {
+                testnet::ethereumjs_genesis_json(&options.forks, &timing).map_err(Error::Setup)?
+            }
+        };
+        write(el_genesis.clone(), el_genesis_json.to_string())?;
         let jwt = dir.join("jwt.hex");
         let url = |port: u16| -> Result<Url, Error> {
             Url::parse(&format!("http://127.0.0.1:{port}/"))
@@ -124,6 +136,7 @@ impl Devnet {
             el_url: el_url.clone(),
             relay_urls: relay_urls.clone(),
             relays,
+            engine: options.engine.clone(),
             client,
             processes: Vec::new(),
             down_on_purpose: Vec::new(),
@@ -135,6 +148,7 @@ impl Devnet {
             jwt,
             testnet_dir,
             ports: (el_port, bn_port, relay_ports),
+            engine_ports,
             keys,
         };
         if let Err(e) = devnet.boot(options, binaries, files).await {
@@ -159,6 +173,7 @@ impl Devnet {
             jwt,
             testnet_dir,
             ports: (el_port, bn_port, relay_ports),
+            engine_ports,
             keys,
         } = files;
         let devnet = self;
@@ -172,26 +187,45 @@ impl Devnet {
             list.iter().map(|a| a.as_ref().to_os_string()).collect()
         };
 
-        // mock-el, with its fork times.
-        let el_args = args(&[
-            &"--port",
-            &el_port.to_string(),
-            &"--jwt-out",
-            &jwt,
-            &"--genesis",
-            &el_genesis,
-        ]);
-        devnet.spawn(Target::El, &binaries.mock_el, el_args, log("mock-el"))?;
         let admin = reqwest::Client::new();
-        let el_status = el_url
-            .join("admin/status")
-            .map_err(|e| Error::Setup(e.to_string()))?;
-        devnet
-            .wait_ready(Target::El, || {
-                let request = admin.get(el_status.clone()).send();
-                async move { request.await.is_ok_and(|r| r.status().is_success()) }
-            })
-            .await?;
+        match options.engine.clone() {
+            // mock-el, with its fork times; it writes the JWT secret.
+            ExecutionEngine::MockEl => {
+                let el_args = args(&[
+                    &"--port",
+                    &el_port.to_string(),
+                    &"--jwt-out",
+                    &jwt,
+                    &"--genesis",
+                    &el_genesis,
+                ]);
+                devnet.spawn(Target::El, &binaries.mock_el, el_args, log("mock-el"))?;
+                let el_status = el_url
+                    .join("admin/status")
+                    .map_err(|e| Error::Setup(e.to_string()))?;
+                devnet
+                    .wait_ready(Target::El, || {
+                        let request = admin.get(el_status.clone()).send();
+                        async move { request.await.is_ok_and(|r| r.status().is_success()) }
+                    })
+                    .await?;
+            }
+            // EthereumJS on the devnet's genesis, ready once its engine API answers with the secret.
+            ExecutionEngine::EthereumJs(program) => {
+                ethereumjs::write_jwt(&jwt)?;
+                let ports = ethereumjs::Ports {
+                    engine: el_port,
+                    rpc: engine_ports.0,
+                    p2p: engine_ports.1,
+                };
+                let el_args = ethereumjs::args(&el_genesis, &dir.join("ethereumjs"), &jwt, ports);
+                devnet.spawn(Target::El, &program, el_args, log("ethereumjs"))?;
+                let engine = ethereumjs::engine_client(&el_url, &jwt)?;
+                devnet
+                    .wait_ready(Target::El, || ethereumjs::engine_ready(&engine))
+                    .await?;
+            }
+        }
 
         // bn, every builder's key pinned.
         let builders: Vec<String> = keys
@@ -259,9 +293,11 @@ impl Devnet {
                 &"--beacon-node",
                 &bn_url.as_str(),
             ]);
-            if i == 1 {
+            if i == 1 && options.engine == ExecutionEngine::MockEl {
                 // Paid by transaction, as many mainnet builders: exercises the node's default of
-                // accepting a bid whose fee recipient is not the registered one.
+                // accepting a bid whose fee recipient is not the registered one. Not with a real
+                // engine: the relay appends the payment after the engine built the block, so the
+                // block's state root no longer matches, and the paying key holds no ether.
                 relay_args.extend(args(&[
                     &"--builder-pays",
                     &"--builder-address",

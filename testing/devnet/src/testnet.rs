@@ -165,6 +165,61 @@ pub fn el_genesis_json(forks: &ForkEpochs, timing: &Timing) -> serde_json::Value
     })
 }
 
+/// EthereumJS's geth-style `genesis.json`: every pre-merge fork at block 0, merged at genesis
+/// (terminal total difficulty 0), Shanghai from its genesis block, Cancun and Prague where Deneb and
+/// Electra begin. EthereumJS has no Osaka (no engine V5), so a Fulu epoch is refused.
+pub fn ethereumjs_genesis_json(
+    forks: &ForkEpochs,
+    timing: &Timing,
+) -> Result<serde_json::Value, String> {
+    if forks.fulu != FAR_FUTURE_EPOCH {
+        return Err(format!(
+            "EthereumJS has no Osaka (engine V5): Fulu must be `never`, not epoch {}",
+            forks.fulu
+        ));
+    }
+    let mut config = serde_json::json!({
+        "chainId": 1337,
+        "terminalTotalDifficulty": 0,
+        "terminalTotalDifficultyPassed": true,
+        "mergeNetsplitBlock": 0,
+        "shanghaiTime": 0,
+        // Prague's EIP-6110 deposit log address (the mainnet contract's; nothing is deployed there).
+        "depositContractAddress": "0x00000000219ab540356cBB839Cbe05303d7705Fa",
+    });
+    for key in [
+        "homesteadBlock",
+        "eip150Block",
+        "eip155Block",
+        "eip158Block",
+        "byzantiumBlock",
+        "constantinopleBlock",
+        "petersburgBlock",
+        "istanbulBlock",
+        "berlinBlock",
+        "londonBlock",
+    ] {
+        config[key] = 0.into();
+    }
+    for (key, epoch) in [("cancunTime", forks.deneb), ("pragueTime", forks.electra)] {
+        if let Some(t) = timing.fork_timestamp(epoch) {
+            config[key] = t.into();
+        }
+    }
+    Ok(serde_json::json!({
+        "config": config,
+        "nonce": "0x0",
+        "timestamp": "0x0",
+        "extraData": "0x",
+        "gasLimit": "0x1c9c380",
+        "baseFeePerGas": "0x3b9aca00",
+        "difficulty": "0x0",
+        "mixHash": format!("0x{}", "00".repeat(32)),
+        "coinbase": format!("0x{}", "00".repeat(20)),
+        "alloc": {},
+    }))
+}
+
 /// A relay's fixed identity: its BLS key (so the node can pin the public key before the relay runs)
 /// and, for a builder-pays relay, the address its payloads pay.
 #[derive(Debug, Clone)]
@@ -245,6 +300,21 @@ mod tests {
         let never: ForkEpochs = "1,never,never".parse().unwrap();
         let json = el_genesis_json(&never, &timing);
         assert!(json["config"].get("pragueTime").is_none());
+    }
+
+    #[test]
+    fn ethereumjs_genesis_has_no_fulu() {
+        let timing = Timing {
+            genesis_time: 1000,
+            slot_ms: 2000,
+        };
+        assert!(ethereumjs_genesis_json(&ForkEpochs::default(), &timing).is_err());
+        let forks: ForkEpochs = "1,2,never".parse().unwrap();
+        let json = ethereumjs_genesis_json(&forks, &timing).unwrap();
+        assert_eq!(json["config"]["cancunTime"], 1016);
+        assert_eq!(json["config"]["pragueTime"], 1032);
+        assert_eq!(json["config"]["londonBlock"], 0);
+        assert!(json["config"].get("osakaTime").is_none());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Devnet runs take the wall clock (2-second slots); they run one at a time.
 
 mod cli;
+mod ethereumjs;
 mod runs;
 
 use devnet::testnet::ForkEpochs;
@@ -27,6 +28,7 @@ pub fn options(epochs: u64) -> RunOptions {
             slot_ms: 2000,
             genesis_delay_s: 6,
             dir: None,
+            engine: Default::default(),
         },
         epochs,
         keep: false,

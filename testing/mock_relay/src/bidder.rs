@@ -153,7 +153,11 @@ impl<E: EthSpec> Bidder<E> {
             return Ok(BidOutcome::NoBid("the proposer is not registered"));
         };
         let fork = self.core.spec.fork_name_at_slot::<E>(slot);
-        let fee_recipient = if faults.builder_pays {
+        let fee_recipient = if faults.pays_other_fee_recipient {
+            let mut bytes = registration.fee_recipient.0 .0;
+            bytes[0] ^= 0x01;
+            Address::from(bytes)
+        } else if faults.builder_pays {
             self.builder_address
         } else {
             registration.fee_recipient
@@ -169,7 +173,7 @@ impl<E: EthSpec> Bidder<E> {
                 .saturating_add(self.core.bid_bonus_wei)
         };
         // Builder-pays: the bid's value is exactly what the proposer's transaction receives.
-        let payment = if faults.builder_pays {
+        let payment = if faults.builder_pays && !faults.pays_other_fee_recipient {
             Some(PaymentTo {
                 chain_id: self.chain_id().await?,
                 to: registration.fee_recipient,
@@ -345,11 +349,7 @@ impl<E: EthSpec> Bidder<E> {
                 updated.payload_status.status
             )
         })?;
-        let response = self
-            .engine
-            .get_payload::<E>(fork, id)
-            .await
-            .map_err(|e| format!("getPayload: {e}"))?;
+        let response = self.get_payload(fork, id).await?;
         let parent_gas_limit = self
             .engine
             .eth_get_block_by_hash(event.parent_block_hash)
@@ -366,6 +366,44 @@ impl<E: EthSpec> Bidder<E> {
             parent_gas_limit,
             parent_beacon_block_root,
         })
+    }
+}
+
+/// `requestsHash` of an empty `executionRequests` list (EIP-7685: `sha256` of nothing).
+const EMPTY_REQUESTS_HASH: &str =
+    "0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+impl<E: EthSpec> Bidder<E> {
+    /// `engine_getPayloadV*`, read as JSON first for one engine's quirk: EthereumJS 0.10.5 answers a
+    /// second `getPayloadV4` of the same payload id (the node and the other relay ask for the same
+    /// attributes, so they share it) without `executionRequests`. Its payload still carries its
+    /// `requestsHash`; when that is the empty list's, the list is known to be empty. Any other
+    /// missing list stays an error.
+    async fn get_payload(
+        &self,
+        fork: ForkName,
+        id: engine_api::PayloadId,
+    ) -> Result<GetPayloadResponse<E>, String> {
+        let method = engine_api::methods_for(fork).get_payload;
+        let mut json: serde_json::Value = self
+            .engine
+            .request(
+                method,
+                serde_json::json!([id]),
+                engine_api::timeouts::GET_PAYLOAD,
+            )
+            .await
+            .map_err(|e| format!("getPayload: {e}"))?;
+        if fork.electra_enabled() && json.get("executionRequests").is_none() {
+            let hash = json.pointer("/executionPayload/requestsHash");
+            if hash.and_then(|h| h.as_str()) == Some(EMPTY_REQUESTS_HASH) {
+                json["executionRequests"] = serde_json::json!([]);
+            }
+        }
+        let json: engine_api::JsonGetPayloadResponse = serde_json::from_value(json)
+            .map_err(|e| format!("getPayload: bad response to {method}: {e}"))?;
+        GetPayloadResponse::from_json(json, fork)
+            .map_err(|e| format!("getPayload: bad response to {method}: {e}"))
     }
 }
 
