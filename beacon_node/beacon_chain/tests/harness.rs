@@ -8,7 +8,10 @@ use beacon_chain::{
 };
 use builder_api::{BuilderClient, BuilderConfig};
 use engine_api::{EngineClient, JwtAuth, JwtSecret};
-use execution_layer::{ExecutionLayer, ExecutionLayerConfig, RedbBuilderBlockStore};
+use execution_layer::full_payload::{EngineBuilderConfig, RpcBuilderConfig};
+use execution_layer::{
+    ExecutionLayer, ExecutionLayerConfig, FullPayloadBuildersConfig, RedbBuilderBlockStore,
+};
 use mock_el::{MockEl, MockElConfig};
 use mock_relay::{MockRelay, MockRelayConfig, RelayFaults};
 use std::path::PathBuf;
@@ -65,6 +68,15 @@ impl Drop for TempDir {
 pub struct Options {
     pub relays: Vec<RelayFaults>,
     pub blobs_per_payload: u64,
+    /// Full-payload builders over `builder_getPayloadV1` (mock relays' RPC face), after the relays.
+    pub rpc_builders: Vec<RelayFaults>,
+    /// Engine builders (mock relays' engine face), after the RPC builders.
+    pub engine_builders: Vec<RelayFaults>,
+    /// Value bonus in wei per full-payload builder (RPC builders first); default 3 gwei each, above
+    /// the relays' defaults, so that a full payload wins unless a test says otherwise.
+    pub full_bonuses: Vec<u64>,
+    /// The only proposer addresses the RPC builders answer (empty: any correctly signed request).
+    pub rpc_proposers: Vec<Address>,
 }
 
 impl Default for Options {
@@ -72,8 +84,22 @@ impl Default for Options {
         Self {
             relays: vec![relay()],
             blobs_per_payload: 0,
+            rpc_builders: vec![],
+            engine_builders: vec![],
+            full_bonuses: vec![],
+            rpc_proposers: vec![],
         }
     }
+}
+
+/// The JWT secret of the engine builders' faces (not the local engine's).
+pub fn builder_jwt() -> JwtSecret {
+    JwtSecret::new([0x55; 32])
+}
+
+/// The proposer's key that signs `builder_getPayloadV1` requests.
+pub fn request_key() -> execution_layer::full_payload::Secp256k1Key {
+    execution_layer::full_payload::Secp256k1Key::from_bytes(&[0x31; 32]).expect("a valid key")
 }
 
 /// A relay that reveals payloads on Fulu too (submitBlindedBlockV2 unsupported): the bench has no
@@ -90,6 +116,10 @@ pub struct Env {
     pub spec: Arc<ChainSpec>,
     pub el: MockEl,
     pub relays: Vec<MockRelay>,
+    /// The mock relays behind the full-payload builders: RPC builders, then engine builders.
+    pub full_relays: Vec<MockRelay>,
+    /// Their settings, as the chain's execution layer has them.
+    pub full: FullPayloadBuildersConfig,
     pub datadir: TempDir,
     pub clock: Arc<ManualClock>,
     chain: Option<Arc<BeaconChain<E>>>,
@@ -133,14 +163,17 @@ impl Env {
                     .expect("the relay starts"),
             );
         }
+        let (full_relays, full) = start_full_builders(&spec, &el, &genesis, &options).await;
         let datadir = TempDir::new(name);
         let clock = Arc::new(ManualClock::new(GENESIS_TIME * 1000));
-        let chain = build_chain(&spec, &el, &relays, &datadir, &clock, Some(genesis))
+        let chain = build_chain(&spec, &el, &relays, &full, &datadir, &clock, Some(genesis))
             .expect("the chain starts");
         let env = Self {
             spec,
             el,
             relays,
+            full_relays,
+            full,
             datadir,
             clock,
             events: parking_lot::Mutex::new(Some(chain.events().subscribe())),
@@ -166,6 +199,7 @@ impl Env {
                 &self.spec,
                 &self.el,
                 &self.relays,
+                &self.full,
                 &self.datadir,
                 &self.clock,
                 None,
@@ -192,7 +226,7 @@ impl Env {
         };
         while let Ok(event) = receiver.try_recv() {
             if let beacon_chain::Event::PayloadAttributes(envelope) = event {
-                for relay in &self.relays {
+                for relay in self.relays.iter().chain(&self.full_relays) {
                     relay.on_payload_attributes(envelope.data.clone());
                 }
             }
@@ -445,7 +479,16 @@ pub fn build_chain_at(
     clock: &Arc<ManualClock>,
     genesis: Option<BeaconState<E>>,
 ) -> Result<Arc<BeaconChain<E>>, String> {
-    chain_over(spec, engine_at(el_url), vec![], datadir, clock, genesis)
+    let full = FullPayloadBuildersConfig::default();
+    chain_over(
+        spec,
+        engine_at(el_url),
+        vec![],
+        &full,
+        datadir,
+        clock,
+        genesis,
+    )
 }
 
 /// The chain over the store in `datadir`, the relays as builders (keys pinned), `genesis` for a new
@@ -454,6 +497,7 @@ pub fn build_chain(
     spec: &Arc<ChainSpec>,
     el: &MockEl,
     relays: &[MockRelay],
+    full: &FullPayloadBuildersConfig,
     datadir: &TempDir,
     clock: &Arc<ManualClock>,
     genesis: Option<BeaconState<E>>,
@@ -468,13 +512,14 @@ pub fn build_chain(
             BuilderClient::new(config).expect("a builder client")
         })
         .collect();
-    chain_over(spec, engine(el), builders, &datadir.0, clock, genesis)
+    chain_over(spec, engine(el), builders, full, &datadir.0, clock, genesis)
 }
 
 fn chain_over(
     spec: &Arc<ChainSpec>,
     engine: EngineClient,
     builders: Vec<BuilderClient>,
+    full: &FullPayloadBuildersConfig,
     datadir: &std::path::Path,
     clock: &Arc<ManualClock>,
     genesis: Option<BeaconState<E>>,
@@ -483,9 +528,11 @@ fn chain_over(
     let view = Arc::new(ChainView::new(E::slots_per_epoch()));
     let builder_store =
         RedbBuilderBlockStore::from_database(store.database()).expect("the builder store opens");
+    let mut config = ExecutionLayerConfig::new((**spec).clone());
+    config.full_payload_builders = full.clone();
     let layer = Arc::new(
         ExecutionLayer::new(
-            ExecutionLayerConfig::new((**spec).clone()),
+            config,
             engine,
             builders,
             Box::new(builder_store),
@@ -506,4 +553,70 @@ fn chain_over(
         genesis_state: genesis,
     })
     .map_err(|e| e.to_string())
+}
+
+/// The mock relays behind `options`' full-payload builders (RPC faces, then engine faces) on `el`,
+/// and the execution layer's settings for them. Generous timeouts: the tests choose who wins, not a
+/// loaded machine (the defaults are what a node runs with).
+async fn start_full_builders(
+    spec: &Arc<ChainSpec>,
+    el: &MockEl,
+    genesis: &BeaconState<E>,
+    options: &Options,
+) -> (Vec<MockRelay>, FullPayloadBuildersConfig) {
+    let timeout = std::time::Duration::from_secs(5);
+    let mut relays = Vec::new();
+    let mut full = FullPayloadBuildersConfig::default();
+    let kinds = options
+        .rpc_builders
+        .iter()
+        .map(|f| (f, false))
+        .chain(options.engine_builders.iter().map(|f| (f, true)));
+    for (i, (faults, engine_face)) in kinds.enumerate() {
+        let mut config = MockRelayConfig::new(
+            (**spec).clone(),
+            genesis.genesis_validators_root(),
+            bls::interop_secret_key(1100 + i as u64),
+            el.url().parse().expect("a URL"),
+            jwt(),
+        );
+        config.faults = faults.clone();
+        config.secp256k1_key =
+            execution_layer::full_payload::Secp256k1Key::from_bytes(&[0x50 + i as u8; 32])
+                .expect("a valid key");
+        config.extra_data = format!("full-builder-{i}").into_bytes();
+        config.bid_bonus_wei = types::U256::from(
+            options
+                .full_bonuses
+                .get(i)
+                .copied()
+                .unwrap_or(3_000_000_000),
+        );
+        if engine_face {
+            config.engine_face_jwt = Some(builder_jwt());
+        } else {
+            config.proposers = options.rpc_proposers.clone();
+        }
+        let relay = MockRelay::start::<E>(config)
+            .await
+            .expect("the builder starts");
+        if engine_face {
+            full.engine.push(EngineBuilderConfig {
+                url: relay.url(),
+                jwt: builder_jwt(),
+                timeout,
+            });
+        } else {
+            full.rpc.push(RpcBuilderConfig {
+                address: relay.secp256k1_address(),
+                url: relay.url(),
+                timeout,
+            });
+        }
+        relays.push(relay);
+    }
+    if !full.rpc.is_empty() {
+        full.request_key = Some(request_key());
+    }
+    (relays, full)
 }

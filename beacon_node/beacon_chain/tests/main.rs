@@ -4,6 +4,7 @@
 
 mod chain;
 mod crash;
+mod full_payload;
 mod harness;
 mod operations;
 mod registrations;
