@@ -203,6 +203,25 @@ pub struct Cli {
     #[arg(long, value_name = "ORIGIN", help_heading = "HTTP API")]
     pub http_allow_origin: Option<String>,
 
+    /// Serve Ethereum JSON-RPC on this port: transactions (`eth_sendRawTransaction`) go to the
+    /// execution engine and are forwarded to the full-payload builders; every other call is passed
+    /// to the engine. Needs --execution-rpc.
+    #[arg(long, value_name = "PORT", help_heading = "RPC gateway")]
+    pub rpc_gateway_port: Option<u16>,
+
+    /// Listen address of the RPC gateway (it forwards whatever it is sent: keep it private).
+    #[arg(
+        long,
+        value_name = "IP",
+        default_value = "127.0.0.1",
+        help_heading = "RPC gateway"
+    )]
+    pub rpc_gateway_address: IpAddr,
+
+    /// The execution engine's JSON-RPC (not its engine API), e.g. http://127.0.0.1:8545.
+    #[arg(long, value_name = "URL", help_heading = "RPC gateway")]
+    pub execution_rpc: Option<String>,
+
     /// Serve Prometheus metrics on /metrics (also on when --metrics-address or --metrics-port is
     /// given).
     #[arg(long, help_heading = "Metrics")]

@@ -95,6 +95,8 @@ pub struct NodeConfig {
     pub http_allow_origin: Option<String>,
     /// `None`: no metrics server.
     pub metrics_address: Option<SocketAddr>,
+    /// `None`: no RPC gateway.
+    pub rpc_gateway: Option<crate::gateway::GatewaySettings>,
 }
 
 impl NodeConfig {
@@ -136,6 +138,7 @@ impl NodeConfig {
             http_address: SocketAddr::new(cli.http_address, cli.http_port),
             http_allow_origin: cli.http_allow_origin.clone(),
             metrics_address,
+            rpc_gateway: crate::gateway::settings(cli)?,
         })
     }
 }

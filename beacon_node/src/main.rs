@@ -10,6 +10,7 @@
 mod cli;
 mod config;
 mod full_payload_config;
+mod gateway;
 mod metrics;
 mod notifier;
 mod run;

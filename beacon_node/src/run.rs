@@ -155,8 +155,8 @@ impl<E: EthSpec> Node<E> {
         let (shutdown, _) = watch::channel(false);
         let mut servers = Vec::new();
         if let Some(addr) = config.metrics_address {
-            let (bound, server) =
-                metrics::serve(registry, addr, stopped(&shutdown)).map_err(|e| {
+            let (bound, server) = metrics::serve(registry.clone(), addr, stopped(&shutdown))
+                .map_err(|e| {
                     StartupError::flag("--metrics-port", format!("cannot listen on {addr}: {e}"))
                 })?;
             tracing::info!(address = %bound, "metrics server listening on http://{bound}/metrics");
@@ -174,6 +174,21 @@ impl<E: EthSpec> Node<E> {
             })?;
         tracing::info!(address = %bound, "HTTP API on http://{bound}");
         servers.push(("http_api", tokio::spawn(server)));
+        if let Some(settings) = &config.rpc_gateway {
+            let (bound, server) = crate::gateway::serve(
+                settings,
+                &config.builder.full_payload,
+                &registry,
+                stopped(&shutdown),
+            )?;
+            tracing::info!(
+                address = %bound,
+                execution_rpc = %settings.execution_rpc,
+                builders = config.builder.full_payload.rpc.len() + config.builder.full_payload.engine.len(),
+                "RPC gateway on http://{bound}"
+            );
+            servers.push(("rpc_gateway", tokio::spawn(server)));
+        }
         let timer = chain.spawn_timer();
         let notifier = notifier::spawn(chain.clone(), node_metrics);
         Ok(Self {

@@ -3,5 +3,6 @@
 mod full_payload_flags;
 mod harness;
 mod interop;
+mod rpc_gateway;
 mod startup_errors;
 mod testnet_dir;
