@@ -35,9 +35,10 @@ impl std::str::FromStr for InvalidPayloadFault {
 pub struct RelayFaults {
     /// Wait this long before answering getHeader (to trip the client's timeout).
     pub get_header_delay_ms: u64,
-    /// Answer getHeader with this HTTP status (and an error body) instead of a bid.
+    /// Answer getHeader with this HTTP status (and an error body) instead of a bid. A patch with 0
+    /// (or null) clears it: 0 is what a format without null (a TOML scenario) can say.
     pub get_header_status: Option<u16>,
-    /// Answer submitBlindedBlock (v1 and v2) with this HTTP status, revealing nothing.
+    /// Answer submitBlindedBlock (v1 and v2) with this HTTP status, revealing nothing (0 clears it).
     pub submit_status: Option<u16>,
     /// getHeader answers 200 with a body that is not valid JSON.
     pub malformed_json: bool,
@@ -47,6 +48,10 @@ pub struct RelayFaults {
     pub wrong_parent_hash: bool,
     /// The bid's header pays another fee recipient than the registered one.
     pub wrong_fee_recipient: bool,
+    /// The payload itself pays another address than the registered fee recipient (built so by the
+    /// engine, the header matching it, no payment transaction): a consistent bid that a node may
+    /// accept, counting the mismatch, or refuse. `wrong_fee_recipient` changes the header only.
+    pub pays_other_fee_recipient: bool,
     /// The bid's header has a gas limit off the registered target's path by one.
     pub wrong_gas_limit: bool,
     /// The bid's header carries another `prev_randao`.
@@ -109,7 +114,11 @@ impl RelayFaults {
             Ok(serde_json::Value::Object(map)) => map,
             _ => return Err("cannot encode the current faults".into()),
         };
-        for (key, value) in changes {
+        for (key, mut value) in changes {
+            let status = key == "get_header_status" || key == "submit_status";
+            if status && value.as_u64() == Some(0) {
+                value = serde_json::Value::Null;
+            }
             current.insert(key, value);
         }
         let patched: Self = serde_json::from_value(serde_json::Value::Object(current))
@@ -171,6 +180,9 @@ mod tests {
         f.patch(json!({"get_header_status": 503, "submit_status": null}))
             .unwrap();
         assert_eq!(f.get_header_status, Some(503));
+        f.patch(json!({"get_header_status": 0})).unwrap();
+        assert_eq!(f.get_header_status, None);
+        f.patch(json!({"get_header_status": 503})).unwrap();
         let bad: RelayFaults = serde_json::from_value(json!({"submit_status": 600})).unwrap();
         assert!(bad.validate().is_err());
     }

@@ -37,7 +37,8 @@ ENDPOINTS (all on --listen, 127.0.0.1 only)
 
 FAULT SWITCHES (JSON fields of /admin/faults; the --fault-* flags set them at start)
   get_header_delay_ms, get_header_status, submit_status, malformed_json, no_bid, wrong_parent_hash,
-  wrong_fee_recipient, wrong_gas_limit, wrong_prev_randao, wrong_timestamp, wrong_withdrawals_root,
+  wrong_fee_recipient (the header only), pays_other_fee_recipient (a payload built to pay another
+  address, header matching), wrong_gas_limit, wrong_prev_randao, wrong_timestamp, wrong_withdrawals_root,
   wrong_block_number, too_many_blobs, bad_signature, wrong_pubkey, zero_value, withhold_payload
   (answer 500 after the signature check), mismatched_payload, v2_unsupported (404 on v2),
   invalid_payload (off|once|always)
@@ -111,6 +112,9 @@ struct Args {
     /// Fault: the bid's header pays another fee recipient.
     #[arg(long)]
     fault_wrong_fee_recipient: bool,
+    /// Fault: the payload itself pays another address than the registered fee recipient.
+    #[arg(long)]
+    fault_pays_other_fee_recipient: bool,
     /// Fault: the bid's gas limit is off by one.
     #[arg(long)]
     fault_wrong_gas_limit: bool,
@@ -283,6 +287,7 @@ async fn main() {
         no_bid: args.fault_no_bid,
         wrong_parent_hash: args.fault_wrong_parent_hash,
         wrong_fee_recipient: args.fault_wrong_fee_recipient,
+        pays_other_fee_recipient: args.fault_pays_other_fee_recipient,
         wrong_gas_limit: args.fault_wrong_gas_limit,
         wrong_prev_randao: args.fault_wrong_prev_randao,
         wrong_timestamp: args.fault_wrong_timestamp,
