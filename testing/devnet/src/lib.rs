@@ -15,6 +15,7 @@ pub mod network;
 pub mod output;
 pub mod process;
 pub mod run;
+pub mod safety;
 pub mod scenario;
 pub mod summary;
 pub mod testnet;

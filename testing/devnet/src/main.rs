@@ -166,6 +166,7 @@ async fn main() -> ExitCode {
             genesis_delay_s: args.genesis_delay,
             dir: args.dir.clone(),
             engine,
+            bn_args: Vec::new(),
         },
         epochs,
         keep: args.keep,

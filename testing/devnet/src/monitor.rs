@@ -6,7 +6,7 @@
 use crate::testnet::{ForkEpochs, Timing, SLOTS_PER_EPOCH};
 use beacon_api::{BeaconNodeHttpClient, BlockId, StateId};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -100,6 +100,8 @@ pub struct SlotRecord {
 
 /// Blocks seen on the event stream: slot -> (root, milliseconds into the slot).
 type SeenBlocks = Arc<Mutex<BTreeMap<u64, (String, u64)>>>;
+/// Every block root the event stream named, by slot (two at one slot: a fork, or an equivocation).
+pub type AllBlocks = Arc<Mutex<BTreeMap<u64, BTreeSet<String>>>>;
 
 /// The node's observer.
 pub struct Monitor {
@@ -108,6 +110,7 @@ pub struct Monitor {
     timing: Timing,
     forks: ForkEpochs,
     seen: SeenBlocks,
+    all: AllBlocks,
     events: tokio::task::JoinHandle<()>,
     previous: Vec<BuilderView>,
     proposers: HashMap<u64, HashMap<u64, u64>>,
@@ -128,13 +131,20 @@ impl Monitor {
         forks: ForkEpochs,
     ) -> Self {
         let seen: SeenBlocks = Arc::default();
-        let events = tokio::spawn(follow_events(client.clone(), seen.clone(), timing));
+        let all: AllBlocks = Arc::default();
+        let events = tokio::spawn(follow_events(
+            client.clone(),
+            seen.clone(),
+            all.clone(),
+            timing,
+        ));
         Self {
             client,
             relays,
             timing,
             forks,
             seen,
+            all,
             events,
             previous: Vec::new(),
             proposers: HashMap::new(),
@@ -279,10 +289,20 @@ impl Monitor {
     pub fn timing(&self) -> Timing {
         self.timing
     }
+
+    /// Every block root the event stream named, by slot.
+    pub fn all_blocks(&self) -> BTreeMap<u64, BTreeSet<String>> {
+        self.all.lock().map(|a| a.clone()).unwrap_or_default()
+    }
 }
 
 /// Reads the event stream into `seen` until aborted, reconnecting after failures.
-async fn follow_events(client: BeaconNodeHttpClient, seen: SeenBlocks, timing: Timing) {
+async fn follow_events(
+    client: BeaconNodeHttpClient,
+    seen: SeenBlocks,
+    all: AllBlocks,
+    timing: Timing,
+) {
     loop {
         if let Ok(mut stream) = client
             .get_events(&["head", "block", "finalized_checkpoint"])
@@ -298,6 +318,9 @@ async fn follow_events(client: BeaconNodeHttpClient, seen: SeenBlocks, timing: T
                     let at = now_ms().saturating_sub(timing.slot_start_ms(slot));
                     if let Ok(mut seen) = seen.lock() {
                         seen.insert(slot, (root.to_string(), at));
+                    }
+                    if let Ok(mut all) = all.lock() {
+                        all.entry(slot).or_default().insert(root.to_string());
                     }
                 }
             }

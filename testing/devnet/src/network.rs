@@ -35,6 +35,8 @@ pub struct NetworkOptions {
     pub dir: Option<PathBuf>,
     /// mock-el, or a real EthereumJS.
     pub engine: ExecutionEngine,
+    /// More `bn` flags (a scenario's circuit breaker thresholds or bid policies).
+    pub bn_args: Vec<String>,
 }
 
 /// What [`Devnet::boot`] starts the processes with.
@@ -255,6 +257,8 @@ impl Devnet {
             &"--suggested-fee-recipient",
             &FEE_RECIPIENT,
         ]);
+        let mut bn_args = bn_args;
+        bn_args.extend(options.bn_args.iter().map(OsString::from));
         devnet.spawn(Target::Bn, &binaries.bn, bn_args, log("bn"))?;
         let client = devnet.client.clone();
         devnet

@@ -54,8 +54,10 @@ pub async fn run(
         );
     }
     // A stop during the start drops the half-started devnet, which stops what it started.
+    let mut network = options.network.clone();
+    network.bn_args.extend(scenario.bn_args.iter().cloned());
     let mut devnet = tokio::select! {
-        started = Devnet::start(&options.network, binaries) => started?,
+        started = Devnet::start(&network, binaries) => started?,
         _ = stop.changed() => {
             return Err(Error::Stopped);
         }
@@ -85,13 +87,29 @@ pub async fn run(
         .build()
         .map_err(|e| Error::Setup(e.to_string()))?;
 
+    if !scenario.bn_args.is_empty() {
+        display.line(&format!("devnet: bn {}", scenario.bn_args.join(" ")));
+    }
     let mut pending: Vec<Action> = scenario.actions.clone();
-    pending.sort_by_key(|a| a.slot);
+    let mut seed = None;
+    if let Some(restarts) = &scenario.restarts {
+        let (actions, used) = random_restarts(restarts, &timing);
+        display.line(&format!(
+            "devnet: {} kill -9 at random moments of slots {}..={}, seed {used}",
+            restarts.count, restarts.from_slot, restarts.to_slot
+        ));
+        pending.extend(actions);
+        seed = Some(used);
+    }
+    pending.sort_by_key(|a| a.due_ms(&timing));
     let mut pending = std::collections::VecDeque::from(pending);
+    let checks_signing = scenario
+        .expectations
+        .contains(&crate::scenario::Expectation::NoDoubleSigning);
+    let mut committees = crate::safety::Committees::default();
     let mut next_observe = 1u64;
     let mut records: Vec<SlotRecord> = Vec::new();
     let mut reports: Vec<ActionReport> = Vec::new();
-    let half = timing.slot_ms / 2;
     let mut latest = String::new();
     let ended = loop {
         if last_slot.is_some_and(|l| next_observe > l) {
@@ -102,9 +120,7 @@ pub async fn run(
         let observe_at = timing
             .slot_start_ms(next_observe + 1)
             .saturating_sub((timing.slot_ms / 8).min(250));
-        let act_at = pending
-            .front()
-            .map(|a| timing.slot_start_ms(a.slot).saturating_sub(half));
+        let act_at = pending.front().map(|a| a.due_ms(&timing));
         let (at, step) = match act_at.filter(|at| *at <= observe_at) {
             Some(at) => match pending.pop_front() {
                 Some(action) => (at, Step::Act(action)),
@@ -127,10 +143,11 @@ pub async fn run(
         match step {
             Step::Act(action) => {
                 let result = act(&mut devnet, &admin, &action).await;
-                display.line(&format!(
-                    "action before slot {}: {action} -> {result}",
-                    action.slot
-                ));
+                let when = match action.at_ms {
+                    Some(ms) => format!("{ms} ms into slot {}", action.slot),
+                    None => format!("before slot {}", action.slot),
+                };
+                display.line(&format!("action {when}: {action} -> {result}"));
                 reports.push(ActionReport {
                     slot: action.slot,
                     action: action.to_string(),
@@ -140,6 +157,14 @@ pub async fn run(
             }
             Step::Observe(slot) => {
                 let record = monitor.observe(slot).await;
+                if checks_signing {
+                    // This epoch's (taken again until it works) and the one before, in case the
+                    // node was down for all of its last slots.
+                    let epoch = slot / SLOTS_PER_EPOCH;
+                    for e in [epoch.saturating_sub(1), epoch] {
+                        committees.remember(&devnet.client, e).await;
+                    }
+                }
                 display.line(&format_record(&record));
                 latest = match (
                     record.head_slot,
@@ -170,6 +195,20 @@ pub async fn run(
             .unwrap_or_default()
     });
     let finality = monitor.finality().await;
+    // The chain's side of the double-signing check, while the node still runs.
+    let chain_check = if checks_signing && ended == "completed" {
+        let mut blocks = monitor.all_blocks();
+        for r in &records {
+            if let Some(b) = &r.block {
+                blocks.entry(r.slot).or_default().insert(b.root.clone());
+            }
+        }
+        Some(
+            crate::safety::check_chain(&devnet.client, &blocks, &committees, SLOTS_PER_EPOCH).await,
+        )
+    } else {
+        None
+    };
     drop(monitor);
     // What the node did while each group of same-slot actions was in place: the builder changes from
     // the observation before it to the one before the next group (or the end).
@@ -199,11 +238,44 @@ pub async fn run(
     let logs = devnet.logs();
     let starts = devnet.starts();
     let has_vc = devnet.has_vc();
+    // The vc's side: its slashing protection, exported once it has stopped (it holds the database).
+    let export_check = match (&chain_check, &binaries.vc) {
+        (Some(_), Some(vc)) => {
+            if let Some(process) = devnet.process_mut(&Target::Vc) {
+                process.stop(crate::process::STOP_BOUND);
+            }
+            let (vc, dir, bn_url) = (vc.clone(), devnet.dir.clone(), devnet.bn_url.clone());
+            let exported = tokio::task::spawn_blocking(move || {
+                crate::safety::export_slashing_protection(
+                    &vc,
+                    &dir.join("vc"),
+                    &bn_url,
+                    &dir.join("slashing-protection.json"),
+                )
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            Some(exported.and_then(|json| crate::safety::check_interchange(&json)))
+        }
+        (Some(_), None) => Some(Err("no vc binary: nothing to export".into())),
+        _ => None,
+    };
     devnet.stop_all();
     let completed = ended == "completed";
     let mut summary = Summary::new(
         scenario, records, builders, finality, reports, completed, ended, has_vc,
     );
+    if let (Some(chain), Some(export)) = (chain_check, export_check) {
+        let ok = chain.is_ok() && export.is_ok();
+        let detail = format!(
+            "chain: {}; slashing protection export: {}",
+            chain.unwrap_or_else(|e| format!("FAILED {e}")),
+            export.unwrap_or_else(|e| format!("FAILED {e}"))
+        );
+        summary.settle(&crate::scenario::Expectation::NoDoubleSigning, ok, detail);
+    }
+    summary.seed = seed;
     if !summary.passed {
         devnet.remove_dir = false;
     }
@@ -229,6 +301,69 @@ pub async fn run(
         format!("{} (kept)", summary.dir)
     };
     Ok(summary)
+}
+
+/// The kills of `restarts` as actions: the range of slots cut into `count` equal parts, in each a
+/// kill -9 of a random target at a random moment, and its start after a random pause of up to half a
+/// slot. Returns the actions and the seed used.
+pub fn random_restarts(
+    restarts: &crate::scenario::RandomRestarts,
+    timing: &crate::testnet::Timing,
+) -> (Vec<Action>, u64) {
+    let seed = restarts
+        .seed
+        .unwrap_or_else(|| now_ms() ^ u64::from(std::process::id()) << 32);
+    let mut rng = SplitMix(seed);
+    let slot_ms = timing.slot_ms.max(1);
+    let first = restarts.from_slot * slot_ms;
+    let span = (restarts.to_slot + 1 - restarts.from_slot) * slot_ms;
+    let part = span / restarts.count.max(1);
+    let max_pause = slot_ms / 2;
+    let at = |ms: u64| (ms / slot_ms, Some(ms % slot_ms));
+    let mut actions = Vec::new();
+    for i in 0..restarts.count {
+        let target = restarts.targets[rng.below(restarts.targets.len() as u64) as usize].clone();
+        let room = part.saturating_sub(max_pause + 100).max(1);
+        let kill_ms = first + i * part + rng.below(room);
+        let start_ms = kill_ms + 100 + rng.below(max_pause);
+        let (slot, at_ms) = at(kill_ms);
+        actions.push(Action {
+            slot,
+            at_ms,
+            target: target.clone(),
+            op: Op::Kill,
+        });
+        let (slot, at_ms) = at(start_ms);
+        actions.push(Action {
+            slot,
+            at_ms,
+            target,
+            op: Op::Start,
+        });
+    }
+    (actions, seed)
+}
+
+/// SplitMix64: a small seeded generator, enough to place kills reproducibly.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
+    }
 }
 
 /// Carries out one action; its result for the report (`ok` or the error).

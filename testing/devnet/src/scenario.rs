@@ -26,8 +26,23 @@
 //! ```
 //!
 //! Also: `{ from_slot = 10, to_slot = 20, source = "local" }` (every block of the range; with
-//! `at_least = N`, at least N of them), `{ source = "builder", at_least = 8 }` (over the run), and
-//! `{ missed_slots_at_most = 1 }`.
+//! `at_least = N` or `at_most = N`, at least or at most N of its slots; with `reason = "text"`, every
+//! block from `source` explained by a reason containing the text), `{ source = "builder", at_least = 8 }`
+//! (over the run), `{ missed_slots_at_most = 1 }`, `{ from_slot, to_slot, builder = "relay-a",
+//! counter = "rejections.wrong_parent_hash", at_least = 1 }` (the node's counter for that builder went
+//! up by at least N from the end of the slot before `from_slot` to the end of `to_slot`),
+//! `{ finality_never_decreases = true }` and `{ no_double_signing = true }` (the chain's blocks and
+//! attestations and the vc's slashing protection export hold no two conflicting messages of one
+//! validator).
+//!
+//! Run-wide settings: `bn_args = ["--builder-fallback-skips", "1"]` (more `bn` flags),
+//! `include = ["faults"]` (the actions and slot-bound expectations of each `*.toml` of that directory,
+//! or of that file, relative to this one; run-wide expectations come from this file only), and
+//! `[restarts] count = 20, targets = ["bn", "vc"], from_slot = 16, to_slot = 80, seed = 7` (kill -9 at
+//! random moments, seeded; without `seed`, one from the clock; the seed is printed), each process
+//! started again after a random pause of up to half a slot.
+//!
+//! An action may name the moment in its slot: `at_ms = 700` (default: half a slot before it starts).
 
 use crate::testnet::{ForkEpochs, SLOTS_PER_EPOCH};
 use serde::Deserialize;
@@ -47,6 +62,21 @@ pub struct Scenario {
     pub slot_ms: Option<u64>,
     pub actions: Vec<Action>,
     pub expectations: Vec<Expectation>,
+    /// More `bn` flags (circuit breaker thresholds, bid policies).
+    pub bn_args: Vec<String>,
+    /// Kills at random moments, expanded into actions when the run starts (slot length known).
+    pub restarts: Option<RandomRestarts>,
+}
+
+/// `kill -9` of processes at random moments, each started again after a random pause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RandomRestarts {
+    pub count: u64,
+    pub targets: Vec<Target>,
+    pub from_slot: u64,
+    pub to_slot: u64,
+    /// `None`: one from the clock (printed, so a failing run can be repeated).
+    pub seed: Option<u64>,
 }
 
 /// What an action acts on.
@@ -89,8 +119,21 @@ pub enum Op {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
     pub slot: u64,
+    /// Milliseconds into `slot`; `None`: half a slot before it starts.
+    pub at_ms: Option<u64>,
     pub target: Target,
     pub op: Op,
+}
+
+impl Action {
+    /// Unix milliseconds at which the action is due.
+    pub fn due_ms(&self, timing: &crate::testnet::Timing) -> u64 {
+        let start = timing.slot_start_ms(self.slot);
+        match self.at_ms {
+            Some(ms) => start + ms,
+            None => start.saturating_sub(timing.slot_ms / 2),
+        }
+    }
 }
 
 impl fmt::Display for Action {
@@ -146,13 +189,29 @@ pub enum Expectation {
         slot: u64,
         source: SourceMatch,
     },
-    /// Every block in the range from `source`, or at least `at_least` of them.
+    /// Every block in the range from `source`, or at least `at_least` (at most `at_most`) of its
+    /// slots; with `reason`, every block from `source` has a reason containing it.
     RangeSource {
         from: u64,
         to: u64,
         source: SourceMatch,
         at_least: Option<u64>,
+        at_most: Option<u64>,
+        reason: Option<String>,
     },
+    /// A builder's counter went up by at least `at_least` (or at most `at_most`) over the slots.
+    Counter {
+        from: u64,
+        to: u64,
+        builder: String,
+        counter: String,
+        at_least: Option<u64>,
+        at_most: Option<u64>,
+    },
+    /// The finalized epoch seen by the node never goes down from one slot's observation to a later one.
+    FinalityNeverDecreases,
+    /// No validator signed two conflicting messages: in the chain, and in the vc's slashing protection.
+    NoDoubleSigning,
     /// At least `at_least` slots of the run from `source`.
     TotalSource {
         source: SourceMatch,
@@ -177,14 +236,41 @@ impl fmt::Display for Expectation {
                 from,
                 to,
                 source,
-                at_least: None,
-            } => write!(f, "slots {from}..={to} from {source}"),
-            Self::RangeSource {
+                at_least,
+                at_most,
+                reason,
+            } => {
+                match (at_least, at_most) {
+                    (Some(n), _) => write!(f, "at least {n} of slots {from}..={to} from {source}")?,
+                    (None, Some(n)) => {
+                        write!(f, "at most {n} of slots {from}..={to} from {source}")?
+                    }
+                    (None, None) => write!(f, "slots {from}..={to} from {source}")?,
+                }
+                match reason {
+                    Some(r) => write!(f, " ({r})"),
+                    None => Ok(()),
+                }
+            }
+            Self::Counter {
                 from,
                 to,
-                source,
-                at_least: Some(n),
-            } => write!(f, "at least {n} of slots {from}..={to} from {source}"),
+                builder,
+                counter,
+                at_least,
+                at_most,
+            } => {
+                let bound = match (at_least, at_most) {
+                    (_, Some(n)) => format!("at most {n}"),
+                    (n, None) => format!("at least {}", n.unwrap_or(1)),
+                };
+                write!(
+                    f,
+                    "{builder} {counter} up by {bound} over slots {from}..={to}"
+                )
+            }
+            Self::FinalityNeverDecreases => f.write_str("finalized epoch never decreases"),
+            Self::NoDoubleSigning => f.write_str("no validator signs two conflicting messages"),
             Self::TotalSource { source, at_least } => {
                 write!(f, "at least {at_least} slots from {source}")
             }
@@ -212,7 +298,7 @@ impl Expectation {
     pub fn last_slot(&self) -> Option<u64> {
         match self {
             Self::SlotSource { slot, .. } => Some(*slot),
-            Self::RangeSource { to, .. } => Some(*to),
+            Self::RangeSource { to, .. } | Self::Counter { to, .. } => Some(*to),
             Self::BuilderState { after_epoch, .. } => {
                 Some((after_epoch.saturating_add(1)).saturating_mul(SLOTS_PER_EPOCH))
             }
@@ -230,6 +316,11 @@ struct FileScenario {
     fork_epochs: Option<String>,
     slot_ms: Option<u64>,
     #[serde(default)]
+    bn_args: Vec<String>,
+    #[serde(default)]
+    include: Vec<String>,
+    restarts: Option<FileRestarts>,
+    #[serde(default)]
     action: Vec<FileAction>,
     #[serde(default)]
     expect: Vec<FileExpect>,
@@ -237,8 +328,24 @@ struct FileScenario {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct FileRestarts {
+    count: u64,
+    #[serde(default = "both_processes")]
+    targets: Vec<String>,
+    from_slot: u64,
+    to_slot: u64,
+    seed: Option<u64>,
+}
+
+fn both_processes() -> Vec<String> {
+    vec!["bn".into(), "vc".into()]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FileAction {
     slot: u64,
+    at_ms: Option<u64>,
     target: String,
     set_faults: Option<toml::Table>,
     #[serde(default)]
@@ -259,12 +366,18 @@ struct FileExpect {
     to_slot: Option<u64>,
     source: Option<String>,
     at_least: Option<u64>,
+    at_most: Option<u64>,
+    counter: Option<String>,
     after_epoch: Option<u64>,
     builder: Option<String>,
     state: Option<String>,
     reason: Option<String>,
     finalized_epoch_at_least: Option<u64>,
     missed_slots_at_most: Option<u64>,
+    #[serde(default)]
+    finality_never_decreases: bool,
+    #[serde(default)]
+    no_double_signing: bool,
 }
 
 impl Scenario {
@@ -275,11 +388,40 @@ impl Scenario {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Self::from_toml(&text, &stem).map_err(|e| format!("{}: {e}", path.display()))
+        let (mut scenario, include) =
+            Self::parse(&text, &stem).map_err(|e| format!("{}: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for name in include {
+            for file in included_files(&base.join(&name))? {
+                let part = Self::from_file(&file)?;
+                scenario.include(part);
+            }
+        }
+        Ok(scenario)
+    }
+
+    /// Takes in an included scenario's actions and slot-bound expectations (run-wide ones belong to
+    /// the including file, which sets the run).
+    pub fn include(&mut self, part: Scenario) {
+        self.actions.extend(part.actions);
+        self.expectations.extend(
+            part.expectations
+                .into_iter()
+                .filter(|x| x.last_slot().is_some()),
+        );
     }
 
     /// Parses a scenario; `default_name` names it when the file does not.
+    /// `include` is refused here (it names files relative to a file); [`Self::from_file`] reads it.
     pub fn from_toml(text: &str, default_name: &str) -> Result<Self, String> {
+        let (scenario, include) = Self::parse(text, default_name)?;
+        if !include.is_empty() {
+            return Err("include: only a scenario file can include others".into());
+        }
+        Ok(scenario)
+    }
+
+    fn parse(text: &str, default_name: &str) -> Result<(Self, Vec<String>), String> {
         let file: FileScenario = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
         let fork_epochs = file
             .fork_epochs
@@ -304,7 +446,14 @@ impl Scenario {
             .enumerate()
             .map(|(i, x)| expectation(x).map_err(|e| format!("expect {}: {e}", i + 1)))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
+        let restarts = file
+            .restarts
+            .map(|r| restarts(r).map_err(|e| format!("restarts: {e}")))
+            .transpose()?;
+        if let Some(bad) = file.bn_args.iter().find(|a| a.trim().is_empty()) {
+            return Err(format!("bn_args: {bad:?} is empty"));
+        }
+        let scenario = Self {
             name: file.name.unwrap_or_else(|| default_name.to_string()),
             description: file.description,
             epochs: file.epochs,
@@ -312,7 +461,10 @@ impl Scenario {
             slot_ms: file.slot_ms,
             actions,
             expectations,
-        })
+            bn_args: file.bn_args,
+            restarts,
+        };
+        Ok((scenario, file.include))
     }
 
     /// The expectations of a run without a scenario: builder blocks, few missed slots, and finality
@@ -334,6 +486,70 @@ impl Scenario {
             ..Self::default()
         }
     }
+}
+
+/// The scenario files `path` names: itself, or a directory's `*.toml`, sorted.
+fn included_files(path: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries =
+        std::fs::read_dir(path).map_err(|e| format!("include {}: {e}", path.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let file = entry
+            .map_err(|e| format!("include {}: {e}", path.display()))?
+            .path();
+        if file.extension().is_some_and(|e| e == "toml") {
+            files.push(file);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("include {}: no *.toml in it", path.display()));
+    }
+    Ok(files)
+}
+
+fn restarts(r: FileRestarts) -> Result<RandomRestarts, String> {
+    if r.count == 0 {
+        return Err("count must be at least 1".into());
+    }
+    if r.from_slot == 0 || r.from_slot > r.to_slot {
+        return Err(format!(
+            "from_slot {} to to_slot {} is no range of slots after genesis",
+            r.from_slot, r.to_slot
+        ));
+    }
+    if (r.to_slot - r.from_slot + 1) < r.count {
+        return Err(format!(
+            "{} kills need at least as many slots ({}..={} has {})",
+            r.count,
+            r.from_slot,
+            r.to_slot,
+            r.to_slot - r.from_slot + 1
+        ));
+    }
+    let targets = r
+        .targets
+        .iter()
+        .map(|t| match target(t)? {
+            t @ (Target::Bn | Target::Vc) => Ok(t),
+            other => Err(format!(
+                "{other} is not killed by scenarios (bn and vc are)"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if targets.is_empty() {
+        return Err("targets: name bn, vc or both".into());
+    }
+    Ok(RandomRestarts {
+        count: r.count,
+        targets,
+        from_slot: r.from_slot,
+        to_slot: r.to_slot,
+        seed: r.seed,
+    })
 }
 
 /// toml's messages span lines (a snippet of the file); one line is enough for a terminal error.
@@ -397,6 +613,7 @@ fn action(a: FileAction) -> Result<Action, String> {
     }
     Ok(Action {
         slot: a.slot,
+        at_ms: a.at_ms,
         target,
         op,
     })
@@ -415,6 +632,31 @@ fn source(name: &str) -> Result<SourceMatch, String> {
 }
 
 fn expectation(x: FileExpect) -> Result<Expectation, String> {
+    if x.counter.is_some() {
+        return counter_expectation(x);
+    }
+    let flags = [
+        (
+            x.finality_never_decreases,
+            Expectation::FinalityNeverDecreases,
+        ),
+        (x.no_double_signing, Expectation::NoDoubleSigning),
+    ];
+    if let Some((_, flag)) = flags.iter().find(|(set, _)| *set) {
+        let others = [
+            x.slot.is_some(),
+            x.from_slot.is_some() || x.to_slot.is_some(),
+            x.source.is_some() || x.at_least.is_some() || x.at_most.is_some(),
+            x.after_epoch.is_some() || x.builder.is_some() || x.state.is_some(),
+            x.reason.is_some(),
+            x.finalized_epoch_at_least.is_some() || x.missed_slots_at_most.is_some(),
+            x.finality_never_decreases && x.no_double_signing,
+        ];
+        if others.iter().any(|o| *o) {
+            return Err(format!("{flag}: a check of its own, with no other field"));
+        }
+        return Ok(flag.clone());
+    }
     let kinds = [
         x.slot.is_some(),
         x.from_slot.is_some() || x.to_slot.is_some(),
@@ -422,12 +664,16 @@ fn expectation(x: FileExpect) -> Result<Expectation, String> {
         x.finalized_epoch_at_least.is_some(),
         x.missed_slots_at_most.is_some(),
     ];
-    let shape = "one of: slot + source; from_slot + to_slot + source [+ at_least]; source + at_least; \
-                 after_epoch + builder + state [+ reason]; finalized_epoch_at_least; missed_slots_at_most";
+    let shape = "one of: slot + source; from_slot + to_slot + source [+ at_least or at_most] \
+                 [+ reason]; source + at_least; after_epoch + builder + state [+ reason]; \
+                 from_slot + to_slot + builder + counter [+ at_least]; finalized_epoch_at_least; \
+                 missed_slots_at_most; finality_never_decreases; no_double_signing";
     match kinds.iter().filter(|k| **k).count() {
         0 if x.source.is_some() && x.at_least.is_some() => {
-            if x.reason.is_some() {
-                return Err(format!("reason belongs to a builder state; {shape}"));
+            if x.reason.is_some() || x.at_most.is_some() {
+                return Err(format!(
+                    "reason and at_most belong to a slot range or a builder state; {shape}"
+                ));
             }
             return Ok(Expectation::TotalSource {
                 source: source(x.source.as_deref().unwrap_or_default())?,
@@ -453,6 +699,7 @@ fn expectation(x: FileExpect) -> Result<Expectation, String> {
     if let Some(slot) = x.slot {
         no_extra(&[
             (x.at_least.is_some(), "at_least"),
+            (x.at_most.is_some(), "at_most"),
             (x.reason.is_some(), "reason"),
         ])?;
         return Ok(Expectation::SlotSource {
@@ -461,23 +708,23 @@ fn expectation(x: FileExpect) -> Result<Expectation, String> {
         });
     }
     if x.from_slot.is_some() || x.to_slot.is_some() {
-        no_extra(&[(x.reason.is_some(), "reason")])?;
-        let (Some(from), Some(to)) = (x.from_slot, x.to_slot) else {
-            return Err("from_slot and to_slot go together".into());
-        };
-        if from > to {
-            return Err(format!("from_slot {from} is after to_slot {to}"));
+        let (from, to) = slot_range(x.from_slot, x.to_slot)?;
+        if x.at_least.is_some() && x.at_most.is_some() {
+            return Err("at_least and at_most: one of them".into());
         }
         return Ok(Expectation::RangeSource {
             from,
             to,
             source: needs_source("a slot range")?,
             at_least: x.at_least,
+            at_most: x.at_most,
+            reason: x.reason,
         });
     }
     if x.after_epoch.is_some() || x.builder.is_some() || x.state.is_some() {
         no_extra(&[
             (x.at_least.is_some(), "at_least"),
+            (x.at_most.is_some(), "at_most"),
             (x.source.is_some(), "source"),
         ])?;
         let (Some(after_epoch), Some(builder), Some(state)) = (x.after_epoch, x.builder, x.state)
@@ -505,6 +752,7 @@ fn expectation(x: FileExpect) -> Result<Expectation, String> {
     no_extra(&[
         (x.source.is_some(), "source"),
         (x.at_least.is_some(), "at_least"),
+        (x.at_most.is_some(), "at_most"),
         (x.reason.is_some(), "reason"),
     ])?;
     if let Some(epoch) = x.finalized_epoch_at_least {
@@ -513,6 +761,62 @@ fn expectation(x: FileExpect) -> Result<Expectation, String> {
     Ok(Expectation::MissedSlotsAtMost(
         x.missed_slots_at_most.unwrap_or_default(),
     ))
+}
+
+fn slot_range(from: Option<u64>, to: Option<u64>) -> Result<(u64, u64), String> {
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err("from_slot and to_slot go together".into());
+    };
+    if from > to {
+        return Err(format!("from_slot {from} is after to_slot {to}"));
+    }
+    Ok((from, to))
+}
+
+/// `from_slot + to_slot + builder + counter [+ at_least]`.
+fn counter_expectation(x: FileExpect) -> Result<Expectation, String> {
+    let shape =
+        "a counter check is from_slot + to_slot + builder + counter [+ at_least or at_most]";
+    let extra = [
+        (x.slot.is_some(), "slot"),
+        (x.source.is_some(), "source"),
+        (
+            x.at_least.is_some() && x.at_most.is_some(),
+            "at_least with at_most",
+        ),
+        (x.after_epoch.is_some(), "after_epoch"),
+        (x.state.is_some(), "state"),
+        (x.reason.is_some(), "reason"),
+        (
+            x.finalized_epoch_at_least.is_some(),
+            "finalized_epoch_at_least",
+        ),
+        (x.missed_slots_at_most.is_some(), "missed_slots_at_most"),
+        (x.finality_never_decreases, "finality_never_decreases"),
+        (x.no_double_signing, "no_double_signing"),
+    ];
+    if let Some((_, name)) = extra.iter().find(|(set, _)| *set) {
+        return Err(format!("{name} does not belong here; {shape}"));
+    }
+    let (from, to) = slot_range(x.from_slot, x.to_slot)?;
+    let builder = x
+        .builder
+        .ok_or_else(|| format!("builder missing; {shape}"))?;
+    if !RELAY_NAMES.contains(&builder.as_str()) {
+        return Err(format!("builder {builder:?} is not relay-a or relay-b"));
+    }
+    let counter = x.counter.unwrap_or_default();
+    if counter.trim().is_empty() {
+        return Err("counter: a name, such as rejections.wrong_parent_hash".into());
+    }
+    Ok(Expectation::Counter {
+        from,
+        to,
+        builder,
+        counter,
+        at_least: x.at_most.is_none().then(|| x.at_least.unwrap_or(1)),
+        at_most: x.at_most,
+    })
 }
 
 #[cfg(test)]
@@ -627,25 +931,176 @@ mod tests {
     fn every_shipped_scenario_parses() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
         let mut names = Vec::new();
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "toml") {
-                let scenario = Scenario::from_file(&path).unwrap();
-                assert!(!scenario.expectations.is_empty(), "{}", path.display());
-                names.push(scenario.name);
+        for dir in [dir.clone(), dir.join("faults")] {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    let scenario = Scenario::from_file(&path).unwrap();
+                    assert!(!scenario.expectations.is_empty(), "{}", path.display());
+                    names.push(scenario.name);
+                }
             }
         }
         names.sort();
+        let faults = [
+            "bad-signature",
+            "fee-recipient",
+            "header-5xx",
+            "header-timeout",
+            "invalid-payload",
+            "malformed-json",
+            "mismatched-payload",
+            "no-bid",
+            "withheld-after-signing",
+            "wrong-gas-limit",
+            "wrong-parent-hash",
+            "wrong-prev-randao",
+            "wrong-pubkey",
+            "wrong-timestamp",
+            "wrong-withdrawals-root",
+            "zero-value",
+        ]
+        .map(|f| format!("fault-{f}"));
+        let mut expected: Vec<String> = [
+            "circuit-breaker",
+            "fault-matrix",
+            "happy",
+            "invalid-payload",
+            "kill-9",
+            "relay-delay",
+            "restarts",
+            "withheld",
+        ]
+        .map(String::from)
+        .into_iter()
+        .chain(faults)
+        .collect();
+        expected.sort();
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn the_matrix_includes_every_fault_at_its_own_slots() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let matrix = Scenario::from_file(&dir.join("fault-matrix.toml")).unwrap();
+        let mut parts = Vec::new();
+        for entry in std::fs::read_dir(dir.join("faults")).unwrap() {
+            parts.push(Scenario::from_file(&entry.unwrap().path()).unwrap());
+        }
+        assert_eq!(parts.len(), 16);
+        let slot_bound = |s: &Scenario| {
+            s.expectations
+                .iter()
+                .filter(|x| x.last_slot().is_some())
+                .count()
+        };
         assert_eq!(
-            names,
-            [
-                "happy",
-                "invalid-payload",
-                "relay-delay",
-                "restarts",
-                "withheld"
-            ]
+            matrix.actions.len(),
+            parts.iter().map(|p| p.actions.len()).sum::<usize>()
         );
+        // The included files' slot-bound expectations, and the matrix's own run-wide ones only.
+        let own = 3;
+        assert_eq!(
+            matrix.expectations.len(),
+            parts.iter().map(slot_bound).sum::<usize>() + own
+        );
+        assert_eq!(matrix.bn_args, ["--builder-withhold-penalty-epochs", "1"]);
+        // No two cases switch faults at the same slots.
+        let mut windows: Vec<(u64, u64, String)> = parts
+            .iter()
+            .map(|p| {
+                let slots = p.actions.iter().map(|a| a.slot);
+                (
+                    slots.clone().min().unwrap(),
+                    slots.max().unwrap(),
+                    p.name.clone(),
+                )
+            })
+            .collect();
+        windows.sort();
+        for pair in windows.windows(2) {
+            assert!(pair[0].1 <= pair[1].0, "{pair:?} overlap");
+        }
+        let last = windows.last().unwrap().1;
+        assert!(last < matrix.epochs.unwrap() * SLOTS_PER_EPOCH, "{last}");
+    }
+
+    #[test]
+    fn includes_restarts_and_new_expectations_parse_and_are_checked() {
+        let s = Scenario::from_toml(
+            r#"
+            bn_args = ["--builder-fallback-skips", "1"]
+            [restarts]
+            count = 3
+            from_slot = 8
+            to_slot = 16
+            seed = 5
+            [[action]]
+            slot = 4
+            at_ms = 700
+            target = "vc"
+            restart = true
+            [[expect]]
+            from_slot = 2
+            to_slot = 3
+            builder = "relay-a"
+            counter = "rejections.zero_value"
+            [[expect]]
+            from_slot = 2
+            to_slot = 3
+            source = "missed"
+            at_most = 0
+            [[expect]]
+            from_slot = 2
+            to_slot = 3
+            source = "local"
+            reason = "circuit breaker"
+            [[expect]]
+            finality_never_decreases = true
+            [[expect]]
+            no_double_signing = true
+            "#,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(s.bn_args, ["--builder-fallback-skips", "1"]);
+        assert_eq!(s.actions[0].at_ms, Some(700));
+        let r = s.restarts.as_ref().unwrap();
+        assert_eq!((r.count, r.seed, r.targets.len()), (3, Some(5), 2));
+        assert_eq!(
+            s.expectations[0].to_string(),
+            "relay-a rejections.zero_value up by at least 1 over slots 2..=3"
+        );
+        assert_eq!(
+            s.expectations[1].to_string(),
+            "at most 0 of slots 2..=3 from missed"
+        );
+        assert_eq!(s.expectations[3], Expectation::FinalityNeverDecreases);
+        assert_eq!(s.expectations[4], Expectation::NoDoubleSigning);
+        for (text, needle) in [
+            ("include = [\"x\"]", "only a scenario file"),
+            ("[restarts]\ncount = 0\nfrom_slot = 1\nto_slot = 2", "count"),
+            ("[restarts]\ncount = 5\nfrom_slot = 1\nto_slot = 2", "kills need"),
+            (
+                "[restarts]\ncount = 1\nfrom_slot = 1\nto_slot = 2\ntargets = [\"el\"]",
+                "not killed",
+            ),
+            (
+                "[[expect]]\nno_double_signing = true\nslot = 3",
+                "a check of its own",
+            ),
+            (
+                "[[expect]]\nfrom_slot = 1\nto_slot = 2\nbuilder = \"relay-a\"\ncounter = \"x\"\nsource = \"local\"",
+                "source does not belong",
+            ),
+            (
+                "[[expect]]\nfrom_slot = 1\nto_slot = 2\nsource = \"local\"\nat_least = 1\nat_most = 2",
+                "one of them",
+            ),
+        ] {
+            let error = Scenario::from_toml(text, "t").unwrap_err();
+            assert!(error.contains(needle), "{error:?} lacks {needle:?}");
+        }
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct Summary {
     pub actions: Vec<ActionReport>,
     pub builders: Vec<BuilderView>,
     pub expectations: Vec<Verdict>,
+    /// The seed of the random kills, when the scenario has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// How the run ended: `completed`, `interrupted`, or the error.
     pub ended: String,
     pub passed: bool,
@@ -136,6 +139,7 @@ impl Summary {
             actions,
             builders,
             expectations,
+            seed: None,
             ended,
             passed,
             slots: records,
@@ -197,6 +201,9 @@ impl Summary {
                 self.forks_with_blocks.join(", ")
             }
         ));
+        if let Some(seed) = self.seed {
+            out.push(format!("  random kills: seed {seed}"));
+        }
         for a in &self.actions {
             out.push(format!(
                 "  action at slot {}: {} -> {}",
@@ -242,6 +249,27 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// Records the verdict of an expectation checked outside the slot records (double signing),
+    /// and whether the run passed with it.
+    pub fn settle(&mut self, expectation: &Expectation, ok: bool, detail: String) {
+        let text = expectation.to_string();
+        for v in self
+            .expectations
+            .iter_mut()
+            .filter(|v| v.expectation == text)
+        {
+            if v.result == "not reached" {
+                continue;
+            }
+            v.result = if ok { "passed" } else { "failed" }.into();
+            v.detail = detail.clone();
+        }
+        self.passed = !self.ended.starts_with("error")
+            && self.expectations.iter().all(|v| v.result != "failed");
+    }
+}
+
 fn opt(v: Option<u64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
 }
@@ -265,6 +293,8 @@ fn check(
             to,
             source,
             at_least,
+            at_most,
+            reason,
         } => {
             let in_range: Vec<&SlotRecord> = records
                 .iter()
@@ -274,12 +304,40 @@ fn check(
                 .iter()
                 .filter(|r| source.matches(&r.source))
                 .count() as u64;
-            match at_least {
-                Some(n) => (
+            if let Some(text) = reason {
+                let unexplained: Vec<String> = in_range
+                    .iter()
+                    .filter(|r| source.matches(&r.source))
+                    .filter(|r| {
+                        !r.reason
+                            .as_deref()
+                            .is_some_and(|x| x.contains(text.as_str()))
+                    })
+                    .map(|r| {
+                        format!(
+                            "{} ({})",
+                            r.slot,
+                            r.reason.as_deref().unwrap_or("no reason")
+                        )
+                    })
+                    .collect();
+                if !unexplained.is_empty() {
+                    return (
+                        false,
+                        format!("not for {text:?}: {}", unexplained.join(", ")),
+                    );
+                }
+            }
+            match (at_least, at_most) {
+                (Some(n), _) => (
                     matching >= *n,
                     format!("{matching} of {} slots", in_range.len()),
                 ),
-                None => {
+                (None, Some(n)) => (
+                    matching <= *n && !in_range.is_empty(),
+                    format!("{matching} of {} slots", in_range.len()),
+                ),
+                (None, None) => {
                     // Every block of the range (missed slots are counted by their own expectation).
                     let others: Vec<String> = in_range
                         .iter()
@@ -324,6 +382,53 @@ fn check(
             }
             (checked > 0, format!("{checked} slots checked"))
         }
+        Expectation::Counter {
+            from,
+            to,
+            builder,
+            counter,
+            at_least,
+            at_most,
+        } => {
+            let value = |r: Option<&SlotRecord>| {
+                r.and_then(|r| r.builders.iter().find(|b| &b.name == builder))
+                    .and_then(|b| b.counters.get(counter).copied())
+                    .unwrap_or(0)
+            };
+            let before = records.iter().rev().find(|r| r.slot < *from);
+            let Some(after) = records
+                .iter()
+                .rev()
+                .find(|r| r.slot <= *to && r.slot >= *from)
+            else {
+                return (false, "the slots were not observed".into());
+            };
+            let up = value(Some(after)).saturating_sub(value(before));
+            let ok = at_least.is_none_or(|n| up >= n) && at_most.is_none_or(|n| up <= n);
+            (ok, format!("up by {up}"))
+        }
+        Expectation::FinalityNeverDecreases => {
+            let mut highest: Option<(u64, u64)> = None;
+            for r in records {
+                let Some(f) = r.finalized_epoch else { continue };
+                if let Some((slot, h)) = highest.filter(|(_, h)| f < *h) {
+                    return (
+                        false,
+                        format!("finalized {h} at slot {slot}, then {f} at slot {}", r.slot),
+                    );
+                }
+                if highest.is_none_or(|(_, h)| f > h) {
+                    highest = Some((r.slot, f));
+                }
+            }
+            let seen = records
+                .iter()
+                .filter(|r| r.finalized_epoch.is_some())
+                .count();
+            (seen > 0, format!("{seen} observations"))
+        }
+        // Checked after the run (it needs the processes' data); see `Summary::settle`.
+        Expectation::NoDoubleSigning => (false, "not checked".into()),
         Expectation::FinalizedEpochAtLeast(e) => (
             finalized.is_some_and(|f| f >= *e),
             format!("finalized {}", opt(finalized)),

@@ -7,6 +7,7 @@
 mod cli;
 mod ethereumjs;
 mod runs;
+mod scenarios;
 
 use devnet::testnet::ForkEpochs;
 use devnet::{Binaries, NetworkOptions, RunOptions};
@@ -29,6 +30,7 @@ pub fn options(epochs: u64) -> RunOptions {
             genesis_delay_s: 6,
             dir: None,
             engine: Default::default(),
+            bn_args: Vec::new(),
         },
         epochs,
         keep: false,
