@@ -11,5 +11,7 @@ mod legacy_v1;
 mod node_config;
 mod pools;
 mod production;
+mod rewards;
+mod state_data;
 mod states;
 mod validator;
