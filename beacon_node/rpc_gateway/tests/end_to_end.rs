@@ -104,3 +104,51 @@ async fn a_transaction_sent_to_the_gateway_is_in_the_builders_next_payload() {
     assert_eq!(relay.full_stats().transactions_included, 1);
     relay.stop().await;
 }
+
+/// An engine builder gets the transaction by `eth_sendRawTransaction` on its engine face with its own
+/// JWT secret; a wrong secret is refused there, retried and counted as failed.
+#[tokio::test]
+async fn an_engine_builder_gets_the_transaction_on_its_engine_face_with_its_jwt() {
+    let builder_el = mock_el::MockEl::start(mock_el::MockElConfig::new(jwt()).with_last_fork(FORK))
+        .await
+        .unwrap();
+    let face_secret = engine_api::JwtSecret::new([0x55; 32]);
+    let mut config = MockRelayConfig::new(
+        ChainSpec::minimal().with_forks_at_genesis_up_to(FORK),
+        Hash256::repeat_byte(0x77),
+        bls::SecretKey::random(),
+        builder_el.url().parse().unwrap(),
+        jwt(),
+    );
+    config.engine_face_jwt = Some(face_secret.clone());
+    let relay = MockRelay::start::<E>(config).await.unwrap();
+    let target = |name: &str, secret: engine_api::JwtSecret| ForwardTarget {
+        name: name.to_string(),
+        url: relay.url(),
+        kind: TargetKind::Engine(secret),
+    };
+    let gateway = Gateway::start(vec![
+        target("engine-builder", face_secret),
+        target("wrong-secret", engine_api::JwtSecret::new([0x56; 32])),
+    ])
+    .await;
+    let raw = transaction(43);
+    let answer = gateway
+        .call("eth_sendRawTransaction", json!([hex(&raw)]))
+        .await;
+    assert_eq!(answer["result"], json!(keccak256(&raw)), "{answer}");
+    wait_for("both outcomes", Duration::from_secs(10), || {
+        gateway.counter("blindfold_rpc_gateway_forwarded_total", "engine-builder") == 1
+            && gateway.counter("blindfold_rpc_gateway_forward_failed_total", "wrong-secret") == 1
+    })
+    .await;
+    assert_eq!(relay.full_stats().transactions_forwarded, 1);
+    assert_eq!(
+        gateway.counter(
+            "blindfold_rpc_gateway_forward_retries_total",
+            "wrong-secret"
+        ),
+        5
+    );
+    relay.stop().await;
+}

@@ -2,7 +2,8 @@
 //! - `builder_getPayloadV1` (the OP builder-API draft): the proposer's request signature is checked
 //!   **before** anything is built or answered; the answer is a full payload (with blobs and requests)
 //!   signed with the relay's secp256k1 key as `docs/full-payload-builders.md` defines;
-//! - `builder_forwardTransactionV1`: the transaction goes into the next payload this relay serves;
+//! - `builder_forwardTransactionV1`: the transaction goes into the next payload this relay serves
+//!   (also `eth_sendRawTransaction` on the engine face, as the RPC gateway forwards to engine builders);
 //! - an engine-API face (`engine_forkchoiceUpdatedV2/V3`, `engine_getPayloadV2..V5`, JWT with the
 //!   relay's own secret): forkchoiceUpdated is passed to the relay's engine (the mock-el it builds
 //!   with), and getPayload answers that engine's payload made the relay's (its extra-data, forwarded
@@ -152,8 +153,8 @@ pub(crate) async fn handle<E: EthSpec>(
     let faults = bidder.core.faults();
     match method {
         GET_PAYLOAD_V1 => get_payload_v1(&bidder, &id, param(0), param(1), &faults).await,
-        FORWARD_TRANSACTION_V1 => forward_transaction(&bidder, &id, param(0)),
-        m if m.starts_with("engine_") => {
+        FORWARD_TRANSACTION_V1 => forward_transaction(&bidder, &id, param(0), false),
+        m if m.starts_with("engine_") || m == "eth_sendRawTransaction" => {
             let Some(secret) = &bidder.full.engine_jwt else {
                 return rpc_error(&id, -32601, format!("method {m} not served"));
             };
@@ -166,6 +167,9 @@ pub(crate) async fn handle<E: EthSpec>(
                 return crate::http::error(StatusCode::UNAUTHORIZED, "a valid JWT is required");
             }
             match m {
+                // An execution client serves `eth_` on its engine port too: the RPC gateway
+                // forwards transactions to an engine builder this way.
+                "eth_sendRawTransaction" => forward_transaction(&bidder, &id, param(0), true),
                 "engine_forkchoiceUpdatedV2" | "engine_forkchoiceUpdatedV3" => {
                     let fork = if m.ends_with("V2") {
                         ForkName::Capella
@@ -304,7 +308,14 @@ async fn get_payload_v1<E: EthSpec>(
     rpc_result(id, serde_json::to_value(answer).unwrap_or(Value::Null))
 }
 
-fn forward_transaction<E: EthSpec>(bidder: &Bidder<E>, id: &Value, transaction: Value) -> Response {
+/// Takes a transaction for the next payload; answers `true` (`builder_forwardTransactionV1`) or, as
+/// `eth_sendRawTransaction` does, its hash.
+fn forward_transaction<E: EthSpec>(
+    bidder: &Bidder<E>,
+    id: &Value,
+    transaction: Value,
+    answer_hash: bool,
+) -> Response {
     let Ok(raw) = serde_json::from_value::<Bytes>(transaction) else {
         return rpc_error(id, -32602, "params: [hex-encoded RLP transaction]");
     };
@@ -325,7 +336,11 @@ fn forward_transaction<E: EthSpec>(bidder: &Bidder<E>, id: &Value, transaction: 
         pending.push(raw.to_vec());
         full.transactions_forwarded.fetch_add(1, Ordering::Relaxed);
     }
-    rpc_result(id, json!(true))
+    if answer_hash {
+        rpc_result(id, json!(alloy_primitives::keccak256(&raw)))
+    } else {
+        rpc_result(id, json!(true))
+    }
 }
 
 async fn forkchoice_updated<E: EthSpec>(
