@@ -126,7 +126,7 @@ pub fn compute_block_rewards<E: EthSpec, B: ProcessableBlock<E>>(
         proposer,
         block.parent_root(),
         body.body_root(),
-        &mut caches,
+        &caches,
     )?;
     process_withdrawals(state, body.payload_withdrawals())?;
     process_execution_payload(state, &body, true, spec)?;
@@ -270,7 +270,7 @@ pub fn compute_attestation_rewards<E: EthSpec>(
     spec: &ChainSpec,
 ) -> Result<AttestationRewards> {
     ensure!(
-        (state.slot() + 1) % E::slots_per_epoch() == 0,
+        (state.slot() + 1).is_multiple_of(E::slots_per_epoch()),
         "attestation rewards are read at the last slot of an epoch, not at slot {}",
         state.slot()
     );
