@@ -222,9 +222,9 @@ pub fn compute_sync_committee_rewards<E: EthSpec>(
     let reward = i64::try_from(amounts.participant_reward).map_err(|_| StateError::Overflow)?;
     let mut out: Vec<(ValidatorIndex, i64)> = vec![];
     for (pubkey, &bit) in committee.iter().zip(sync_committee_bits) {
-        let index = *index_of.get(pubkey).ok_or_else(|| {
-            StateError::Other("sync committee member not in the registry".into())
-        })?;
+        let index = *index_of
+            .get(pubkey)
+            .ok_or_else(|| StateError::Other("sync committee member not in the registry".into()))?;
         let delta = if bit { reward } else { -reward };
         match out.iter_mut().find(|(i, _)| *i == index) {
             Some((_, total)) => *total += delta,
