@@ -5,6 +5,7 @@
 mod chain;
 mod crash;
 mod full_payload;
+mod gateway;
 mod harness;
 mod operations;
 mod registrations;
