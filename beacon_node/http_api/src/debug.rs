@@ -1,7 +1,7 @@
 //! `/eth/v*/debug/*`: whole states (JSON and SSZ), fork choice's heads, and its tree.
 
 use crate::beacon::states::state;
-use crate::errors::{respond, ApiResult};
+use crate::errors::{respond, ApiError, ApiResult};
 use crate::filters::{
     headers, json_response, negotiate, ssz_response, with_ctx, with_version, Encoding,
 };
@@ -36,7 +36,7 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
     let fork_choice = warp::path!("eth" / "v1" / "debug" / "fork_choice")
         .and(warp::get())
         .and(with_ctx(ctx))
-        .map(|ctx: Arc<Context<E>>| respond(fork_choice(&ctx)));
+        .then(|ctx: Arc<Context<E>>| async move { respond(ctx.blocking(fork_choice).await) });
     states.or(heads).unify().or(fork_choice).unify().boxed()
 }
 
@@ -88,8 +88,10 @@ fn heads<E: EthSpec>(ctx: &Context<E>) -> ApiResult {
     json_response(&GenericResponse::from(data))
 }
 
+/// Fork choice's tree. Blocking: the anchor's parent root is read from the store, since the spec
+/// requires one for every node and fork choice keeps none for its anchor.
 fn fork_choice<E: EthSpec>(ctx: &Context<E>) -> ApiResult {
-    let data = ctx.chain.with_fork_choice(|fc| {
+    let mut data = ctx.chain.with_fork_choice(|fc| {
         let nodes = fc.proto_array().nodes();
         ForkChoiceData {
             justified_checkpoint: fc.justified_checkpoint(),
@@ -109,5 +111,20 @@ fn fork_choice<E: EthSpec>(ctx: &Context<E>) -> ApiResult {
                 .collect(),
         }
     });
+    for node in data.fork_choice_nodes.iter_mut() {
+        if node.parent_root.is_none() {
+            let summary = ctx
+                .chain
+                .store()
+                .get_block_summary(&node.block_root)?
+                .ok_or_else(|| {
+                    ApiError::internal(format!(
+                        "fork choice's anchor {:#x} is not stored",
+                        node.block_root
+                    ))
+                })?;
+            node.parent_root = Some(summary.parent_root);
+        }
+    }
     json_response(&data)
 }

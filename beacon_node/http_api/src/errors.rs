@@ -11,6 +11,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub failures: Vec<IndexedError>,
+    /// Answered by a batch endpoint, whose 400 body (`IndexedErrorMessage`) always carries
+    /// `failures`, empty when the request as a whole was refused (a body that does not parse).
+    pub batch: bool,
 }
 
 /// What handlers return.
@@ -22,6 +25,7 @@ impl ApiError {
             status,
             message: message.into(),
             failures: vec![],
+            batch: false,
         }
     }
 
@@ -58,16 +62,34 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
             failures,
+            batch: true,
+        }
+    }
+
+    /// This error as a batch endpoint answers it: a 400 names its `failures`, even when none.
+    pub fn in_batch(self) -> Self {
+        Self {
+            batch: true,
+            ..self
         }
     }
 
     pub fn into_response(self) -> Response {
-        let body = ErrorMessage {
-            code: self.status.as_u16(),
-            message: self.message,
-            failures: self.failures,
-        };
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let code = self.status.as_u16();
+        let bytes = if self.batch && self.status == StatusCode::BAD_REQUEST {
+            serde_json::to_vec(&BatchErrorBody {
+                code,
+                message: &self.message,
+                failures: &self.failures,
+            })
+        } else {
+            serde_json::to_vec(&ErrorMessage {
+                code,
+                message: self.message,
+                failures: self.failures,
+            })
+        }
+        .unwrap_or_default();
         let mut response = Response::new(bytes.into());
         *response.status_mut() = self.status;
         response.headers_mut().insert(
@@ -76,6 +98,15 @@ impl ApiError {
         );
         response
     }
+}
+
+/// A batch endpoint's 400 (`IndexedErrorMessage`): `failures` is required there, so it is written
+/// even when empty ([`ErrorMessage`] omits it then).
+#[derive(serde::Serialize)]
+struct BatchErrorBody<'a> {
+    code: u16,
+    message: &'a str,
+    failures: &'a [IndexedError],
 }
 
 impl From<tokio::task::JoinError> for ApiError {

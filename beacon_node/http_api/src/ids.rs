@@ -57,10 +57,14 @@ impl<E: EthSpec> Context<E> {
         if slot >= head.slot {
             return Ok(Some(head.block_root));
         }
-        if let Ok(root) = self
-            .chain
-            .with_fork_choice(|fc| fc.get_ancestor(&head.block_root, slot))
-        {
+        // Fork choice answers its anchor for any slot before it: only a block at or before `slot`
+        // is the answer.
+        let ancestor = self.chain.with_fork_choice(|fc| {
+            let root = fc.get_ancestor(&head.block_root, slot).ok()?;
+            let node = fc.proto_array().node(&root)?;
+            (node.slot <= slot).then_some(root)
+        });
+        if let Some(root) = ancestor {
             return Ok(Some(root));
         }
         // Before fork choice's anchor: the store's canonical index, walking back over skipped slots.
@@ -77,15 +81,27 @@ impl<E: EthSpec> Context<E> {
         }
     }
 
+    /// The state of `block_root` advanced to `slot`. Blocking. States before the finalized epoch are
+    /// pruned (all but genesis): asking for one is a 404 saying so, not a node failure.
+    pub fn state_at_slot(&self, block_root: Hash256, slot: Slot) -> ApiResult<Arc<BeaconState<E>>> {
+        self.chain.state_at_slot(block_root, slot).map_err(|e| {
+            let finalized_slot = self.finalized_slot();
+            if slot < finalized_slot {
+                ApiError::not_found(format!(
+                    "no state at slot {slot}: this node keeps no state before the finalized \
+                     epoch's first slot {finalized_slot}, but genesis ({e})"
+                ))
+            } else {
+                ApiError::internal(e)
+            }
+        })
+    }
+
     /// Resolves a `state_id`. Blocking (states may be read and advanced).
     pub fn state_view(&self, id: StateId) -> ApiResult<StateView<E>> {
         let head = self.chain.head();
         let finalized_slot = self.finalized_slot();
-        let at = |block_root: Hash256, slot: Slot| -> ApiResult<Arc<BeaconState<E>>> {
-            self.chain
-                .state_at_slot(block_root, slot)
-                .map_err(ApiError::internal)
-        };
+        let at = |block_root: Hash256, slot: Slot| self.state_at_slot(block_root, slot);
         let view = |state: Arc<BeaconState<E>>, block_root: Hash256, finalized: bool| {
             let (state, root) = settled(&state)?;
             Ok::<_, ApiError>(StateView {

@@ -3,6 +3,7 @@
 
 mod blocks;
 mod builder_publishes;
+mod conformance;
 mod errors;
 mod events_debug;
 mod forks;

@@ -46,7 +46,13 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
              headers: HeaderMap,
              body: Bytes,
              ctx: Arc<Context<E>>| async move {
-                respond(post_pool(ctx, version, kind, headers, body).await)
+                // The batch endpoints answer every 400 as `IndexedErrorMessage`.
+                let batch = matches!(
+                    kind.as_str(),
+                    "attestations" | "bls_to_execution_changes" | "sync_committees"
+                );
+                let result = post_pool(ctx, version, kind, headers, body).await;
+                respond(result.map_err(|e| if batch { e.in_batch() } else { e }))
             },
         );
     get.or(post).unify().boxed()

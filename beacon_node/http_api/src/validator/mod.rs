@@ -190,7 +190,7 @@ async fn post<E: EthSpec>(
     body: Bytes,
 ) -> ApiResult {
     match (version.as_str(), what.as_str()) {
-        (v @ ("v1" | "v2"), "aggregate_and_proofs") => {
+        (v @ ("v1" | "v2"), "aggregate_and_proofs") => async {
             // v1 (pre-Electra, for older validator clients) names no fork: phase0-shaped aggregates.
             let fork = match v {
                 "v1" => types::ForkName::Capella,
@@ -206,9 +206,22 @@ async fn post<E: EthSpec>(
                 .map_err(|e| ApiError::bad_request(format!("invalid aggregate: {e}")))?;
             attestation::aggregate_and_proofs(ctx, aggregates).await
         }
-        ("v1", "contribution_and_proofs") => {
+        .await
+        // Batch endpoints: every 400 is an `IndexedErrorMessage`.
+        .map_err(ApiError::in_batch),
+        ("v1", "contribution_and_proofs") => async {
             let contributions = json_body(&headers, &body)?;
             attestation::contribution_and_proofs(ctx, contributions).await
+        }
+        .await
+        .map_err(ApiError::in_batch),
+        ("v1", "beacon_committee_selections" | "sync_committee_selections") => {
+            // Only distributed-validator middleware combines selection proofs; the spec lets a
+            // beacon node answer 501.
+            Err(ApiError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "selection proofs are combined by distributed-validator middleware, not a beacon node",
+            ))
         }
         ("v1", "beacon_committee_subscriptions") => {
             // No p2p stack: nothing to subscribe to, but the body must be well formed.
