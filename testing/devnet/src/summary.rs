@@ -436,3 +436,151 @@ fn check(
         Expectation::MissedSlotsAtMost(n) => (missed <= *n, format!("{missed} missed")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::SourceMatch;
+
+    fn record(
+        slot: u64,
+        source: &str,
+        reason: Option<&str>,
+        fin: Option<u64>,
+        bids: u64,
+    ) -> SlotRecord {
+        SlotRecord {
+            slot,
+            epoch: slot / 8,
+            fork: "deneb",
+            source: source.into(),
+            reason: reason.map(str::to_string),
+            proposer: None,
+            block: None,
+            head_slot: None,
+            head_root: None,
+            justified_epoch: None,
+            finalized_epoch: fin,
+            builders: vec![BuilderView {
+                name: "relay-a".into(),
+                state: "enabled".into(),
+                counters: [("bids".to_string(), bids)].into(),
+                ..Default::default()
+            }],
+        }
+    }
+
+    fn records() -> Vec<SlotRecord> {
+        vec![
+            record(9, "relay-a", None, Some(0), 5),
+            record(10, "local", Some("relay-a timeouts"), Some(1), 6),
+            record(11, "missed", None, None, 7),
+            record(12, "local", Some("circuit breaker: x"), Some(1), 9),
+        ]
+    }
+
+    #[test]
+    fn counters_are_compared_with_the_slot_before_the_range() {
+        let x = |at_least, at_most| Expectation::Counter {
+            from: 10,
+            to: 12,
+            builder: "relay-a".into(),
+            counter: "bids".into(),
+            at_least,
+            at_most,
+        };
+        assert!(check(&x(Some(4), None), &records(), None, 0).0);
+        assert!(!check(&x(Some(5), None), &records(), None, 0).0);
+        assert!(check(&x(None, Some(4)), &records(), None, 0).0);
+        assert!(!check(&x(None, Some(3)), &records(), None, 0).0);
+        let other = Expectation::Counter {
+            from: 10,
+            to: 12,
+            builder: "relay-a".into(),
+            counter: "timeouts".into(),
+            at_least: Some(1),
+            at_most: None,
+        };
+        assert!(!check(&other, &records(), None, 0).0);
+    }
+
+    #[test]
+    fn ranges_check_at_most_and_reasons() {
+        let range = |source, at_most, reason: Option<&str>| Expectation::RangeSource {
+            from: 10,
+            to: 12,
+            source,
+            at_least: None,
+            at_most,
+            reason: reason.map(str::to_string),
+        };
+        assert!(
+            check(
+                &range(SourceMatch::Missed, Some(1), None),
+                &records(),
+                None,
+                0
+            )
+            .0
+        );
+        assert!(
+            !check(
+                &range(SourceMatch::Missed, Some(0), None),
+                &records(),
+                None,
+                0
+            )
+            .0
+        );
+        let (ok, detail) = check(
+            &range(SourceMatch::Local, None, Some("circuit breaker")),
+            &records(),
+            None,
+            0,
+        );
+        assert!(!ok && detail.contains("10"), "{detail}");
+        let shorter = Expectation::RangeSource {
+            from: 12,
+            to: 12,
+            source: SourceMatch::Local,
+            at_least: None,
+            at_most: None,
+            reason: Some("circuit breaker".into()),
+        };
+        assert!(check(&shorter, &records(), None, 0).0);
+    }
+
+    #[test]
+    fn a_finalized_epoch_that_goes_down_fails() {
+        let x = Expectation::FinalityNeverDecreases;
+        assert!(check(&x, &records(), None, 0).0);
+        let mut down = records();
+        down.push(record(13, "local", None, Some(0), 9));
+        let (ok, detail) = check(&x, &down, None, 0);
+        assert!(!ok && detail.contains("slot 13"), "{detail}");
+        assert!(!check(&x, &[], None, 0).0, "nothing observed is no pass");
+    }
+
+    #[test]
+    fn double_signing_fails_until_settled() {
+        let scenario = Scenario {
+            expectations: vec![Expectation::NoDoubleSigning],
+            ..Scenario::default()
+        };
+        let mut summary = Summary::new(
+            &scenario,
+            records(),
+            Vec::new(),
+            None,
+            Vec::new(),
+            true,
+            "completed".into(),
+            true,
+        );
+        assert!(!summary.passed);
+        summary.settle(&Expectation::NoDoubleSigning, true, "clean".into());
+        assert!(summary.passed);
+        summary.settle(&Expectation::NoDoubleSigning, false, "two blocks".into());
+        assert!(!summary.passed);
+    }
+}
