@@ -252,6 +252,22 @@ async fn rewards_match_what_the_chain_paid() {
     assert_eq!(indices, vec![1, 5]);
     assert_eq!(some.total_rewards[0], data.total_rewards[1]);
 
+    // No body at all: every validator.
+    let no_body = client
+        .post_raw(
+            "eth/v1/beacon/rewards/attestations/0",
+            "application/json",
+            vec![],
+            None,
+        )
+        .await
+        .unwrap();
+    let no_body: serde_json::Value = no_body.json().await.unwrap();
+    assert_eq!(
+        no_body["data"]["total_rewards"].as_array().unwrap().len(),
+        VALIDATORS as usize
+    );
+
     // Errors: an epoch not yet paid, a bad epoch, a bad body, unknown and genesis blocks.
     let early = client
         .post_beacon_rewards_attestations(1, &[])

@@ -160,6 +160,21 @@ async fn queues_identities_blobs_and_columns_across_forks() {
         VALIDATORS as usize
     );
     assert_eq!(genesis["finalized"], true);
+    // No body at all (no Content-Length): every validator, as the spec says.
+    let no_body = client
+        .post_raw(
+            "eth/v1/beacon/states/head/validator_identities",
+            "application/json",
+            vec![],
+            None,
+        )
+        .await
+        .unwrap();
+    let no_body: serde_json::Value = no_body.json().await.unwrap();
+    assert_eq!(
+        no_body["data"].as_array().unwrap().len(),
+        VALIDATORS as usize
+    );
     let bad = client
         .post_raw(
             "eth/v1/beacon/states/head/validator_identities",

@@ -34,7 +34,7 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
     let sync = warp::path!("eth" / "v1" / "beacon" / "rewards" / "sync_committee" / String)
         .and(warp::post())
         .and(headers())
-        .and(body(limit))
+        .and(optional_body(limit))
         .and(with_ctx(ctx.clone()))
         .then(
             |id: String, headers: HeaderMap, body: Bytes, ctx: Arc<Context<E>>| async move {
@@ -44,7 +44,7 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
     let attestations = warp::path!("eth" / "v1" / "beacon" / "rewards" / "attestations" / String)
         .and(warp::post())
         .and(headers())
-        .and(body(limit))
+        .and(optional_body(limit))
         .and(with_ctx(ctx))
         .then(
             |epoch: String, headers: HeaderMap, body: Bytes, ctx: Arc<Context<E>>| async move {
@@ -52,6 +52,25 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
             },
         );
     blocks.or(sync).unify().or(attestations).unify().boxed()
+}
+
+/// A request body the spec makes optional: a request without one (neither `Content-Length` nor
+/// `Transfer-Encoding`: zero bytes by HTTP/1.1) is an empty body, which [`body`] would refuse with
+/// 411; any other goes through [`body`] and its limit (the first branch's not-found rejection yields
+/// to the second's 411 or 413).
+pub(crate) fn optional_body(
+    limit: u64,
+) -> impl Filter<Extract = (Bytes,), Error = warp::Rejection> + Clone {
+    let unframed = headers().and_then(|headers: HeaderMap| async move {
+        let framed = headers.contains_key(warp::http::header::CONTENT_LENGTH)
+            || headers.contains_key(warp::http::header::TRANSFER_ENCODING);
+        if framed {
+            Err(warp::reject::not_found())
+        } else {
+            Ok(Bytes::new())
+        }
+    });
+    unframed.or(body(limit)).unify()
 }
 
 /// The validator ids of a rewards body: an array of indices or keys; none (no body or `[]`) is all.

@@ -4,8 +4,7 @@
 use super::states::{chain_response, parse_ids, select, state};
 use crate::errors::{respond, ApiError, ApiResult};
 use crate::filters::{
-    body, headers, json_body, json_response, negotiate, ssz_response, with_ctx, with_version,
-    Encoding,
+    headers, json_body, json_response, negotiate, ssz_response, with_ctx, with_version, Encoding,
 };
 use crate::ids::StateView;
 use crate::Context;
@@ -82,7 +81,7 @@ pub fn routes<E: EthSpec>(ctx: Arc<Context<E>>) -> BoxedFilter<(Response,)> {
         .and(warp::path!("validator_identities"))
         .and(warp::post())
         .and(headers())
-        .and(body(limit))
+        .and(super::rewards::optional_body(limit))
         .and(with_ctx(ctx))
         .then(
             |state_id: String, headers: HeaderMap, body: Bytes, ctx: Arc<Context<E>>| async move {
