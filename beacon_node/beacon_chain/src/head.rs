@@ -6,7 +6,10 @@ use crate::events::{finalized_event, ChainReorgEvent, Event, HeadEvent};
 use crate::view::HeadHealth;
 use crate::{BeaconChain, BlockError};
 use engine_api::{ForkchoiceStateV1, PayloadStatusKind};
-use fork_choice::{ExecutionStatus, ForkChoice, InvalidPayloadTarget, JustifiedBalances};
+use fork_choice::{
+    ExecutionStatus, ForkChoice, InvalidPayloadTarget, JustifiedBalances, PersistedParts,
+    VotesRecord,
+};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use store::StoreOp;
@@ -103,6 +106,8 @@ impl<E: EthSpec> BeaconChain<E> {
     /// Fork choice's head, and the cached head, store and events brought up to it. Returns what
     /// the engine must be told, or `None` when nothing changed.
     fn update_head_blocking(self: &Arc<Self>) -> Result<Option<HeadChange>, BlockError> {
+        // Fork choice's writes are a journal: they must land in the order they were taken.
+        let _one_at_a_time = self.head_update_lock.lock();
         let now = self.slot_clock.now_seconds();
         let (new_root, justified, finalized) = {
             let mut fork_choice = self.fork_choice.write();
@@ -119,21 +124,18 @@ impl<E: EthSpec> BeaconChain<E> {
         if new_root == old.block_root && justified == old.justified && finalized == old.finalized {
             // A block imported without moving the head is persisted in fork choice here.
             if self.fork_choice_dirty.swap(false, Ordering::AcqRel) {
-                let bytes = self.fork_choice.read().to_bytes();
-                if let Err(error) = self
-                    .store
-                    .do_atomically(vec![StoreOp::SetForkChoice(bytes)])
-                {
-                    self.fork_choice_dirty.store(true, Ordering::Release);
+                let ops = self.fork_choice_ops();
+                if let Err(error) = self.store.do_atomically(ops) {
+                    self.fork_choice_write_failed();
                     return Err(error.into());
                 }
             }
             return Ok(None);
         }
-        // The persisted fork choice goes with the head (at 2^20 validators, ~90 MB: once per head
-        // change, not per call).
+        // The persisted fork choice goes with the head: its core, and only the votes (and balances)
+        // that changed since the last write.
         self.fork_choice_dirty.store(false, Ordering::Release);
-        let fork_choice_bytes = self.fork_choice.read().to_bytes();
+        let fork_choice_ops = self.fork_choice_ops();
         let block = self
             .store
             .get_blinded_block(&new_root)?
@@ -146,18 +148,15 @@ impl<E: EthSpec> BeaconChain<E> {
             let fork_choice = self.fork_choice.read();
             CachedHead::new(new_root, message.state_root(), state, &fork_choice)
         };
-        let mut ops = vec![
-            StoreOp::SetHead(new_root),
-            StoreOp::SetJustified(justified),
-            StoreOp::SetForkChoice(fork_choice_bytes),
-        ];
+        let mut ops = vec![StoreOp::SetHead(new_root), StoreOp::SetJustified(justified)];
+        ops.extend(fork_choice_ops);
         let finality_advanced = finalized.epoch > old.finalized.epoch;
         if finality_advanced {
             ops.push(StoreOp::SetFinalized(finalized));
             ops.push(StoreOp::PruneOnFinalization(finalized));
         }
         if let Err(error) = self.store.do_atomically(ops) {
-            self.fork_choice_dirty.store(true, Ordering::Release);
+            self.fork_choice_write_failed();
             return Err(error.into());
         }
         *self.head.write() = new.clone();
@@ -313,6 +312,19 @@ impl<E: EthSpec> BeaconChain<E> {
     }
 
     /// The justified checkpoint's balances for fork choice: its state at the epoch start.
+    /// Fork choice's changes since its last write, as store ops for one transaction (see
+    /// `fork_choice::PersistedParts`). A caller whose write fails calls
+    /// [`Self::fork_choice_write_failed`].
+    pub(crate) fn fork_choice_ops(&self) -> Vec<StoreOp<E>> {
+        fork_choice_ops(self.fork_choice.write().take_persisted_parts())
+    }
+
+    /// A write of [`Self::fork_choice_ops`] did not commit: the next one writes everything.
+    fn fork_choice_write_failed(&self) {
+        self.fork_choice.write().persist_failed();
+        self.fork_choice_dirty.store(true, Ordering::Release);
+    }
+
     pub(crate) fn justified_balances(
         &self,
         checkpoint: &Checkpoint,
@@ -423,4 +435,18 @@ pub(crate) struct HeadChange {
     slot: Slot,
     state: ForkchoiceStateV1,
     fork: types::ForkName,
+}
+
+/// The store ops that write `parts`.
+pub(crate) fn fork_choice_ops<E: EthSpec>(parts: PersistedParts) -> Vec<StoreOp<E>> {
+    let mut ops = vec![StoreOp::SetForkChoice(parts.core)];
+    if let Some(balances) = parts.balances {
+        ops.push(StoreOp::SetForkChoiceBalances(balances));
+    }
+    match parts.votes {
+        VotesRecord::Unchanged => {}
+        VotesRecord::Journal(bytes) => ops.push(StoreOp::AppendForkChoiceVotes(bytes)),
+        VotesRecord::Snapshot(bytes) => ops.push(StoreOp::SetForkChoiceVotes(bytes)),
+    }
+    ops
 }

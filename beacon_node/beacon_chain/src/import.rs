@@ -84,7 +84,9 @@ impl<E: EthSpec> BeaconChain<E> {
         .await
         .map_err(|e| BlockError::Internal(format!("import task: {e}")))??;
         tracing::info!(slot, %block_root, execution = execution_status.as_str(), "block imported");
-        self.recompute_head().await?;
+        let head = self.recompute_head().await;
+        self.write_owed_full_state();
+        head?;
         Ok(imported)
     }
 
@@ -367,8 +369,11 @@ impl<E: EthSpec> BeaconChain<E> {
         } = verified;
         let slot = message.slot();
         let summary = BlockSummary::from_block(&message);
-        {
+        let first_of_epoch = {
             let mut fork_choice = self.fork_choice.write();
+            let parent_slot = fork_choice
+                .block(&summary.parent_root)
+                .map_or(0, |parent| parent.slot);
             fork_choice.on_tick(self.slot_clock.now_seconds().max(self.genesis_time));
             let mut balances = |checkpoint: &types::Checkpoint| self.justified_balances(checkpoint);
             // Block processing kept the caches' progressive balances current: fork choice's
@@ -384,16 +389,19 @@ impl<E: EthSpec> BeaconChain<E> {
                 &mut balances,
             )?;
             apply_block_votes(&mut fork_choice, &post_state, &caches, message.body_ref());
-            // Persisted by the head update that follows (with the head when it moves): at 2^20
-            // validators the persisted form is ~90 MB (the votes), too much to write twice per block.
+            // Persisted by the head update that follows (with the head when it moves), which writes
+            // only what changed: one transaction per block is enough.
             self.fork_choice_dirty.store(true, Ordering::Release);
-        }
+            parent_slot / E::slots_per_epoch() != slot / E::slots_per_epoch()
+        };
+        // The post-state as a summary: the full write an epoch's first state owes (hundreds of MB
+        // at mainnet scale) follows the head update in a transaction of its own.
         let mut ops = vec![
             StoreOp::PutBlock {
                 block_root,
                 block: Box::new(block.clone()),
             },
-            StoreOp::PutState {
+            StoreOp::PutStateSummary {
                 state_root,
                 state: Box::new(post_state.clone()),
             },
@@ -421,9 +429,13 @@ impl<E: EthSpec> BeaconChain<E> {
             });
         }
         self.store.do_atomically(ops)?;
+        let post_state = Arc::new(post_state);
+        if first_of_epoch {
+            *self.owed_full_state.lock() = Some((state_root, post_state.clone()));
+        }
         self.states
             .lock()
-            .insert_with_caches(block_root, Arc::new(post_state), caches);
+            .insert_with_caches(block_root, post_state, caches);
         self.observed_proposals
             .lock()
             .insert((message.proposer_index(), slot), block_root);
@@ -440,6 +452,48 @@ impl<E: EthSpec> BeaconChain<E> {
             slot,
             execution_status,
         })
+    }
+
+    /// The full write of an epoch's first state, owed by its import, on a thread of its own: until
+    /// it lands, the store replays the epoch's states from the previous epoch's (and a crash before
+    /// it lands leaves them so). One at a time; the next waits for the previous.
+    fn write_owed_full_state(&self) {
+        let Some((state_root, state)) = self.owed_full_state.lock().take() else {
+            return;
+        };
+        let mut writer = self.state_writer.lock();
+        // Joined on the new thread, not here: this runs on an async worker.
+        let previous = writer.take();
+        let store = self.store.clone();
+        let spawned = std::thread::Builder::new()
+            .name("state-writer".into())
+            .spawn(move || {
+                if let Some(previous) = previous {
+                    let _ = previous.join();
+                }
+                let slot = state.slot();
+                let op = StoreOp::PutState {
+                    state_root,
+                    state: Box::new((*state).clone()),
+                };
+                match store.do_atomically(vec![op]) {
+                    Ok(()) => tracing::debug!(slot, %state_root, "epoch state stored in full"),
+                    Err(error) => {
+                        tracing::warn!(slot, %state_root, %error, "the epoch state was not stored in full; its epoch's states replay from an earlier one")
+                    }
+                }
+            });
+        match spawned {
+            Ok(handle) => *writer = Some(handle),
+            Err(error) => tracing::warn!(%error, "no thread for the epoch state's full write"),
+        }
+    }
+
+    /// Wait until the last owed full state write (see `import_block`) has landed or failed.
+    pub fn wait_for_state_writes(&self) {
+        if let Some(handle) = self.state_writer.lock().take() {
+            let _ = handle.join();
+        }
     }
 
     /// The root of another block `proposer` proposed at `slot`, if one was imported.

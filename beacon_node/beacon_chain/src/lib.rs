@@ -69,6 +69,12 @@ pub struct BeaconChain<E: EthSpec> {
     /// Fork choice changed (a block was imported) since it was last persisted: the head update
     /// writes it.
     fork_choice_dirty: std::sync::atomic::AtomicBool,
+    /// One head update at a time: each writes fork choice's changes since the one before.
+    head_update_lock: Mutex<()>,
+    /// An imported epoch's first state (root, state) whose full write waits for the head update.
+    owed_full_state: Mutex<Option<(Hash256, Arc<BeaconState<E>>)>>,
+    /// The thread writing the last owed full state.
+    state_writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The decompressed public keys every state's caches decode signatures through (one memory for
     /// the chain, warmed at start).
     decompressed_pubkeys: DecompressedPubkeys,
@@ -147,7 +153,12 @@ impl<E: EthSpec> BeaconChain<E> {
                     let bytes = metadata.fork_choice.ok_or_else(|| {
                         StartError::Other("the store has a head but no fork choice".into())
                     })?;
-                    let fork_choice = ForkChoice::from_bytes(&bytes)?;
+                    let votes = store.fork_choice_votes()?;
+                    let fork_choice = ForkChoice::from_parts(
+                        &bytes,
+                        metadata.fork_choice_balances.as_deref(),
+                        votes.iter().map(Vec::as_slice),
+                    )?;
                     let head_block = store.get_blinded_block(&head_root)?.ok_or_else(|| {
                         StartError::Other(format!("the head block {head_root} is not in the store"))
                     })?;
@@ -176,13 +187,13 @@ impl<E: EthSpec> BeaconChain<E> {
                         proposer_index: 0,
                         execution_block_hash: genesis.latest_execution_payload_header().block_hash(),
                     };
-                    let fork_choice =
+                    let mut fork_choice =
                         ForkChoice::from_anchor(&anchor, &genesis, ExecutionStatus::Valid, fc_config)?;
                     let checkpoint = Checkpoint {
                         epoch: 0,
                         root: block_root,
                     };
-                    store.do_atomically(vec![
+                    let mut ops = vec![
                         StoreOp::PutBlock {
                             block_root,
                             block: Box::new(block.into_signed(types::SignatureBytes::empty())),
@@ -197,9 +208,10 @@ impl<E: EthSpec> BeaconChain<E> {
                         },
                         StoreOp::SetJustified(checkpoint),
                         StoreOp::SetFinalized(checkpoint),
-                        StoreOp::SetForkChoice(fork_choice.to_bytes()),
                         StoreOp::SetHead(block_root),
-                    ])?;
+                    ];
+                    ops.extend(head::fork_choice_ops(fork_choice.take_persisted_parts()));
+                    store.do_atomically(ops)?;
                     tracing::info!(genesis_block_root = %block_root, %state_root, %fork, validators = genesis.validators().len(), genesis_time = genesis.genesis_time(), "new chain from genesis");
                     (fork_choice, block_root, block_root, state_root, genesis)
                 }
@@ -236,6 +248,7 @@ impl<E: EthSpec> BeaconChain<E> {
             .name("pubkey-warm-up".into())
             .spawn(move || state_cache::warm_decompressed_pubkeys(&memory, &keys))
             .map_err(|e| StartError::Other(format!("cannot start the pubkey warm-up: {e}")))?;
+        let registrations = registrations::Registrations::load(&store, &view)?;
         let chain = Arc::new(Self {
             spec,
             config,
@@ -247,6 +260,9 @@ impl<E: EthSpec> BeaconChain<E> {
             head: RwLock::new(head),
             states: Mutex::new(states),
             fork_choice_dirty: std::sync::atomic::AtomicBool::new(false),
+            head_update_lock: Mutex::new(()),
+            owed_full_state: Mutex::new(None),
+            state_writer: Mutex::new(None),
             decompressed_pubkeys,
             events: EventBus::new(),
             genesis_validators_root,
@@ -255,7 +271,7 @@ impl<E: EthSpec> BeaconChain<E> {
             import_lock: tokio::sync::Mutex::new(()),
             observed_proposals: Mutex::new(HashMap::new()),
             preparations: RwLock::new(HashMap::new()),
-            registrations: Mutex::new(registrations::Registrations::default()),
+            registrations: Mutex::new(registrations),
             op_pool: operation_pool::OperationPool::new(spec_for_pool),
             queued_votes: Mutex::new(Vec::new()),
         });

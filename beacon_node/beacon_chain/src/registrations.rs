@@ -26,6 +26,32 @@ pub(crate) struct Registrations {
     pubkeys: PubkeyCache,
 }
 
+impl Registrations {
+    /// The registrations kept before a restart (persisted by `register_validators`), each known to
+    /// `view` again. None counts as forwarded: the next submission of each goes to the builders.
+    pub(crate) fn load(
+        store: &store::Store<impl EthSpec>,
+        view: &crate::ChainView,
+    ) -> Result<Self, store::StoreError> {
+        let mut latest = HashMap::new();
+        for registration in store.registrations()? {
+            let message = &registration.message;
+            view.set_registration(
+                message.pubkey,
+                ProposerRegistration {
+                    fee_recipient: message.fee_recipient,
+                    gas_limit: message.gas_limit,
+                },
+            );
+            latest.insert(message.pubkey, (registration, None));
+        }
+        Ok(Self {
+            latest,
+            pubkeys: PubkeyCache::default(),
+        })
+    }
+}
+
 /// One refused registration: its position in the request and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationFailure {
@@ -44,6 +70,15 @@ impl<E: EthSpec> BeaconChain<E> {
         for (index, fee_recipient) in preparations {
             map.insert(*index, (*fee_recipient, epoch));
         }
+    }
+
+    /// The registration kept for `pubkey` (the latest accepted, also across restarts).
+    pub fn registration(&self, pubkey: &PublicKeyBytes) -> Option<SignedValidatorRegistrationV1> {
+        self.registrations
+            .lock()
+            .latest
+            .get(pubkey)
+            .map(|(r, _)| r.clone())
     }
 
     /// `register_validator`: checks every registration, keeps and forwards the good ones of active or
@@ -93,6 +128,8 @@ impl<E: EthSpec> BeaconChain<E> {
         let now = self.slot_clock.now_seconds();
         let mut failures = Vec::new();
         let mut forward = Vec::new();
+        // New or different registrations, persisted in one transaction so a restart keeps them.
+        let mut to_store = Vec::new();
         let mut kept = self.registrations.lock();
         kept.pubkeys.update(state);
         for (index, registration) in registrations.into_iter().enumerate() {
@@ -161,8 +198,21 @@ impl<E: EthSpec> BeaconChain<E> {
             if due {
                 forward.push(registration.clone());
             }
+            if kept.latest.get(&message.pubkey).map(|(r, _)| r) != Some(&registration) {
+                to_store.push(registration.clone());
+            }
             kept.latest
                 .insert(message.pubkey, (registration, forwarded));
+        }
+        if !to_store.is_empty() {
+            let count = to_store.len();
+            if let Err(error) = self
+                .store
+                .do_atomically(vec![store::StoreOp::PutRegistrations(to_store)])
+            {
+                // Kept and forwarded all the same; only a restart would forget them.
+                tracing::warn!(%error, count, "registrations not persisted");
+            }
         }
         (forward, failures)
     }

@@ -191,6 +191,12 @@ impl Env {
     /// Restarts the chain over the same datadir: the old chain is dropped, and the store reopened once
     /// its last handle (held for a moment by tasks the chain spawned) is gone.
     pub async fn restart(&mut self) {
+        self.restart_without_registering().await;
+        self.register_all().await;
+    }
+
+    /// As [`Self::restart`], without registering the validators again after it.
+    pub async fn restart_without_registering(&mut self) {
         self.events.lock().take();
         drop(self.chain.take());
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -214,7 +220,6 @@ impl Env {
         };
         *self.events.lock() = Some(chain.events().subscribe());
         self.chain = Some(chain);
-        self.register_all().await;
     }
 
     /// Feeds the chain's `payload_attributes` events so far to the relays (what their SSE follower

@@ -9,4 +9,5 @@ mod gateway;
 mod harness;
 mod operations;
 mod registrations;
+mod restart;
 mod verdicts;

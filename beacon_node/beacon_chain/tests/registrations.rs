@@ -75,3 +75,35 @@ async fn registrations_are_checked_kept_and_forwarded_once_per_epoch() {
     env.register_all().await;
     relay_received(&env, 2 * VALIDATORS + 2).await;
 }
+
+/// Kept registrations survive a restart: the chain knows them (and their builder preferences) before
+/// any validator registers again, and still refuses one older than the kept one.
+#[tokio::test]
+async fn registrations_are_kept_across_a_restart() {
+    let mut env = Env::start("registrations_restart", Options::default()).await;
+    let changed = registration(&env, 5, Address::repeat_byte(0xab));
+    let pubkey = changed.message.pubkey;
+    let failures = env.chain().register_validators(vec![changed.clone()]).await;
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(env.chain().registration(&pubkey), Some(changed.clone()));
+
+    env.restart_without_registering().await;
+    assert_eq!(
+        env.chain().registration(&pubkey),
+        Some(changed.clone()),
+        "the latest registration is read back"
+    );
+    let other = bls::interop_secret_key(6).public_key().to_bytes();
+    assert!(env.chain().registration(&other).is_some(), "every kept one");
+    let mut older = registration(&env, 5, Address::repeat_byte(0xcd));
+    older.message.timestamp = changed.message.timestamp - 1;
+    let older = mock_relay::sign_registration(
+        &env.spec,
+        &bls::interop_secret_key(5),
+        older.message.fee_recipient,
+        older.message.gas_limit,
+        older.message.timestamp,
+    );
+    let failures = env.chain().register_validators(vec![older]).await;
+    assert_eq!(failures.len(), 1, "older than the kept one: {failures:?}");
+}

@@ -58,6 +58,7 @@ fn kill_child_writer() {
                     StoreOp::SetFinalized(checkpoint),
                     StoreOp::SetJustified(checkpoint),
                     StoreOp::SetForkChoice(fork_choice_bytes(genesis.root, 0)),
+                    StoreOp::SetForkChoiceVotes(fork_choice_bytes(genesis.root, 0)),
                 ])
                 .expect("genesis");
             genesis
@@ -112,6 +113,14 @@ fn kill_child_writer() {
         }
         ops.push(StoreOp::SetHead(built.root));
         ops.push(StoreOp::SetForkChoice(fork_choice_bytes(built.root, slot)));
+        // Vote records as the chain writes them: a journal entry per block, a snapshot now and then.
+        let votes = fork_choice_bytes(built.root, slot);
+        let records = store.fork_choice_votes().expect("vote records").len();
+        ops.push(if records >= 4 {
+            StoreOp::SetForkChoiceVotes(votes)
+        } else {
+            StoreOp::AppendForkChoiceVotes(votes)
+        });
         let epoch = slot / 8;
         if epoch >= 2 && tip.block.slot() / 8 < epoch {
             // "Finalize" the epoch before last at its first canonical block at or before the boundary.
@@ -237,6 +246,16 @@ fn check_resumable(dir: &TempDir, (last_slot, last_root): (u64, Hash256)) -> (u6
         meta.fork_choice,
         Some(fork_choice_bytes(head, slot)),
         "fork choice is the head's"
+    );
+    let votes = store.fork_choice_votes().unwrap();
+    assert_eq!(
+        votes.last(),
+        Some(&fork_choice_bytes(head, slot)),
+        "the last vote record is the head's"
+    );
+    assert!(
+        votes.len() <= 4,
+        "a snapshot replaced the records before it"
     );
     let state_root = block.message_enum().state_root();
     let state = store.get_state(&state_root).unwrap().expect("head state");

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use tables::*;
 use types::{
     BlobSidecar, ChainSpec, Checkpoint, DataColumnSidecar, EthSpec, ExecutionPayload, Hash256,
-    SignedBeaconBlock, SignedBlindedBeaconBlock, Slot,
+    SignedBeaconBlock, SignedBlindedBeaconBlock, SignedValidatorRegistrationV1, Slot,
 };
 
 /// The database file's name inside the node's data directory.
@@ -53,6 +53,8 @@ pub struct ChainMetadata {
     pub finalized_checkpoint: Option<Checkpoint>,
     pub justified_checkpoint: Option<Checkpoint>,
     pub fork_choice: Option<Vec<u8>>,
+    /// The fork choice's justified balances, when it is written in parts.
+    pub fork_choice_balances: Option<Vec<u8>>,
     pub anchor: Option<Anchor>,
 }
 
@@ -306,8 +308,37 @@ impl<E: EthSpec> Store<E> {
             finalized_checkpoint: checkpoint(meta_keys::FINALIZED_CHECKPOINT)?,
             justified_checkpoint: checkpoint(meta_keys::JUSTIFIED_CHECKPOINT)?,
             fork_choice: get(meta_keys::FORK_CHOICE)?,
+            fork_choice_balances: get(meta_keys::FORK_CHOICE_BALANCES)?,
             anchor,
         })
+    }
+
+    /// The fork-choice vote records in the order to apply them: the last
+    /// [`StoreOp::SetForkChoiceVotes`], then every [`StoreOp::AppendForkChoiceVotes`] since.
+    pub fn fork_choice_votes(&self) -> Result<Vec<Vec<u8>>> {
+        let txn = self.read()?;
+        let table = txn.open_table(FORK_CHOICE_VOTES)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            out.push(entry?.1.value().to_vec());
+        }
+        Ok(out)
+    }
+
+    /// Every builder registration stored with [`StoreOp::PutRegistrations`].
+    pub fn registrations(&self) -> Result<Vec<SignedValidatorRegistrationV1>> {
+        let txn = self.read()?;
+        let table = txn.open_table(REGISTRATIONS)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (key, value) = entry?;
+            out.push(decode_ssz(
+                "validator_registrations",
+                key.value(),
+                value.value(),
+            )?);
+        }
+        Ok(out)
     }
 
     /// An item stored with [`StoreOp::PutItem`].

@@ -8,7 +8,8 @@ use ssz::Encode;
 use tree_hash::TreeHash;
 use types::{
     BeaconState, BlobSidecar, Checkpoint, DataColumnSidecar, EthSpec, ExecutionPayload,
-    ExecutionPayloadHeader, Hash256, SignedBeaconBlock, SignedBlindedBeaconBlock, Slot,
+    ExecutionPayloadHeader, Hash256, SignedBeaconBlock, SignedBlindedBeaconBlock,
+    SignedValidatorRegistrationV1, Slot,
 };
 
 /// The oldest block and state the store holds: genesis, or the checkpoint a node synced from.
@@ -54,12 +55,27 @@ pub enum StoreOp<E: EthSpec> {
         state_root: Hash256,
         state: Box<BeaconState<E>>,
     },
+    /// A state as a summary only, replayed from the latest state of its chain stored in full in its
+    /// epoch or the one before; in full only if there is none. An import writes its post-state so,
+    /// keeping the (large) full write of an epoch's first state off the import's transaction: a
+    /// [`StoreOp::PutState`] of that state follows in a transaction of its own, and until it lands
+    /// the epoch's states replay from the previous boundary. `state_root` as for `PutState`.
+    PutStateSummary {
+        state_root: Hash256,
+        state: Box<BeaconState<E>>,
+    },
     /// The head block: the canonical slot index is rewritten from it back to where it agrees.
     SetHead(Hash256),
     SetFinalized(Checkpoint),
     SetJustified(Checkpoint),
-    /// The fork-choice crate's persisted form, opaque here.
+    /// The fork-choice crate's persisted form (or its core, when written in parts), opaque here.
     SetForkChoice(Vec<u8>),
+    /// The fork choice's justified balances (opaque), kept until replaced.
+    SetForkChoiceBalances(Vec<u8>),
+    /// A record of changed fork-choice votes (opaque), after those stored.
+    AppendForkChoiceVotes(Vec<u8>),
+    /// A snapshot of every fork-choice vote (opaque), replacing every record stored.
+    SetForkChoiceVotes(Vec<u8>),
     SetGenesis {
         state_root: Hash256,
         block_root: Hash256,
@@ -70,6 +86,8 @@ pub enum StoreOp<E: EthSpec> {
         key: String,
         value: Vec<u8>,
     },
+    /// Signed builder registrations, each replacing the one kept for its validator's key.
+    PutRegistrations(Vec<SignedValidatorRegistrationV1>),
     /// A block and everything stored under its root (payload, sidecars, states whose latest block it is).
     DeleteBlock(Hash256),
     /// Prune on finalization (see [`crate::prune`]). Pair it with [`StoreOp::SetFinalized`].
@@ -92,6 +110,8 @@ pub(crate) struct WriteTables<'txn> {
     pub data_column_sidecars: Table<'txn, &'static [u8], &'static [u8]>,
     pub states: Table<'txn, &'static [u8], &'static [u8]>,
     pub state_summaries: Table<'txn, &'static [u8], &'static [u8]>,
+    pub fork_choice_votes: Table<'txn, u64, &'static [u8]>,
+    pub registrations: Table<'txn, &'static [u8], &'static [u8]>,
 }
 
 impl<'txn> WriteTables<'txn> {
@@ -107,6 +127,8 @@ impl<'txn> WriteTables<'txn> {
             data_column_sidecars: txn.open_table(DATA_COLUMN_SIDECARS)?,
             states: txn.open_table(STATES)?,
             state_summaries: txn.open_table(STATE_SUMMARIES)?,
+            fork_choice_votes: txn.open_table(FORK_CHOICE_VOTES)?,
+            registrations: txn.open_table(REGISTRATIONS)?,
         })
     }
 
@@ -151,7 +173,10 @@ impl<'txn> WriteTables<'txn> {
                 }
                 Ok(())
             }
-            StoreOp::PutState { state_root, state } => self.put_state(state_root, &state),
+            StoreOp::PutState { state_root, state } => self.put_state(state_root, &state, false),
+            StoreOp::PutStateSummary { state_root, state } => {
+                self.put_state(state_root, &state, true)
+            }
             StoreOp::SetHead(root) => {
                 self.meta
                     .insert(meta_keys::HEAD_BLOCK_ROOT, root.as_slice())?;
@@ -165,6 +190,24 @@ impl<'txn> WriteTables<'txn> {
             }
             StoreOp::SetForkChoice(bytes) => {
                 self.meta.insert(meta_keys::FORK_CHOICE, bytes.as_slice())?;
+                Ok(())
+            }
+            StoreOp::SetForkChoiceBalances(bytes) => {
+                self.meta
+                    .insert(meta_keys::FORK_CHOICE_BALANCES, bytes.as_slice())?;
+                Ok(())
+            }
+            StoreOp::AppendForkChoiceVotes(bytes) => {
+                let next = self
+                    .fork_choice_votes
+                    .last()?
+                    .map_or(0, |(key, _)| key.value() + 1);
+                self.fork_choice_votes.insert(next, bytes.as_slice())?;
+                Ok(())
+            }
+            StoreOp::SetForkChoiceVotes(bytes) => {
+                self.fork_choice_votes.retain(|_, _| false)?;
+                self.fork_choice_votes.insert(0, bytes.as_slice())?;
                 Ok(())
             }
             StoreOp::SetGenesis {
@@ -188,6 +231,15 @@ impl<'txn> WriteTables<'txn> {
             StoreOp::PutItem { key, value } => {
                 let key = format!("{}{key}", meta_keys::ITEM_PREFIX);
                 self.meta.insert(key.as_str(), value.as_slice())?;
+                Ok(())
+            }
+            StoreOp::PutRegistrations(registrations) => {
+                for registration in registrations {
+                    self.registrations.insert(
+                        registration.message.pubkey.0.as_slice(),
+                        registration.as_ssz_bytes().as_slice(),
+                    )?;
+                }
                 Ok(())
             }
             StoreOp::DeleteBlock(root) => self.delete_block(root),
@@ -260,7 +312,14 @@ impl<'txn> WriteTables<'txn> {
         Ok(())
     }
 
-    fn put_state<E: EthSpec>(&mut self, state_root: Hash256, state: &BeaconState<E>) -> Result<()> {
+    /// `summary_only`: look for a base in the previous epoch too, rather than writing this state in
+    /// full (see [`StoreOp::PutStateSummary`]).
+    fn put_state<E: EthSpec>(
+        &mut self,
+        state_root: Hash256,
+        state: &BeaconState<E>,
+        summary_only: bool,
+    ) -> Result<()> {
         let slot = state.slot();
         let mut header = state.latest_block_header().clone();
         if header.state_root.is_zero() {
@@ -268,7 +327,10 @@ impl<'txn> WriteTables<'txn> {
             header.state_root = state_root;
         }
         let latest_block_root = header.tree_hash_root();
-        let boundary_slot = slot - slot % E::slots_per_epoch();
+        let mut boundary_slot = slot - slot % E::slots_per_epoch();
+        if summary_only {
+            boundary_slot = boundary_slot.saturating_sub(E::slots_per_epoch());
+        }
         // The replay base: the epoch-boundary state, else the latest state of this epoch on this chain
         // that is stored in full (a skipped boundary the node did not store), else this state itself.
         let mut boundary_root = state_root;

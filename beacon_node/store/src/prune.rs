@@ -73,16 +73,22 @@ pub(crate) fn prune_with_spec<E: EthSpec>(
         .map(|v| decode_root("meta", meta_keys::GENESIS_STATE_ROOT.as_bytes(), v.value()))
         .transpose()?;
     let mut doomed_states = Vec::new();
+    // The bases kept states replay from (an earlier epoch's, for a state written as a summary before
+    // its own epoch's full state landed) stay with them.
+    let mut kept_bases = HashSet::new();
     for entry in tables.state_summaries.iter()? {
         let (key, value) = entry?;
         let root = decode_root("state_summaries", key.value(), key.value())?;
         let summary = StateSummary::from_bytes(key.value(), value.value())?;
         let keep = Some(root) == genesis_state_root
             || (summary.slot >= start_slot && descendants.contains(&summary.latest_block_root));
-        if !keep {
+        if keep {
+            kept_bases.insert(summary.epoch_boundary_state_root);
+        } else {
             doomed_states.push(root);
         }
     }
+    doomed_states.retain(|root| !kept_bases.contains(root));
     for root in &doomed_states {
         tables.state_summaries.remove(root.as_slice())?;
         tables.states.remove(root.as_slice())?;

@@ -35,6 +35,15 @@ pub const STATES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("states")
 /// state root -> [`crate::StateSummary`] for every stored state, full or not.
 pub const STATE_SUMMARIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state_summaries");
 
+/// sequence number -> a fork-choice vote record (opaque here): the last snapshot at 0, then the
+/// journal of changed votes in the order written.
+pub const FORK_CHOICE_VOTES: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("fork_choice_votes");
+
+/// validator pubkey -> SSZ `SignedValidatorRegistrationV1`: the latest builder registration kept.
+pub const REGISTRATIONS: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("validator_registrations");
+
 pub mod meta_keys {
     pub const SCHEMA_VERSION: &str = "schema_version";
     pub const GENESIS_STATE_ROOT: &str = "genesis_state_root";
@@ -43,6 +52,8 @@ pub mod meta_keys {
     pub const FINALIZED_CHECKPOINT: &str = "finalized_checkpoint";
     pub const JUSTIFIED_CHECKPOINT: &str = "justified_checkpoint";
     pub const FORK_CHOICE: &str = "fork_choice";
+    /// The fork choice's justified balances, written only when they change.
+    pub const FORK_CHOICE_BALANCES: &str = "fork_choice_balances";
     pub const ANCHOR: &str = "anchor";
     /// Sidecars of canonical blocks before this slot have been pruned (u64 LE).
     pub const SIDECARS_PRUNED_BEFORE: &str = "sidecars_pruned_before";

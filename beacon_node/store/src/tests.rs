@@ -315,6 +315,110 @@ fn replayed_states_equal_processed_ones() {
     assert_eq!(store.get_state(&Hash256::repeat_byte(3)).unwrap(), None);
 }
 
+/// An import's post-state written as a summary only: an epoch's first state replays from the previous
+/// epoch's full state until its own full write lands in a later transaction; states after it in the
+/// epoch replay from the previous boundary meanwhile and from the new one after; finalization keeps
+/// the bases of the states it keeps.
+#[test]
+fn an_epochs_full_state_can_land_after_its_import() {
+    let dir = TempDir::new("deferred_state");
+    let store = open(&dir, ForkName::Fulu);
+    let spec = store.spec().clone();
+    let genesis = genesis(&spec, ForkName::Fulu);
+    init(&store, &genesis);
+    let mut chain = extend(&store, &genesis, &[1, 3, 7], 0, 1);
+    let summary_only = |store: &Store<E>, built: &Built| {
+        store
+            .do_atomically(vec![
+                StoreOp::PutBlock {
+                    block_root: built.root,
+                    block: Box::new(built.block.clone()),
+                },
+                StoreOp::PutStateSummary {
+                    state_root: built.state_root,
+                    state: Box::new(built.state.clone()),
+                },
+                StoreOp::SetHead(built.root),
+            ])
+            .unwrap();
+    };
+    let full_before = store.counts().unwrap().full_states;
+    let first = make_block(&spec, &chain.last().unwrap().state, 8, 0, 1);
+    summary_only(&store, &first);
+    let second = make_block(&spec, &first.state, 10, 0, 1);
+    summary_only(&store, &second);
+    assert_eq!(
+        store.counts().unwrap().full_states,
+        full_before,
+        "no full write yet"
+    );
+    let base = |b: &Built| {
+        store
+            .get_state_summary(&b.state_root)
+            .unwrap()
+            .unwrap()
+            .epoch_boundary_state_root
+    };
+    assert_eq!(
+        base(&first),
+        genesis.state_root,
+        "the previous epoch's full state"
+    );
+    assert_eq!(base(&second), genesis.state_root);
+    assert_eq!(
+        store.get_state(&first.state_root).unwrap().unwrap(),
+        first.state
+    );
+    assert_eq!(
+        store.get_state(&second.state_root).unwrap().unwrap(),
+        second.state
+    );
+    // The full write lands.
+    store
+        .do_atomically(vec![StoreOp::PutState {
+            state_root: first.state_root,
+            state: Box::new(first.state.clone()),
+        }])
+        .unwrap();
+    assert_eq!(store.counts().unwrap().full_states, full_before + 1);
+    assert_eq!(base(&first), first.state_root);
+    let third = make_block(&spec, &second.state, 12, 0, 1);
+    summary_only(&store, &third);
+    assert_eq!(base(&third), first.state_root, "the landed boundary");
+    assert_eq!(
+        store.get_state(&third.state_root).unwrap().unwrap(),
+        third.state
+    );
+    // Epoch 2's first state before its full write lands: its base is slot 8's. Finalizing epoch 2
+    // drops the states before slot 16 but that base, which the kept state replays from.
+    let fourth = make_block(&spec, &third.state, 16, 0, 1);
+    summary_only(&store, &fourth);
+    assert_eq!(base(&fourth), first.state_root);
+    let first_root = first.state_root;
+    chain.extend([first, second, third]);
+    store
+        .prune_on_finalization(Checkpoint {
+            epoch: 2,
+            root: fourth.root,
+        })
+        .unwrap();
+    assert_eq!(
+        store.get_state(&fourth.state_root).unwrap().unwrap(),
+        fourth.state
+    );
+    assert!(
+        store
+            .get_state_summary(&chain[4].state_root)
+            .unwrap()
+            .is_none(),
+        "slot 10 pruned"
+    );
+    assert!(
+        store.get_full_state(&first_root).unwrap().is_some(),
+        "a base kept"
+    );
+}
+
 /// Replay across a fork upgrade: the base state is Electra, the replayed one Fulu, and each record
 /// decodes by its own fork tag.
 #[test]
@@ -395,11 +499,59 @@ fn metadata_round_trips() {
         finalized_checkpoint: Some(finalized),
         justified_checkpoint: Some(justified),
         fork_choice: Some(vec![1, 2, 3]),
+        fork_choice_balances: None,
         anchor: Some(anchor),
     };
     assert_eq!(store.chain_metadata().unwrap(), expected);
     assert_eq!(store.get_item("op_pool").unwrap(), Some(vec![9; 5]));
     assert_eq!(store.get_item("other").unwrap(), None);
+}
+
+/// Fork-choice parts: balances replaced, vote records appended in order, a snapshot replaces every
+/// record before it; a failed batch leaves the records as they were; all of it survives a reopen.
+#[test]
+fn fork_choice_parts_append_and_compact() {
+    let dir = TempDir::new("fc_parts");
+    let store = open(&dir, ForkName::Deneb);
+    assert!(store.fork_choice_votes().unwrap().is_empty());
+    store
+        .do_atomically(vec![
+            StoreOp::SetForkChoice(vec![1]),
+            StoreOp::SetForkChoiceBalances(vec![7; 3]),
+            StoreOp::SetForkChoiceVotes(vec![10]),
+        ])
+        .unwrap();
+    store
+        .do_atomically(vec![StoreOp::AppendForkChoiceVotes(vec![11])])
+        .unwrap();
+    store
+        .do_atomically(vec![StoreOp::AppendForkChoiceVotes(vec![12])])
+        .unwrap();
+    assert_eq!(
+        store.fork_choice_votes().unwrap(),
+        vec![vec![10], vec![11], vec![12]]
+    );
+    // A batch that fails part-way writes nothing.
+    let failed = store.do_atomically(vec![
+        StoreOp::AppendForkChoiceVotes(vec![13]),
+        StoreOp::SetHead(Hash256::repeat_byte(0x99)),
+    ]);
+    assert!(failed.is_err());
+    assert_eq!(store.fork_choice_votes().unwrap().len(), 3);
+    store
+        .do_atomically(vec![
+            StoreOp::SetForkChoiceVotes(vec![20]),
+            StoreOp::AppendForkChoiceVotes(vec![21]),
+            StoreOp::SetForkChoiceBalances(vec![8]),
+        ])
+        .unwrap();
+    let path = store.path().to_path_buf();
+    drop(store);
+    let store = Store::<E>::open_file(&path, spec(ForkName::Deneb)).unwrap();
+    assert_eq!(store.fork_choice_votes().unwrap(), vec![vec![20], vec![21]]);
+    let metadata = store.chain_metadata().unwrap();
+    assert_eq!(metadata.fork_choice, Some(vec![1]));
+    assert_eq!(metadata.fork_choice_balances, Some(vec![8]));
 }
 
 #[test]

@@ -63,6 +63,8 @@ pub struct ForkChoice {
     pub(crate) justified_balances: Option<(Checkpoint, JustifiedBalances)>,
     /// The proposer boost the node weights currently hold.
     pub(crate) applied_boost: Option<(Hash256, Gwei)>,
+    /// What changed since the store was last persisted (see [`ForkChoice::take_persisted_parts`]).
+    pub(crate) persisted: crate::persist::PersistTracker,
 }
 
 impl ForkChoice {
@@ -118,6 +120,7 @@ impl ForkChoice {
             proto_array: ProtoArray::new(node),
             justified_balances: None,
             applied_boost: None,
+            persisted: Default::default(),
         })
     }
 
@@ -530,6 +533,7 @@ impl ForkChoice {
             if vote.next_root == Hash256::ZERO || epoch > vote.next_epoch {
                 vote.next_root = data.beacon_block_root;
                 vote.next_epoch = epoch;
+                self.persisted.vote_changed(index);
             }
         }
         Ok(())
@@ -590,6 +594,17 @@ impl ForkChoice {
         let old_weights = previous
             .as_ref()
             .map_or(&current.weights, |(_, b)| &b.weights);
+        // Equivocators' votes are cleared for good below: the persisted votes follow.
+        for &i in &self.equivocating_indices {
+            let index = i as usize;
+            if self
+                .votes
+                .get(index)
+                .is_some_and(|v| *v != VoteTracker::default())
+            {
+                self.persisted.vote_changed(index);
+            }
+        }
         let mut deltas = crate::votes::compute_deltas(
             &self.proto_array,
             &mut self.votes,

@@ -20,6 +20,7 @@ mod tests;
 
 pub use error::Error;
 pub use fork_choice::{ForkChoice, InvalidPayloadTarget};
+pub use persist::{PersistedParts, VotesRecord};
 pub use inputs::{
     BalancesSource, BlockSummary, ForkChoiceConfig, JustifiedBalances, BASIS_POINTS, GENESIS_EPOCH,
 };

@@ -1,6 +1,15 @@
-//! Persisting the fork choice: a versioned little-endian encoding of the whole store (config, time,
+//! Persisting the fork choice: a versioned little-endian encoding of the store (config, time,
 //! checkpoints, boost, equivocators, votes, nodes and the balances behind the weights), so that a node
-//! resumes exactly where it stopped.
+//! resumes where it stopped.
+//!
+//! At 2^20 validators the votes (~75 MB) and the justified balances (~16 MB) dwarf the rest, and only
+//! a slot's attesters change their votes between two writes. So the store is also written in parts
+//! ([`ForkChoice::take_persisted_parts`]): a small core (everything but votes and balances, format
+//! version 2) with every head change, the balances only when their checkpoint changed, and the votes as
+//! a journal of the changed ones, compacted into a snapshot once the journal outgrows the votes.
+//! [`ForkChoice::from_parts`] rebuilds the store from the core, the balances and the vote records in
+//! order, and recomputes the node weights from the votes (so weights never disagree with the votes
+//! that were persisted with them).
 
 use crate::error::Error;
 use crate::fork_choice::{ForkChoice, VoteTracker};
@@ -9,7 +18,19 @@ use crate::proto_array::{ExecutionStatus, ProtoArray, ProtoNode};
 use types::{Checkpoint, Hash256};
 
 const MAGIC: &[u8; 4] = b"BFFC";
+/// The whole store in one record ([`ForkChoice::to_bytes`]).
 const VERSION: u8 = 1;
+/// The core of [`ForkChoice::take_persisted_parts`]: no votes, no balances.
+const CORE_VERSION: u8 = 2;
+const VOTES_MAGIC: &[u8; 4] = b"BFVT";
+const BALANCES_MAGIC: &[u8; 4] = b"BFJB";
+const PARTS_VERSION: u8 = 1;
+/// Vote records name validator indices below this (far above any registry; bounds the allocation).
+const MAX_VOTE_INDEX: u64 = 1 << 32;
+/// As `on_attestation`'s bound: how far past the known validators a vote's index may be.
+const MAX_NEW_VOTE_INDICES: u64 = 1 << 21;
+/// The journal is compacted into a snapshot once it holds this many times the votes' count.
+const JOURNAL_FACTOR: usize = 2;
 const NONE: u64 = u64::MAX;
 
 struct Writer(Vec<u8>);
@@ -95,9 +116,15 @@ impl Reader<'_> {
 impl ForkChoice {
     /// Encode the whole store (see [`ForkChoice::from_bytes`]).
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.encode(VERSION)
+    }
+
+    /// The whole store (`VERSION`), or its core without votes and balances (`CORE_VERSION`).
+    fn encode(&self, version: u8) -> Vec<u8> {
+        let whole = version == VERSION;
         let mut w = Writer(Vec::with_capacity(256 + self.proto_array.len() * 300));
         w.0.extend_from_slice(MAGIC);
-        w.u8(VERSION);
+        w.u8(version);
         let c = &self.config;
         for v in [
             c.slots_per_epoch,
@@ -132,8 +159,9 @@ impl ForkChoice {
                 .copied()
                 .collect::<Vec<_>>(),
         );
-        w.u64(self.votes.len() as u64);
-        for v in &self.votes {
+        let votes: &[VoteTracker] = if whole { &self.votes } else { &[] };
+        w.u64(votes.len() as u64);
+        for v in votes {
             w.root(&v.current_root);
             w.root(&v.next_root);
             w.u64(v.next_epoch);
@@ -155,15 +183,11 @@ impl ForkChoice {
             w.root(&n.execution_block_hash);
             w.u8(n.timely as u8);
         }
-        match &self.justified_balances {
+        match self.justified_balances.as_ref().filter(|_| whole) {
             None => w.u8(0),
             Some((cp, b)) => {
                 w.u8(1);
-                w.checkpoint(cp);
-                w.u64s(&b.effective_balances);
-                w.u64s(&b.weights);
-                w.u64(b.total_active_balance);
-                w.u64(b.total_unslashed_active_balance);
+                write_balances(&mut w, cp, b);
             }
         }
         match &self.applied_boost {
@@ -180,14 +204,18 @@ impl ForkChoice {
     /// Decode what [`ForkChoice::to_bytes`] wrote. Refuses another format version, truncated or
     /// trailing data, and node links that point outside the array.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        match persisted_version(bytes)? {
+            VERSION => Self::decode(bytes),
+            CORE_VERSION => Err(Error::Decode(
+                "a fork choice core without its votes: read it with from_parts".into(),
+            )),
+            version => Err(Error::Decode(format!("unsupported version {version}"))),
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let mut r = Reader(bytes);
-        if r.take(4)? != MAGIC {
-            return Err(Error::Decode("not a persisted fork choice".into()));
-        }
-        let version = r.u8()?;
-        if version != VERSION {
-            return Err(Error::Decode(format!("unsupported version {version}")));
-        }
+        r.take(5)?;
         let config = ForkChoiceConfig {
             slots_per_epoch: r.u64()?,
             slot_duration_ms: r.u64()?,
@@ -253,20 +281,7 @@ impl ForkChoice {
             return Err(Error::Decode("no blocks".into()));
         }
         let justified_balances = if r.bool()? {
-            let cp = r.checkpoint()?;
-            let effective_balances = r.u64s()?;
-            let weights = r.u64s()?;
-            let total_active_balance = r.u64()?;
-            let total_unslashed_active_balance = r.u64()?;
-            Some((
-                cp,
-                JustifiedBalances {
-                    effective_balances,
-                    weights,
-                    total_active_balance,
-                    total_unslashed_active_balance,
-                },
-            ))
+            Some(read_balances(&mut r)?)
         } else {
             None
         };
@@ -292,6 +307,325 @@ impl ForkChoice {
             proto_array: array,
             justified_balances,
             applied_boost,
+            persisted: PersistTracker::default(),
         })
     }
+}
+
+fn write_balances(w: &mut Writer, cp: &Checkpoint, b: &JustifiedBalances) {
+    w.checkpoint(cp);
+    w.u64s(&b.effective_balances);
+    w.u64s(&b.weights);
+    w.u64(b.total_active_balance);
+    w.u64(b.total_unslashed_active_balance);
+}
+
+fn read_balances(r: &mut Reader) -> Result<(Checkpoint, JustifiedBalances), Error> {
+    let cp = r.checkpoint()?;
+    let effective_balances = r.u64s()?;
+    let weights = r.u64s()?;
+    let total_active_balance = r.u64()?;
+    let total_unslashed_active_balance = r.u64()?;
+    Ok((
+        cp,
+        JustifiedBalances {
+            effective_balances,
+            weights,
+            total_active_balance,
+            total_unslashed_active_balance,
+        },
+    ))
+}
+
+/// The format version of a persisted store (whole or core).
+fn persisted_version(bytes: &[u8]) -> Result<u8, Error> {
+    let mut r = Reader(bytes);
+    if r.take(4)? != MAGIC {
+        return Err(Error::Decode("not a persisted fork choice".into()));
+    }
+    r.u8()
+}
+
+/// What the persisted parts lack: bookkeeping, not part of the store's value (any two compare equal).
+#[derive(Debug, Clone)]
+pub(crate) struct PersistTracker {
+    /// One bit per validator whose vote changed since the last write.
+    dirty: Vec<u64>,
+    dirty_count: usize,
+    /// Votes written as journal records since the last snapshot.
+    journaled: usize,
+    /// The checkpoint of the balances last written (`None`: none written).
+    balances: Option<Checkpoint>,
+    /// The next write is a snapshot of everything: nothing was written yet, or a write failed.
+    snapshot_due: bool,
+}
+
+impl Default for PersistTracker {
+    fn default() -> Self {
+        Self {
+            dirty: Vec::new(),
+            dirty_count: 0,
+            journaled: 0,
+            balances: None,
+            snapshot_due: true,
+        }
+    }
+}
+
+impl PartialEq for PersistTracker {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for PersistTracker {}
+
+impl PersistTracker {
+    pub(crate) fn vote_changed(&mut self, index: usize) {
+        if self.snapshot_due {
+            return; // the snapshot writes every vote
+        }
+        let word = index / 64;
+        if word >= self.dirty.len() {
+            self.dirty.resize(word + 1, 0);
+        }
+        let bit = 1u64 << (index % 64);
+        if self.dirty[word] & bit == 0 {
+            self.dirty[word] |= bit;
+            self.dirty_count += 1;
+        }
+    }
+
+    /// The changed indices in increasing order, and the set cleared.
+    fn take_dirty(&mut self) -> Vec<usize> {
+        let mut out = Vec::with_capacity(self.dirty_count);
+        for (w, word) in self.dirty.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                out.push(w * 64 + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
+        self.dirty_count = 0;
+        out
+    }
+}
+
+/// The votes part of a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VotesRecord {
+    /// No vote changed.
+    Unchanged,
+    /// The changed votes, to append after the records already stored.
+    Journal(Vec<u8>),
+    /// Every vote, to replace the records stored.
+    Snapshot(Vec<u8>),
+}
+
+/// The store in parts, to be written in one transaction (see the module's doc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersistedParts {
+    /// Everything but votes and balances: small, written with every write.
+    pub core: Vec<u8>,
+    /// The justified balances, when they changed since the last write.
+    pub balances: Option<Vec<u8>>,
+    pub votes: VotesRecord,
+}
+
+impl ForkChoice {
+    /// The parts to write, and what changed since the last write forgotten: the caller must write
+    /// them all in one transaction, or call [`ForkChoice::persist_failed`].
+    pub fn take_persisted_parts(&mut self) -> PersistedParts {
+        let core = self.encode(CORE_VERSION);
+        let tracker = &mut self.persisted;
+        let checkpoint = self.justified_balances.as_ref().map(|(c, _)| *c);
+        let balances = (tracker.snapshot_due || checkpoint != tracker.balances).then(|| {
+            tracker.balances = checkpoint;
+            let mut w = Writer(Vec::new());
+            w.0.extend_from_slice(BALANCES_MAGIC);
+            w.u8(PARTS_VERSION);
+            match &self.justified_balances {
+                None => w.u8(0),
+                Some((cp, b)) => {
+                    w.u8(1);
+                    write_balances(&mut w, cp, b);
+                }
+            }
+            w.0
+        });
+        let compact =
+            tracker.journaled + tracker.dirty_count > JOURNAL_FACTOR * self.votes.len().max(1024);
+        let votes = if tracker.snapshot_due || compact {
+            tracker.snapshot_due = false;
+            tracker.take_dirty();
+            tracker.journaled = 0;
+            VotesRecord::Snapshot(encode_votes(
+                self.votes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.next_root != Hash256::ZERO),
+            ))
+        } else if tracker.dirty_count == 0 {
+            VotesRecord::Unchanged
+        } else {
+            let indices = tracker.take_dirty();
+            tracker.journaled += indices.len();
+            VotesRecord::Journal(encode_votes(
+                indices
+                    .into_iter()
+                    .filter_map(|i| self.votes.get(i).map(|v| (i, v))),
+            ))
+        };
+        PersistedParts {
+            core,
+            balances,
+            votes,
+        }
+    }
+
+    /// A write of [`ForkChoice::take_persisted_parts`] did not commit: the next write carries
+    /// everything.
+    pub fn persist_failed(&mut self) {
+        self.persisted = PersistTracker::default();
+    }
+
+    /// The store from what [`ForkChoice::take_persisted_parts`] wrote: the last core, the last
+    /// balances, and the vote records (the last snapshot, then the journal) in the order written.
+    /// A whole record of [`ForkChoice::to_bytes`] is read as such (with no other parts). The node
+    /// weights are recomputed from the votes here (or at the next `get_head` if the stored balances
+    /// are not the justified checkpoint's).
+    pub fn from_parts<'a>(
+        core: &[u8],
+        balances: Option<&[u8]>,
+        votes: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Self, Error> {
+        match persisted_version(core)? {
+            VERSION => return Self::decode(core),
+            CORE_VERSION => {}
+            version => return Err(Error::Decode(format!("unsupported version {version}"))),
+        }
+        let mut fc = Self::decode(core)?;
+        if let Some(bytes) = balances {
+            let mut r = Reader(bytes);
+            if r.take(4)? != BALANCES_MAGIC || r.u8()? != PARTS_VERSION {
+                return Err(Error::Decode("not persisted justified balances".into()));
+            }
+            fc.justified_balances = if r.bool()? {
+                Some(read_balances(&mut r)?)
+            } else {
+                None
+            };
+            if !r.0.is_empty() {
+                return Err(Error::Decode(format!("{} trailing bytes", r.0.len())));
+            }
+        }
+        let known = fc
+            .justified_balances
+            .as_ref()
+            .map_or(0, |(_, b)| b.weights.len());
+        let mut journaled = 0;
+        for record in votes {
+            journaled += apply_votes(&mut fc.votes, record, known)?;
+        }
+        // Weights from scratch: every vote counts afresh at the next delta computation.
+        for node in &mut fc.proto_array.nodes {
+            node.weight = 0;
+        }
+        fc.applied_boost = None;
+        fc.persisted = PersistTracker {
+            journaled,
+            balances: fc.justified_balances.as_ref().map(|(c, _)| *c),
+            snapshot_due: false,
+            ..PersistTracker::default()
+        };
+        let mut no_source = |_: &Checkpoint| -> Result<JustifiedBalances, String> {
+            Err("not at hand while the store is read".into())
+        };
+        match fc.apply_changes(&mut no_source) {
+            Ok(()) | Err(Error::JustifiedBalances { .. }) => Ok(fc),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `store.latest_messages`: each validator's latest vote (root and target epoch), by index.
+    pub fn latest_messages(&self) -> impl Iterator<Item = (usize, Hash256, u64)> + '_ {
+        self.votes
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.next_root != Hash256::ZERO)
+            .map(|(i, v)| (i, v.next_root, v.next_epoch))
+    }
+}
+
+/// Votes as a root dictionary and `(index, root number, epoch)` entries: a slot's attesters vote for
+/// a handful of roots.
+fn encode_votes<'a>(votes: impl Iterator<Item = (usize, &'a VoteTracker)>) -> Vec<u8> {
+    let mut roots: Vec<Hash256> = Vec::new();
+    let mut numbers: std::collections::HashMap<Hash256, u32> = Default::default();
+    let mut entries = Writer(Vec::new());
+    let mut count = 0u64;
+    let mut last: Option<(Hash256, u32)> = None;
+    for (index, vote) in votes {
+        let number = match last {
+            Some((root, n)) if root == vote.next_root => n,
+            _ => {
+                let n = *numbers.entry(vote.next_root).or_insert_with(|| {
+                    roots.push(vote.next_root);
+                    roots.len() as u32 - 1
+                });
+                last = Some((vote.next_root, n));
+                n
+            }
+        };
+        entries.u64(index as u64);
+        entries.0.extend_from_slice(&number.to_le_bytes());
+        entries.u64(vote.next_epoch);
+        count += 1;
+    }
+    let mut w = Writer(Vec::with_capacity(24 + roots.len() * 32 + entries.0.len()));
+    w.0.extend_from_slice(VOTES_MAGIC);
+    w.u8(PARTS_VERSION);
+    w.u64(roots.len() as u64);
+    roots.iter().for_each(|r| w.root(r));
+    w.u64(count);
+    w.0.extend_from_slice(&entries.0);
+    w.0
+}
+
+/// Apply one record of [`encode_votes`]; returns its entry count. Indices are bounded as
+/// `on_attestation` bounds them (past the `known` validators and the votes so far), so that a corrupt
+/// record cannot make the table allocate without limit.
+fn apply_votes(votes: &mut Vec<VoteTracker>, bytes: &[u8], known: usize) -> Result<usize, Error> {
+    let mut r = Reader(bytes);
+    if r.take(4)? != VOTES_MAGIC || r.u8()? != PARTS_VERSION {
+        return Err(Error::Decode("not a persisted vote record".into()));
+    }
+    let n = r.len(32)?;
+    let roots = (0..n).map(|_| r.root()).collect::<Result<Vec<_>, _>>()?;
+    let count = r.len(20)?;
+    for _ in 0..count {
+        let index = r.u64()?;
+        let number = u32::from_le_bytes(r.take(4)?.try_into().expect("4 bytes")) as usize;
+        let epoch = r.u64()?;
+        let limit = (known.max(votes.len()) as u64 + MAX_NEW_VOTE_INDICES).min(MAX_VOTE_INDEX);
+        if index >= limit {
+            return Err(Error::Decode(format!("vote index {index} out of range")));
+        }
+        let root = *roots
+            .get(number)
+            .ok_or_else(|| Error::Decode(format!("vote root number {number} out of range")))?;
+        let index = index as usize;
+        if index >= votes.len() {
+            votes.resize(index + 1, VoteTracker::default());
+        }
+        votes[index] = VoteTracker {
+            current_root: Hash256::ZERO,
+            next_root: root,
+            next_epoch: epoch,
+        };
+    }
+    if !r.0.is_empty() {
+        return Err(Error::Decode(format!("{} trailing bytes", r.0.len())));
+    }
+    Ok(count)
 }

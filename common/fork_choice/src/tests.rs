@@ -373,6 +373,91 @@ fn persistence_round_trips() {
     ));
 }
 
+/// The store in parts: a snapshot first, nothing when nothing changed, then a journal of the changed
+/// votes only; the parts read back give the same store (weights recomputed from the votes), a failed
+/// write makes the next one a snapshot, and bad records are refused.
+#[test]
+fn persistence_in_parts_round_trips() {
+    let mut h = Harness::new();
+    let g = h.genesis_root;
+    h.tick(3, 0);
+    h.block(1, g, 1, ExecutionStatus::Valid).unwrap();
+    h.block(2, g, 2, ExecutionStatus::Optimistic).unwrap();
+    h.block(3, root(2), 3, ExecutionStatus::Optimistic).unwrap();
+    h.vote(root(1), 2, 0..3).unwrap();
+    h.head();
+    let first = h.fc.take_persisted_parts();
+    let balances = first
+        .balances
+        .clone()
+        .expect("the first write has the balances");
+    let VotesRecord::Snapshot(snapshot) = first.votes else {
+        panic!("the first write is a snapshot: {:?}", first.votes);
+    };
+    let idle = h.fc.take_persisted_parts();
+    assert_eq!((idle.balances, idle.votes), (None, VotesRecord::Unchanged));
+    h.tick(4, 0);
+    h.vote(root(3), 3, 3..10).unwrap();
+    h.vote(root(1), 3, 0..3).unwrap(); // the same votes again: no change
+    assert_eq!(h.head(), root(3));
+    let later = h.fc.take_persisted_parts();
+    assert_eq!(later.balances, None, "same justified checkpoint");
+    let VotesRecord::Journal(journal) = later.votes else {
+        panic!("a journal: {:?}", later.votes);
+    };
+    // Header, one root, seven entries of 20 bytes.
+    assert_eq!(journal.len(), 5 + 8 + 32 + 8 + 7 * 20);
+    let restored = ForkChoice::from_parts(
+        &later.core,
+        Some(&balances),
+        [snapshot.as_slice(), journal.as_slice()],
+    )
+    .unwrap();
+    assert_eq!(restored, h.fc, "votes, weights and boost rebuilt");
+    let messages: Vec<_> = h.fc.latest_messages().collect();
+    assert_eq!(messages.len(), 10);
+    assert_eq!(restored.latest_messages().collect::<Vec<_>>(), messages);
+    let without_journal =
+        ForkChoice::from_parts(&later.core, Some(&balances), [snapshot.as_slice()]).unwrap();
+    assert_eq!(without_journal.latest_messages().count(), 3);
+
+    h.fc.persist_failed();
+    let again = h.fc.take_persisted_parts();
+    let VotesRecord::Snapshot(full) = &again.votes else {
+        panic!("a snapshot after a failed write: {:?}", again.votes);
+    };
+    let restored =
+        ForkChoice::from_parts(&again.core, again.balances.as_deref(), [full.as_slice()]).unwrap();
+    assert_eq!(restored, h.fc);
+
+    assert!(matches!(
+        ForkChoice::from_bytes(&later.core),
+        Err(Error::Decode(_))
+    ));
+    let truncated = &journal[..journal.len() - 1];
+    assert!(matches!(
+        ForkChoice::from_parts(
+            &later.core,
+            Some(&balances),
+            [snapshot.as_slice(), truncated]
+        ),
+        Err(Error::Decode(_))
+    ));
+    let mut bad_root = journal.clone();
+    let first_entry = 5 + 8 + 32 + 8;
+    bad_root[first_entry + 8] = 1; // root number 1 of a one-root dictionary
+    assert!(matches!(
+        ForkChoice::from_parts(&later.core, Some(&balances), [bad_root.as_slice()]),
+        Err(Error::Decode(_))
+    ));
+    let mut far = journal;
+    far[first_entry..first_entry + 8].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    assert!(matches!(
+        ForkChoice::from_parts(&later.core, Some(&balances), [far.as_slice()]),
+        Err(Error::Decode(_))
+    ));
+}
+
 /// Bad inputs are typed errors.
 #[test]
 fn bad_inputs_are_errors() {
