@@ -173,7 +173,12 @@ impl Gateway {
                 ),
             ),
             Value::Array(calls) if calls.iter().any(is_send_raw) => {
-                json_response(StatusCode::OK, &Value::Array(self.batch(calls).await))
+                let answers = self.batch(calls).await;
+                if answers.is_empty() {
+                    // Only notifications: JSON-RPC 2.0 answers nothing at all, not `[]`.
+                    return Response::new(Vec::new().into());
+                }
+                json_response(StatusCode::OK, &Value::Array(answers))
             }
             ref call @ Value::Object(_) if is_send_raw(call) => {
                 json_response(StatusCode::OK, &self.send_raw(call).await)

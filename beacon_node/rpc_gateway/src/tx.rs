@@ -514,6 +514,27 @@ mod tests {
     }
 
     #[test]
+    fn truncated_and_mutated_transactions_never_panic() {
+        let legacy = legacy_eip155(1);
+        for good in [dynamic_fee(1, 0), legacy] {
+            for end in 0..good.len() {
+                assert!(
+                    decode(&good[..end]).is_err(),
+                    "a prefix of {end} bytes decoded"
+                );
+            }
+            for at in 0..good.len() {
+                for flip in [0x01u8, 0x80, 0xff] {
+                    let mut mutated = good.clone();
+                    mutated[at] ^= flip;
+                    // Either an error or another (still well-formed) transaction: never a panic.
+                    let _ = decode(&mutated);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn junk_is_refused_with_a_reason() {
         let good = dynamic_fee(1, 0);
         let mut tampered = good.clone();

@@ -261,4 +261,21 @@ async fn other_methods_and_batches_are_proxied_to_the_engine() {
     assert_eq!(answers[1]["result"], json!(keccak256(&raw)));
     assert_eq!(answers[2]["error"]["code"], -32602);
     assert_eq!(answers[3]["result"], "0x0");
+
+    // Notifications only: nothing is answered, yet the transaction is taken.
+    let raw = transaction(21);
+    let notification = json!([
+        {"jsonrpc": "2.0", "method": "eth_sendRawTransaction", "params": [hex(&raw)]},
+    ]);
+    let body = reqwest::Client::new()
+        .post(gateway.url.clone())
+        .json(&notification)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "");
+    assert_eq!(gateway.el.with_chain(|c| c.pool_len()), 2);
 }
