@@ -167,6 +167,7 @@ async fn main() -> ExitCode {
             dir: args.dir.clone(),
             engine,
             bn_args: Vec::new(),
+            full_payload_builders: false,
         },
         epochs,
         keep: args.keep,

@@ -430,6 +430,19 @@ pub fn classify(
         if let [one] = &winners[..] {
             return (one.clone(), None);
         }
+        // A full-payload builder's block is never unblinded, so no `wins` moves: the one builder
+        // chosen for the proposal made it.
+        if winners.is_empty() {
+            let chosen: Vec<&BuilderView> = deltas(before, after)
+                .filter(|(_, d)| d.contains_key("chosen"))
+                .map(|(b, _)| b)
+                .collect();
+            if let [one] = &chosen[..] {
+                if crate::scenario::FULL_BUILDER_NAMES.contains(&one.name.as_str()) {
+                    return (one.name.clone(), None);
+                }
+            }
+        }
         // Several wins (a late reveal of the slot before) or none: a paying relay's payload pays its
         // own address; any other relay's pays the proposer.
         let pays = |r: &RelayIdentity| match &r.builder_address {

@@ -20,6 +20,11 @@ use url::Url;
 pub const FEE_RECIPIENT: &str = "0x00000000000000000000000000000000000fee00";
 /// The address relay-b's payloads pay (it pays the proposer by a last transaction).
 pub const RELAY_B_ADDRESS: &str = "0x00000000000000000000000000000000000000bb";
+/// The `builder_getPayloadV1` address of the rpc-builder: mock-relay's default secp256k1 key
+/// (`mock_relay::DEFAULT_SECP256K1_KEY`, 0x43 x 32), which signs its answers.
+pub const RPC_BUILDER_ADDRESS: &str = "0x5975c152fE58cDcB7E25586A3c9b994A16dbB615";
+/// The gas limit of mock-el's payloads (its genesis block's, kept by every block it builds).
+const MOCK_EL_GAS_LIMIT: u64 = 30_000_000;
 /// How long each program gets to come up.
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -37,6 +42,9 @@ pub struct NetworkOptions {
     pub engine: ExecutionEngine,
     /// More `bn` flags (a scenario's circuit breaker thresholds or bid policies).
     pub bn_args: Vec<String>,
+    /// Also an RPC builder and an engine builder (two more mock relays, their full-payload faces),
+    /// after the relays.
+    pub full_payload_builders: bool,
 }
 
 /// What [`Devnet::boot`] starts the processes with.
@@ -82,7 +90,7 @@ impl Devnet {
         let testnet_dir = dir.join("testnet");
         std::fs::create_dir_all(&testnet_dir)
             .map_err(|e| Error::Io(format!("{}: {e}", testnet_dir.display())))?;
-        let ports = testnet::free_ports(6)?;
+        let ports = testnet::free_ports(8)?;
         let (el_port, bn_port, relay_ports) = (ports[0], ports[1], [ports[2], ports[3]]);
         let engine_ports = (ports[4], ports[5]);
         let genesis_time = crate::monitor::now_ms() / 1000 + options.genesis_delay_s;
@@ -126,7 +134,23 @@ impl Devnet {
         };
         let el_url = url(el_port)?;
         let bn_url = url(bn_port)?;
-        let relay_urls = vec![url(relay_ports[0])?, url(relay_ports[1])?];
+        let mut relay_urls = vec![url(relay_ports[0])?, url(relay_ports[1])?];
+        let mut relays = relays;
+        if options.full_payload_builders {
+            // Named in the node's status by address and by URL, after the relays.
+            let (rpc, engine) = (url(ports[6])?, url(ports[7])?);
+            for (name, identity) in [
+                ("rpc-builder", RPC_BUILDER_ADDRESS.to_string()),
+                ("engine-builder", engine.to_string()),
+            ] {
+                relays.push(RelayIdentity {
+                    name: name.into(),
+                    pubkey: identity,
+                    builder_address: None,
+                });
+            }
+            relay_urls.extend([rpc, engine]);
+        }
         let client = BeaconNodeHttpClient::with_timeout(bn_url.clone(), Duration::from_secs(5))
             .map_err(|e| Error::Setup(e.to_string()))?;
 
@@ -258,6 +282,23 @@ impl Devnet {
             &FEE_RECIPIENT,
         ]);
         let mut bn_args = bn_args;
+        if let [_, _, rpc, engine] = &relay_urls[..] {
+            // The proposer's request key and the engine builder's own JWT secret (test values).
+            let request_key = dir.join("request-key.hex");
+            let builder_jwt = dir.join("builder-jwt.hex");
+            write_bytes(&request_key, "31".repeat(32).as_bytes())?;
+            write_bytes(&builder_jwt, "55".repeat(32).as_bytes())?;
+            bn_args.extend(args(&[
+                &"--payload-builder-rpc",
+                &format!("{RPC_BUILDER_ADDRESS}@{rpc}"),
+                &"--payload-builder-request-key",
+                &request_key,
+                &"--payload-builder-engine",
+                &engine.as_str(),
+                &"--payload-builder-engine-jwt",
+                &builder_jwt,
+            ]));
+        }
         bn_args.extend(options.bn_args.iter().map(OsString::from));
         devnet.spawn(Target::Bn, &binaries.bn, bn_args, log("bn"))?;
         let client = devnet.client.clone();
@@ -316,6 +357,32 @@ impl Devnet {
                 log(name),
             )?;
         }
+        // The full-payload builders: mock relays asked over builder_getPayloadV1 (default key, so
+        // RPC_BUILDER_ADDRESS) and over their engine-API face.
+        for (i, builder_url) in relay_urls.iter().enumerate().skip(keys.len()) {
+            let port = builder_url.port().unwrap_or_default();
+            let mut builder_args = args(&[
+                &"--listen",
+                &format!("127.0.0.1:{port}"),
+                &"--testnet-dir",
+                &testnet_dir,
+                &"--execution-endpoint",
+                &el_url.as_str(),
+                &"--execution-jwt",
+                &jwt,
+                &"--beacon-node",
+                &bn_url.as_str(),
+            ]);
+            if RELAY_NAMES[i] == "engine-builder" {
+                builder_args.extend(args(&[&"--engine-face-jwt", &dir.join("builder-jwt.hex")]));
+            }
+            devnet.spawn(
+                Target::Relay(i),
+                &binaries.mock_relay,
+                builder_args,
+                log(RELAY_NAMES[i]),
+            )?;
+        }
         for (i, relay_url) in relay_urls.iter().enumerate() {
             let status = relay_url
                 .join("eth/v1/builder/status")
@@ -342,6 +409,13 @@ impl Devnet {
                 &"--suggested-fee-recipient",
                 &FEE_RECIPIENT,
             ]);
+            let mut vc_args = vc_args;
+            if options.full_payload_builders {
+                // An engine builder builds at its own engine's gas limit (a real client's
+                // --miner.gaslimit; mock-el's is its genesis's), and its payload must pass the same
+                // gas-limit check as a relay's bid: the validators register that limit.
+                vc_args.extend(args(&[&"--gas-limit", &MOCK_EL_GAS_LIMIT.to_string()]));
+            }
             devnet.spawn(Target::Vc, vc, vc_args, log("vc"))?;
         }
         Ok(())

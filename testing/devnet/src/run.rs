@@ -56,6 +56,7 @@ pub async fn run(
     // A stop during the start drops the half-started devnet, which stops what it started.
     let mut network = options.network.clone();
     network.bn_args.extend(scenario.bn_args.iter().cloned());
+    network.full_payload_builders |= scenario.full_payload_builders;
     let mut devnet = tokio::select! {
         started = Devnet::start(&network, binaries) => started?,
         _ = stop.changed() => {

@@ -36,6 +36,9 @@
 //! validator).
 //!
 //! Run-wide settings: `bn_args = ["--builder-fallback-skips", "1"]` (more `bn` flags),
+//! `full_payload_builders = true` (two more mock relays: `rpc-builder`, asked over
+//! `builder_getPayloadV1`, and `engine-builder`, over its engine-API face; they are targets and
+//! sources like the relays),
 //! `include = ["faults"]` (the actions and slot-bound expectations of each `*.toml` of that directory,
 //! or of that file, relative to this one; run-wide expectations come from this file only), and
 //! `[restarts] count = 20, targets = ["bn", "vc"], from_slot = 16, to_slot = 80, seed = 7` (kill -9 at
@@ -49,8 +52,11 @@ use serde::Deserialize;
 use std::fmt;
 use std::path::Path;
 
-/// The relays' names, in the node's `--payload-builder` order.
-pub const RELAY_NAMES: [&str; 2] = ["relay-a", "relay-b"];
+/// The builders' names: the relays in the node's `--payload-builder` order, then the full-payload
+/// builders ([`FULL_BUILDER_NAMES`]), which run only with `full_payload_builders = true`.
+pub const RELAY_NAMES: [&str; 4] = ["relay-a", "relay-b", "rpc-builder", "engine-builder"];
+/// The full-payload builders among [`RELAY_NAMES`] (issue 14).
+pub const FULL_BUILDER_NAMES: [&str; 2] = ["rpc-builder", "engine-builder"];
 
 /// A checked scenario.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +70,8 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
     /// More `bn` flags (circuit breaker thresholds, bid policies).
     pub bn_args: Vec<String>,
+    /// Also run an RPC builder and an engine builder (mock relays' full-payload faces).
+    pub full_payload_builders: bool,
     /// Kills at random moments, expanded into actions when the run starts (slot length known).
     pub restarts: Option<RandomRestarts>,
 }
@@ -318,6 +326,8 @@ struct FileScenario {
     #[serde(default)]
     bn_args: Vec<String>,
     #[serde(default)]
+    full_payload_builders: bool,
+    #[serde(default)]
     include: Vec<String>,
     restarts: Option<FileRestarts>,
     #[serde(default)]
@@ -453,6 +463,18 @@ impl Scenario {
         if let Some(bad) = file.bn_args.iter().find(|a| a.trim().is_empty()) {
             return Err(format!("bn_args: {bad:?} is empty"));
         }
+        if !file.full_payload_builders {
+            let named = actions
+                .iter()
+                .map(|a| a.target.to_string())
+                .chain(expectations.iter().map(|x| x.to_string()))
+                .find(|text| FULL_BUILDER_NAMES.iter().any(|n| text.contains(n)));
+            if let Some(text) = named {
+                return Err(format!(
+                    "{text:?} names a full-payload builder: set full_payload_builders = true"
+                ));
+            }
+        }
         let scenario = Self {
             name: file.name.unwrap_or_else(|| default_name.to_string()),
             description: file.description,
@@ -462,6 +484,7 @@ impl Scenario {
             actions,
             expectations,
             bn_args: file.bn_args,
+            full_payload_builders: file.full_payload_builders,
             restarts,
         };
         Ok((scenario, file.include))

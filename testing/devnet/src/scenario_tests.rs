@@ -141,6 +141,7 @@ fn every_shipped_scenario_parses() {
     let mut expected: Vec<String> = [
         "circuit-breaker",
         "fault-matrix",
+        "full-payload-builders",
         "happy",
         "invalid-payload",
         "kill-9",

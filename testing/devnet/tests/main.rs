@@ -31,6 +31,7 @@ pub fn options(epochs: u64) -> RunOptions {
             dir: None,
             engine: Default::default(),
             bn_args: Vec::new(),
+            full_payload_builders: false,
         },
         epochs,
         keep: false,

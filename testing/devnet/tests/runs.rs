@@ -186,3 +186,33 @@ async fn a_relay_that_withholds_after_signing_costs_the_slot_and_is_disabled() {
         summary.missed_slots
     );
 }
+
+/// `scenarios/full-payload-builders.toml` (issue 14): relays, an RPC builder and an engine builder,
+/// each kind alone for an epoch and then all together; every expectation of the file holds, and each
+/// kind made blocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_builder_of_each_kind_makes_blocks_and_the_chain_finalizes() {
+    let _one = DEVNET.lock().await;
+    let binaries = binaries();
+    if binaries.vc.is_none() {
+        return without_vc_processes_come_up_and_follow_the_clock(binaries).await;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join("full-payload-builders.toml");
+    let scenario = Scenario::from_file(&path).expect("the scenario parses");
+    assert!(scenario.full_payload_builders);
+    let epochs = scenario.epochs.expect("the scenario names its epochs");
+    let summary = devnet::run(&options(epochs), &binaries, &scenario, never_stop())
+        .await
+        .expect("the devnet starts");
+    show(&summary);
+    assert_eq!(summary.ended, "completed");
+    assert!(summary.passed, "an expectation failed");
+    for kind in ["relay-a", "rpc-builder", "engine-builder"] {
+        assert!(
+            summary.slots.iter().any(|s| s.source == kind),
+            "no block from {kind}"
+        );
+    }
+}
