@@ -15,7 +15,8 @@
 //! BLS credentials).
 //!
 //! `cargo bench -p interop --bench side_by_side` (release binaries of bn, vc, mock-el and mock-relay
-//! are built when missing). `SIDE_BY_SIDE_SLOTS=N` sets the measured slots per run (default 16);
+//! are built when missing). `SIDE_BY_SIDE_SLOTS=N` sets the measured slots per run (default 12,
+//! after 12 slots without builders and one of warm-up);
 //! `SIDE_BY_SIDE_NODE=ours|lodestar` runs one side only.
 
 #[allow(dead_code)]
@@ -31,6 +32,9 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Slots proposed without builders first (see `run`).
+const WARMUP_SLOTS: u64 = 12;
 
 /// One request through a timing proxy.
 #[derive(Debug, Clone)]
@@ -374,33 +378,63 @@ fn run(
         },
     )?;
 
-    let mut vc_cmd = Command::new(binary("vc"));
-    vc_cmd
-        .args(["--preset", "minimal", "--config"])
-        .arg(dir.join("config.yaml"))
-        .arg("--datadir")
-        .arg(dir.join("vc"))
-        .args([
-            "--beacon-nodes",
-            &format!("http://127.0.0.1:{node_proxy_port}"),
-        ])
-        .args(["--interop-validators", &format!("0..{VALIDATORS}")])
-        .args([
-            "--suggested-fee-recipient",
-            "0x00000000000000000000000000000000000000fe",
-        ])
-        .arg("--blinded-payload-builder");
-    let mut vc = Proc::spawn("vc", vc_cmd, dir.join("vc.log"), grace);
+    // The same vc twice on one datadir (its slashing protection carries over): first without builders
+    // for WARMUP_SLOTS, because Lodestar enables its builder only once most recent slots have blocks
+    // and its blinded production has no local fallback; then with --blinded-payload-builder.
+    let vc_command = |blinded: bool| {
+        let mut cmd = Command::new(binary("vc"));
+        cmd.args(["--preset", "minimal", "--config"])
+            .arg(dir.join("config.yaml"))
+            .arg("--datadir")
+            .arg(dir.join("vc"))
+            .args([
+                "--beacon-nodes",
+                &format!("http://127.0.0.1:{node_proxy_port}"),
+            ])
+            .args(["--interop-validators", &format!("0..{VALIDATORS}")])
+            .args([
+                "--suggested-fee-recipient",
+                "0x00000000000000000000000000000000000000fe",
+            ]);
+        if blinded {
+            cmd.arg("--blinded-payload-builder");
+        }
+        cmd
+    };
+    let mut vc = Some(Proc::spawn(
+        "vc (local)",
+        vc_command(false),
+        dir.join("vc-local.log"),
+        grace,
+    ));
+    let switch_at = genesis_time + (WARMUP_SLOTS + 1) * SLOT_SECONDS - 2;
+    let mut blinded_vc: Option<Proc> = None;
 
-    // Slot 1 warms up; slots 2..=measured+1 are measured.
-    let last = measured + 1;
+    // The first blinded slot warms up; the `measured` after it are measured.
+    let first = WARMUP_SLOTS + 2;
+    let last = first + measured - 1;
     let end = genesis_time + (last + 1) * SLOT_SECONDS;
     let mut fed: Option<(u64, String)> = None;
     while unix_now() < end {
         beacon.check_alive()?;
         relay.check_alive()?;
-        vc.check_alive()?;
         el.check_alive()?;
+        if let Some(vc) = vc.as_mut() {
+            vc.check_alive()?;
+        }
+        if let Some(vc) = blinded_vc.as_mut() {
+            vc.check_alive()?;
+        }
+        if blinded_vc.is_none() && unix_now() >= switch_at {
+            // Stopped (SIGTERM, waited for) before the blinded one starts on the same datadir.
+            vc = None;
+            blinded_vc = Some(Proc::spawn(
+                "vc (blinded)",
+                vc_command(true),
+                dir.join("vc.log"),
+                grace,
+            ));
+        }
         if node == Node::Lodestar && unix_now() + 1 >= genesis_time {
             if let Err(e) = feed_attributes(&rest, &node_url, &relay_url, genesis_time, &mut fed) {
                 eprintln!("side_by_side: feeding attributes: {e}");
@@ -408,6 +442,8 @@ fn run(
         }
         std::thread::sleep(Duration::from_millis(150));
     }
+    drop(vc);
+    let vc = blinded_vc.ok_or("the blinded vc never started")?;
 
     let production =
         |p: &str| p.contains("/validator/blocks/") || p.contains("/validator/blinded_blocks/");
@@ -419,7 +455,7 @@ fn run(
         let Some(slot) = slot_in(&t.path, "blocks/") else {
             continue;
         };
-        if (2..=last).contains(&slot) {
+        if (first..=last).contains(&slot) {
             slots.insert(slot, (t.ms, None));
         }
     }
@@ -575,7 +611,7 @@ fn main() {
     let measured: u64 = std::env::var("SIDE_BY_SIDE_SLOTS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(16);
+        .unwrap_or(12);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
