@@ -4,6 +4,7 @@
 //!
 //! Devnet runs take the wall clock (2-second slots); they run one at a time.
 
+mod api_fuzz;
 mod cli;
 mod ethereumjs;
 mod runs;

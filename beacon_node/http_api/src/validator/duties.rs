@@ -41,7 +41,15 @@ fn state_in_epoch<E: EthSpec>(
             .map_err(ApiError::internal)?;
         return Ok((settled(&state)?.0, head.optimistic));
     }
-    let view = ctx.state_view(StateId::Slot(start))?;
+    let view = ctx.state_view(StateId::Slot(start)).map_err(|e| {
+        // The duties endpoints document no 404: an epoch whose states are pruned is one this node
+        // cannot answer for, a 400.
+        if e.status == warp::http::StatusCode::NOT_FOUND {
+            ApiError::bad_request(format!("epoch {epoch}: {}", e.message))
+        } else {
+            e
+        }
+    })?;
     Ok((view.state, view.execution_optimistic))
 }
 
