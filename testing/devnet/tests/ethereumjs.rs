@@ -108,3 +108,24 @@ async fn ethereumjs_as_the_engine_builder_blocks_and_finality_from_capella_to_el
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_fulu_epoch_with_ethereumjs_is_one_line_and_exit_2() {
+    for args in [
+        &["run", "--el", "ethereumjs", "--fork-epochs", "1,2,3"][..],
+        &["run", "--el", "geth"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_devnet"))
+            .args(args)
+            .output()
+            .expect("the devnet binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_devnet"))
+        .args(["run", "--el", "ethereumjs", "--fork-epochs", "1,2,3"])
+        .output()
+        .expect("the devnet binary runs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Osaka"));
+}
