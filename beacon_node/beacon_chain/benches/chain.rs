@@ -25,7 +25,7 @@
 //!
 //! The first slot is a warm-up (not counted). The decompressed public keys are warmed first (as a
 //! running node's are after an epoch of blocks). p50/p90 over the remaining slots are printed; the
-//! epoch's first slot (a full-state store write) is also shown alone.
+//! epoch's first slot (whose full-state store write follows its import) is also shown alone.
 
 #[path = "../../../common/state_processing/benches/common/mod.rs"]
 mod state_bench;
