@@ -92,10 +92,15 @@ async fn debug_states_heads_and_fork_choice() {
         .unwrap();
     assert_eq!(tip.validity, "valid");
     assert_eq!(tip.execution_block_hash, head.execution_block_hash);
+    // The spec requires every node's parent root: the anchor (genesis) names the zero root.
     assert!(fork_choice
         .fork_choice_nodes
         .iter()
-        .any(|n| n.parent_root.is_none()));
+        .all(|n| n.parent_root.is_some()));
+    assert!(fork_choice
+        .fork_choice_nodes
+        .iter()
+        .any(|n| n.parent_root == Some(types::Hash256::ZERO)));
 
     let builders = client.get_blindfold_builders().await.unwrap();
     assert_eq!(builders["builders"][0]["counters"]["wins"], "2");
