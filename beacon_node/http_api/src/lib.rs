@@ -77,6 +77,8 @@ pub enum ServeError {
 pub struct Context<E: EthSpec> {
     pub chain: Arc<BeaconChain<E>>,
     pub config: Config,
+    /// The last whole-registry validators answer.
+    pub(crate) whole_registry: beacon::states::WholeRegistryAnswer,
 }
 
 impl<E: EthSpec> Context<E> {
@@ -113,7 +115,11 @@ pub fn serve<E: EthSpec>(
 ) -> Result<(SocketAddr, impl Future<Output = ()>), ServeError> {
     let listen = config.listen;
     let allow_origin = config.allow_origin.clone();
-    let ctx = Arc::new(Context { chain, config });
+    let ctx = Arc::new(Context {
+        chain,
+        config,
+        whole_registry: Default::default(),
+    });
     let routes = routes(ctx).recover(errors::recover).unify();
     let routes = match allow_origin {
         Some(origin) => {

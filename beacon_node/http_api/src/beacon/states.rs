@@ -251,20 +251,121 @@ async fn validators<E: EthSpec>(
     statuses: Option<Vec<StatusFilter>>,
 ) -> ApiResult {
     let view = state(&ctx, &state_id).await?;
-    let state_arc = view.state.clone();
-    let data = tokio::task::spawn_blocking(move || {
-        select(&state_arc, ids.as_deref())
-            .into_iter()
-            .filter_map(|i| validator_data(&state_arc, i))
-            .filter(|v| {
-                statuses.as_ref().is_none_or(|filters| {
-                    filters.is_empty() || filters.iter().any(|f| v.status.matches(f))
+    let whole_registry = ids.is_none() && statuses.as_ref().is_none_or(|s| s.is_empty());
+    if whole_registry {
+        return whole_registry_answer(&ctx, view).await;
+    }
+    // At 2^20 validators the answer is some 500 MB of JSON: it is written on a blocking thread,
+    // straight from the state's lists (no intermediate list of entries).
+    tokio::task::spawn_blocking(move || {
+        let indices = ids.as_deref().map(|ids| select(&view.state, Some(ids)));
+        chain_response(
+            &view,
+            ValidatorList {
+                state: &view.state,
+                indices: indices.as_deref(),
+                statuses: statuses.as_deref().filter(|s| !s.is_empty()),
+            },
+        )
+    })
+    .await?
+}
+
+/// The last whole-registry `validators` answer (no `id`, no `status`) by the state root and the flags
+/// it reports. At 2^20 validators it is some 500 MB of JSON that takes seconds to write, and its
+/// readers (explorers, dashboards, validator clients starting) ask for the same head again and
+/// again. One answer is kept (its memory is the price), and one is written at a time: a request that
+/// comes while it is written waits for it rather than writing another.
+#[derive(Default)]
+pub struct WholeRegistryAnswer {
+    last: tokio::sync::Mutex<Option<(WholeRegistryKey, Bytes)>>,
+}
+
+type WholeRegistryKey = (types::Hash256, bool, bool);
+
+async fn whole_registry_answer<E: EthSpec>(ctx: &Context<E>, view: StateView<E>) -> ApiResult {
+    let key = (view.root, view.execution_optimistic, view.finalized);
+    let mut last = ctx.whole_registry.last.lock().await;
+    let body = match &*last {
+        Some((cached, body)) if *cached == key => body.clone(),
+        _ => {
+            // The old answer goes before the new one is written: never two in memory.
+            *last = None;
+            let body = tokio::task::spawn_blocking(move || {
+                serde_json::to_vec(&ChainResponse {
+                    execution_optimistic: view.execution_optimistic,
+                    finalized: view.finalized,
+                    data: ValidatorList {
+                        state: &view.state,
+                        indices: None,
+                        statuses: None,
+                    },
                 })
             })
-            .collect::<Vec<_>>()
-    })
-    .await?;
-    chain_response(&view, data)
+            .await?
+            .map_err(|e| ApiError::internal(format!("serialising the response: {e}")))?;
+            let body = Bytes::from(body);
+            *last = Some((key, body.clone()));
+            body
+        }
+    };
+    let mut response = Response::new(body.into());
+    response.headers_mut().insert(
+        warp::http::header::CONTENT_TYPE,
+        warp::http::HeaderValue::from_static(beacon_api::JSON_CONTENT_TYPE),
+    );
+    Ok(response)
+}
+
+/// The entries of a validators answer, serialised as they are read: `indices` in that order, else
+/// the whole registry (walked in order, not looked up one index at a time), keeping those whose
+/// status matches one of `statuses` when given.
+struct ValidatorList<'a, E: EthSpec> {
+    state: &'a BeaconState<E>,
+    indices: Option<&'a [usize]>,
+    statuses: Option<&'a [StatusFilter]>,
+}
+
+impl<E: EthSpec> Serialize for ValidatorList<'_, E> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let epoch = self.state.slot() / E::slots_per_epoch();
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut write = |index: usize, validator: &types::Validator, balance: u64| {
+            let status = ValidatorStatus::of(validator, balance, epoch);
+            if self
+                .statuses
+                .is_some_and(|filters| !filters.iter().any(|f| status.matches(f)))
+            {
+                return Ok(());
+            }
+            seq.serialize_element(&ValidatorData {
+                index: index as u64,
+                balance,
+                status,
+                validator: validator.clone(),
+            })
+        };
+        match self.indices {
+            Some(indices) => {
+                for &i in indices {
+                    if let Some(validator) = self.state.validators().get(i) {
+                        let balance = self.state.balances().get(i).copied().unwrap_or_default();
+                        write(i, validator, balance)?;
+                    }
+                }
+            }
+            None => {
+                let balances = self.state.balances().iter();
+                for (i, (validator, balance)) in
+                    self.state.validators().iter().zip(balances).enumerate()
+                {
+                    write(i, validator, *balance)?;
+                }
+            }
+        }
+        seq.end()
+    }
 }
 
 async fn validator<E: EthSpec>(ctx: Arc<Context<E>>, state_id: String, id: String) -> ApiResult {
