@@ -140,7 +140,8 @@ pub struct Ports {
 }
 
 /// The command line: the devnet's genesis, its own datadir, every server on 127.0.0.1, no peers, no
-/// discovery, logs to stdout (the devnet's log file).
+/// discovery, logs to stdout (the devnet's log file). Its own rotating log file goes into its datadir:
+/// `--logFile false` would be read as a file name and land in the working directory.
 pub fn args(genesis: &Path, datadir: &Path, jwt: &Path, ports: Ports) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     let mut push = |flag: &str, value: OsString| {
@@ -159,7 +160,7 @@ pub fn args(genesis: &Path, datadir: &Path, jwt: &Path, ports: Ports) -> Vec<OsS
     push("--maxPeers", "0".into());
     push("--discDns", "false".into());
     push("--discV4", "false".into());
-    push("--logFile", "false".into());
+    push("--logFile", datadir.join("ethereumjs.log").into());
     args.extend(["--rpcEngine".into(), "--rpc".into()]);
     args
 }
