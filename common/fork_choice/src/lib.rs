@@ -20,8 +20,8 @@ mod tests;
 
 pub use error::Error;
 pub use fork_choice::{ForkChoice, InvalidPayloadTarget};
-pub use persist::{PersistedParts, VotesRecord};
 pub use inputs::{
     BalancesSource, BlockSummary, ForkChoiceConfig, JustifiedBalances, BASIS_POINTS, GENESIS_EPOCH,
 };
+pub use persist::{PersistedParts, VotesRecord};
 pub use proto_array::{ExecutionStatus, ProtoArray, ProtoNode, Viability};
