@@ -2,13 +2,9 @@
 
 use crate::beacon::states::state;
 use crate::errors::{respond, ApiError, ApiResult};
-use crate::filters::{
-    headers, json_response, negotiate, ssz_response, with_ctx, with_version, Encoding,
-};
+use crate::filters::{headers, json_response, negotiate, versioned_response, with_ctx};
 use crate::Context;
-use beacon_api::{
-    ChainHeadData, ForkChoiceData, ForkChoiceNode, GenericResponse, VersionedResponse,
-};
+use beacon_api::{ChainHeadData, ForkChoiceData, ForkChoiceNode, GenericResponse};
 use fork_choice::ExecutionStatus;
 use ssz::Encode;
 use std::collections::HashSet;
@@ -47,18 +43,17 @@ async fn debug_state<E: EthSpec>(
 ) -> ApiResult {
     let encoding = negotiate(&headers, true)?;
     let view = state(&ctx, &id).await?;
-    let fork = view.state.fork_name();
-    let response = tokio::task::spawn_blocking(move || match encoding {
-        Encoding::Ssz => Ok(ssz_response(view.state.as_ssz_bytes())),
-        Encoding::Json => json_response(&VersionedResponse {
-            version: fork,
-            execution_optimistic: Some(view.execution_optimistic),
-            finalized: Some(view.finalized),
-            data: &*view.state,
-        }),
+    tokio::task::spawn_blocking(move || {
+        versioned_response(
+            encoding,
+            view.state.fork_name(),
+            view.execution_optimistic,
+            view.finalized,
+            &*view.state,
+            |state| state.as_ssz_bytes(),
+        )
     })
-    .await??;
-    Ok(with_version(response, fork))
+    .await?
 }
 
 fn validity(status: ExecutionStatus) -> &'static str {

@@ -316,6 +316,28 @@ pub fn with_version(response: Response, fork: ForkName) -> Response {
     with_header(response, CONSENSUS_VERSION_HEADER, fork.as_str())
 }
 
+/// A versioned answer in the negotiated encoding: `ssz(data)`'s bytes, or the JSON envelope
+/// (`version`, `execution_optimistic`, `finalized`, `data`); either way with `Eth-Consensus-Version`.
+pub fn versioned_response<T: Serialize>(
+    encoding: Encoding,
+    fork: ForkName,
+    execution_optimistic: bool,
+    finalized: bool,
+    data: &T,
+    ssz: impl FnOnce(&T) -> Vec<u8>,
+) -> ApiResult {
+    let response = match encoding {
+        Encoding::Ssz => ssz_response(ssz(data)),
+        Encoding::Json => json_response(&beacon_api::VersionedResponse {
+            version: fork,
+            execution_optimistic: Some(execution_optimistic),
+            finalized: Some(finalized),
+            data,
+        })?,
+    };
+    Ok(with_version(response, fork))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

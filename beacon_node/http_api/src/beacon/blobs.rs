@@ -7,12 +7,12 @@
 
 use crate::errors::{respond, ApiError, ApiResult};
 use crate::filters::{
-    headers, json_response, negotiate, parse_root, query, ssz_response, with_ctx, with_version,
-    Encoding, Query,
+    headers, json_response, negotiate, parse_root, query, ssz_response, versioned_response,
+    with_ctx, Encoding, Query,
 };
 use crate::ids::parse_block_id;
 use crate::Context;
-use beacon_api::{BlobsData, ChainResponse, VersionedResponse};
+use beacon_api::{BlobsData, ChainResponse};
 use ssz::Encode;
 use std::sync::Arc;
 use types::sidecar::NUMBER_OF_COLUMNS;
@@ -198,14 +198,12 @@ async fn data_columns<E: EthSpec>(
             Ok((view, fork, sidecars))
         })
         .await?;
-    let response = match encoding {
-        Encoding::Ssz => ssz_response(sidecars.as_ssz_bytes()),
-        Encoding::Json => json_response(&VersionedResponse {
-            version: fork,
-            execution_optimistic: Some(view.execution_optimistic),
-            finalized: Some(view.finalized),
-            data: sidecars,
-        })?,
-    };
-    Ok(with_version(response, fork))
+    versioned_response(
+        encoding,
+        fork,
+        view.execution_optimistic,
+        view.finalized,
+        &sidecars,
+        |s| s.as_ssz_bytes(),
+    )
 }

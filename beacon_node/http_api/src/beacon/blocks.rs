@@ -3,7 +3,8 @@
 
 use crate::errors::{respond, ApiError, ApiResult};
 use crate::filters::{
-    headers, json_response, negotiate, query, ssz_response, with_ctx, with_version, Encoding, Query,
+    headers, json_response, negotiate, query, ssz_response, versioned_response, with_ctx,
+    with_version, Encoding, Query,
 };
 use crate::ids::{parse_block_id, BlockView};
 use crate::Context;
@@ -282,16 +283,14 @@ async fn blob_sidecars<E: EthSpec>(
              /eth/v1/beacon/blobs/{{block_id}} or /eth/v1/debug/beacon/data_column_sidecars/{{block_id}}"
         )));
     }
-    let response = match encoding {
-        Encoding::Ssz => ssz_response(sidecars.as_ssz_bytes()),
-        Encoding::Json => json_response(&VersionedResponse {
-            version: fork,
-            execution_optimistic: Some(view.execution_optimistic),
-            finalized: Some(view.finalized),
-            data: sidecars,
-        })?,
-    };
-    Ok(with_version(response, fork))
+    versioned_response(
+        encoding,
+        fork,
+        view.execution_optimistic,
+        view.finalized,
+        &sidecars,
+        |s| s.as_ssz_bytes(),
+    )
 }
 
 /// `GET /eth/v2/beacon/blocks/{block_id}/attestations`: the block's attestations in its fork's shape.

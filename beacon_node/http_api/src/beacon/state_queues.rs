@@ -4,11 +4,11 @@
 use super::states::{chain_response, parse_ids, select, state};
 use crate::errors::{respond, ApiError, ApiResult};
 use crate::filters::{
-    headers, json_body, json_response, negotiate, ssz_response, with_ctx, with_version, Encoding,
+    headers, json_body, negotiate, ssz_response, versioned_response, with_ctx, Encoding,
 };
 use crate::ids::StateView;
 use crate::Context;
-use beacon_api::{QuotedIndices, ValidatorIdentityData, VersionedResponse};
+use beacon_api::{QuotedIndices, ValidatorIdentityData};
 use serde::Serialize;
 use ssz::Encode;
 use std::sync::Arc;
@@ -107,17 +107,14 @@ fn versioned_as<E: EthSpec, T: Serialize>(
     data: &T,
     ssz: impl FnOnce(&T) -> Vec<u8>,
 ) -> ApiResult {
-    let fork = view.state.fork_name();
-    let response = match encoding {
-        Encoding::Ssz => ssz_response(ssz(data)),
-        Encoding::Json => json_response(&VersionedResponse {
-            version: fork,
-            execution_optimistic: Some(view.execution_optimistic),
-            finalized: Some(view.finalized),
-            data,
-        })?,
-    };
-    Ok(with_version(response, fork))
+    versioned_response(
+        encoding,
+        view.state.fork_name(),
+        view.execution_optimistic,
+        view.finalized,
+        data,
+        ssz,
+    )
 }
 
 async fn get_queue<E: EthSpec>(
