@@ -6,17 +6,15 @@
 //! `process_sync_aggregate`'s amounts.
 
 use crate::caches::StateCaches;
-use crate::common::attestation::AttestationRef;
 use crate::common::{
-    base_reward_per_increment, get_current_epoch, IndexedAttestationRef, RewardsContext,
-    PARTICIPATION_FLAG_WEIGHTS, PROPOSER_WEIGHT, SYNC_REWARD_WEIGHT, TIMELY_HEAD_FLAG_INDEX,
-    TIMELY_SOURCE_FLAG_INDEX, TIMELY_TARGET_FLAG_INDEX, WEIGHT_DENOMINATOR,
+    base_reward_per_increment, get_current_epoch, RewardsContext, PARTICIPATION_FLAG_WEIGHTS,
+    PROPOSER_WEIGHT, SYNC_REWARD_WEIGHT, TIMELY_HEAD_FLAG_INDEX, TIMELY_SOURCE_FLAG_INDEX,
+    TIMELY_TARGET_FLAG_INDEX, WEIGHT_DENOMINATOR,
 };
 use crate::per_block::{
-    process_attestation_with, process_attester_slashing, process_block_header, process_eth1_data,
-    process_execution_payload, process_proposer_slashing, process_randao, process_withdrawals,
-    Attestations, AttesterSlashings, BlockBody, ParticipationUpdates, ProcessableBlock,
-    SignatureVerifier, VerifySignatures,
+    process_attestations, process_attester_slashings, process_block_header, process_eth1_data,
+    process_execution_payload, process_proposer_slashings, process_randao, process_withdrawals,
+    BlockBody, ProcessableBlock, SignatureVerifier, VerifySignatures,
 };
 use crate::per_epoch::{
     process_inactivity_updates_with_context, process_justification_and_finalization,
@@ -135,52 +133,11 @@ pub fn compute_block_rewards<E: EthSpec, B: ProcessableBlock<E>>(
 
     // `process_operations`' reward-paying operations, in its order.
     let before = balance_of(state, proposer)?;
-    for op in body.proposer_slashings() {
-        process_proposer_slashing(state, op, &mut verifier, &mut caches, spec)?;
-    }
+    process_proposer_slashings(state, &body, &mut verifier, &mut caches, spec)?;
     let after_proposer_slashings = balance_of(state, proposer)?;
-    match body.attester_slashings() {
-        AttesterSlashings::Base(ops) => {
-            for op in ops {
-                process_attester_slashing(
-                    state,
-                    IndexedAttestationRef::Base(&op.attestation_1),
-                    IndexedAttestationRef::Base(&op.attestation_2),
-                    &mut verifier,
-                    &mut caches,
-                    spec,
-                )?;
-            }
-        }
-        AttesterSlashings::Electra(ops) => {
-            for op in ops {
-                process_attester_slashing(
-                    state,
-                    IndexedAttestationRef::Electra(&op.attestation_1),
-                    IndexedAttestationRef::Electra(&op.attestation_2),
-                    &mut verifier,
-                    &mut caches,
-                    spec,
-                )?;
-            }
-        }
-    }
+    process_attester_slashings(state, &body, &mut verifier, &mut caches, spec)?;
     let after_attester_slashings = balance_of(state, proposer)?;
-    let mut updates = ParticipationUpdates::new(0, state.validators().len());
-    match body.attestations() {
-        Attestations::Base(ops) => {
-            for op in ops {
-                let op = AttestationRef::Base(op);
-                process_attestation_with(state, op, &mut verifier, &mut caches, &mut updates)?;
-            }
-        }
-        Attestations::Electra(ops) => {
-            for op in ops {
-                let op = AttestationRef::Electra(op);
-                process_attestation_with(state, op, &mut verifier, &mut caches, &mut updates)?;
-            }
-        }
-    }
+    process_attestations(state, &body, &mut verifier, &mut caches)?;
     let after_attestations = balance_of(state, proposer)?;
 
     let amounts = sync_reward_amounts(state, &caches)?;

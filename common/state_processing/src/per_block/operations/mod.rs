@@ -50,9 +50,56 @@ pub fn process_operations<E: EthSpec, B: BlockBody<E>>(
         );
     }
 
+    process_proposer_slashings(state, body, verifier, caches, spec)?;
+    process_attester_slashings(state, body, verifier, caches, spec)?;
+    process_attestations(state, body, verifier, caches)?;
+    for op in body.deposits() {
+        process_deposit(state, op, caches, spec)?;
+    }
+    for op in body.voluntary_exits() {
+        process_voluntary_exit(state, op, verifier, spec)?;
+    }
+    for op in body.bls_to_execution_changes() {
+        process_bls_to_execution_change(state, op, verifier, spec)?;
+    }
+    if let Some(requests) = body.execution_requests() {
+        for op in requests.deposits.iter() {
+            process_deposit_request(state, op)?;
+        }
+        for op in requests.withdrawals.iter() {
+            process_withdrawal_request(state, op, caches, spec)?;
+        }
+        for op in requests.consolidations.iter() {
+            process_consolidation_request(state, op, caches, spec)?;
+        }
+    }
+    Ok(())
+}
+
+use types::ssz_types::typenum::Unsigned;
+
+/// `process_operations`' proposer slashings, in order.
+pub fn process_proposer_slashings<E: EthSpec, B: BlockBody<E>>(
+    state: &mut BeaconState<E>,
+    body: &B,
+    verifier: &mut SignatureVerifier,
+    caches: &mut StateCaches,
+    spec: &ChainSpec,
+) -> Result<()> {
     for op in body.proposer_slashings() {
         process_proposer_slashing(state, op, verifier, caches, spec)?;
     }
+    Ok(())
+}
+
+/// `process_operations`' attester slashings, in order.
+pub fn process_attester_slashings<E: EthSpec, B: BlockBody<E>>(
+    state: &mut BeaconState<E>,
+    body: &B,
+    verifier: &mut SignatureVerifier,
+    caches: &mut StateCaches,
+    spec: &ChainSpec,
+) -> Result<()> {
     match body.attester_slashings() {
         AttesterSlashings::Base(ops) => {
             for op in ops {
@@ -79,7 +126,17 @@ pub fn process_operations<E: EthSpec, B: BlockBody<E>>(
             }
         }
     }
-    // The attestations' participation flags are written once, after the last attestation.
+    Ok(())
+}
+
+/// `process_operations`' attestations, in order; their participation flags are written once, after
+/// the last one.
+pub fn process_attestations<E: EthSpec, B: BlockBody<E>>(
+    state: &mut BeaconState<E>,
+    body: &B,
+    verifier: &mut SignatureVerifier,
+    caches: &mut StateCaches,
+) -> Result<()> {
     let attesters = match body.attestations() {
         Attestations::Base(ops) => ops.iter().map(|a| a.aggregation_bits.num_set_bits()).sum(),
         Attestations::Electra(ops) => ops.iter().map(|a| a.aggregation_bits.num_set_bits()).sum(),
@@ -100,27 +157,5 @@ pub fn process_operations<E: EthSpec, B: BlockBody<E>>(
         }
     }
     updates.apply(state)?;
-    for op in body.deposits() {
-        process_deposit(state, op, caches, spec)?;
-    }
-    for op in body.voluntary_exits() {
-        process_voluntary_exit(state, op, verifier, spec)?;
-    }
-    for op in body.bls_to_execution_changes() {
-        process_bls_to_execution_change(state, op, verifier, spec)?;
-    }
-    if let Some(requests) = body.execution_requests() {
-        for op in requests.deposits.iter() {
-            process_deposit_request(state, op)?;
-        }
-        for op in requests.withdrawals.iter() {
-            process_withdrawal_request(state, op, caches, spec)?;
-        }
-        for op in requests.consolidations.iter() {
-            process_consolidation_request(state, op, caches, spec)?;
-        }
-    }
     Ok(())
 }
-
-use types::ssz_types::typenum::Unsigned;
