@@ -299,3 +299,20 @@ impl LogLevel {
         }
     }
 }
+
+/// For unit tests: `bn` with the flags every start needs, then `args`.
+#[cfg(test)]
+pub(crate) fn test_cli(args: &[&str]) -> Cli {
+    use clap::Parser;
+    let mut all = vec![
+        "bn",
+        "--datadir",
+        "/tmp/x",
+        "--execution-endpoint",
+        "http://127.0.0.1:8551",
+        "--execution-jwt",
+        "/nonexistent/jwt.hex",
+    ];
+    all.extend_from_slice(args);
+    Cli::try_parse_from(all).expect("the command line parses")
+}

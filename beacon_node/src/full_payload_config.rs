@@ -97,7 +97,6 @@ pub fn full_payload_builders(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
     use execution_layer::full_payload::DEFAULT_RPC_BUILDER_TIMEOUT;
 
     const A: &str = "0x1111111111111111111111111111111111111111";
@@ -129,17 +128,7 @@ mod tests {
     }
 
     fn parse(args: &[&str]) -> Result<FullPayloadBuildersConfig, StartupError> {
-        let mut all = vec![
-            "bn",
-            "--datadir",
-            "/tmp/x",
-            "--execution-endpoint",
-            "http://127.0.0.1:8551",
-            "--execution-jwt",
-            "/nonexistent/jwt.hex",
-        ];
-        all.extend_from_slice(args);
-        let cli = Cli::try_parse_from(all).expect("the command line parses");
+        let cli = crate::cli::test_cli(args);
         full_payload_builders(&cli, &ChainSpec::minimal())
     }
 

@@ -109,20 +109,9 @@ pub fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     fn parse(args: &[&str]) -> Cli {
-        let mut all = vec![
-            "bn",
-            "--datadir",
-            "/tmp/x",
-            "--execution-endpoint",
-            "http://127.0.0.1:8551",
-            "--execution-jwt",
-            "/nonexistent/jwt.hex",
-        ];
-        all.extend_from_slice(args);
-        Cli::try_parse_from(all).expect("the command line parses")
+        crate::cli::test_cli(args)
     }
 
     #[test]
