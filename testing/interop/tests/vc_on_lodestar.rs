@@ -2,14 +2,12 @@
 //!
 //! Lodestar runs `dev` with its own mock engine (`--execution.engineMock`, which the install script
 //! patches to build on the dev genesis hash 0x0b..0b). This test is about the beacon API between our
-//! vc and Lodestar, and the engine would add nothing to it: with our `mock-el` instead
-//! (`--execution.urls`), Lodestar's dev genesis would have to name mock-el's genesis block
-//! (`--genesisEth1Hash`) in a payload header whose other fields are Lodestar's interop ones
-//! (timestamp 2^40, zero roots), and 1.5.1 polls `engine_exchangeTransitionConfigurationV1`, which
-//! mock-el does not serve. The vc's `--blinded-payload-builder` is not exercised here: Lodestar's
-//! blinded production has no local fallback and needs a relay bid, and `mock-relay` bids only on
-//! payload attributes, which it learns from `payload_attributes` events that Lodestar 1.5.1 does not
-//! emit, and only on a parent block its engine (mock-el, not Lodestar's mock) knows.
+//! vc and Lodestar, and the engine would add nothing to it. Lodestar does run on our `mock-el`
+//! (`--execution.urls` with `--genesisEth1Hash` naming mock-el's genesis block, with a harmless
+//! warning), and the vc's `--blinded-payload-builder` through Lodestar against `mock-relay` works
+//! too, given the relay is fed payload attributes (Lodestar 1.5.1 emits no `payload_attributes`
+//! events) and the chain has filled recent slots (its builder stays off until then): both are done by
+//! the side-by-side bench (`benches/side_by_side.rs`), not by this test.
 
 use crate::chain::{describe, expect_justified_chain_by};
 use crate::harness::{binary, free_port, poll, serial, unix_now, Proc, Rest, TestDir};
