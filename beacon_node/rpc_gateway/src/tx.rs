@@ -6,7 +6,7 @@
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_rlp::{Encodable, Header};
-use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use execution_layer::full_payload::signing::recover_signer;
 
 /// A transaction without blobs is at most this large (geth's `txMaxSize`).
 pub const MAX_TRANSACTION_BYTES: usize = 128 * 1024;
@@ -276,23 +276,11 @@ fn concat(items: &[Item]) -> Vec<u8> {
 
 /// The signer of `signing_hash` under (r, s, y parity); low s only (EIP-2).
 fn recover(signing_hash: B256, y_odd: bool, r: &Item, s: &Item) -> Result<Address, TxError> {
-    let bad = |e: String| TxError::Signature(e);
-    let signature =
-        Signature::from_scalars(uint(r).to_be_bytes::<32>(), uint(s).to_be_bytes::<32>())
-            .map_err(|e| bad(e.to_string()))?;
-    if signature.normalize_s().is_some() {
-        return Err(bad("high s (EIP-2)".into()));
-    }
-    let key = VerifyingKey::recover_from_prehash(
-        signing_hash.as_slice(),
-        &signature,
-        RecoveryId::new(y_odd, false),
-    )
-    .map_err(|e| bad(e.to_string()))?;
-    let point = key.to_encoded_point(false);
-    Ok(Address::from_slice(
-        &keccak256(&point.as_bytes()[1..])[12..],
-    ))
+    let mut signature = [0u8; 65];
+    signature[..32].copy_from_slice(&uint(r).to_be_bytes::<32>());
+    signature[32..64].copy_from_slice(&uint(s).to_be_bytes::<32>());
+    signature[64] = y_odd as u8;
+    recover_signer(signing_hash, &signature).map_err(|e| TxError::Signature(e.to_string()))
 }
 
 /// Decodes `raw` as `eth_sendRawTransaction` receives it (a blob transaction in network form).
