@@ -16,9 +16,7 @@ use engine_api::{NewPayloadRequest, PayloadStatusKind};
 use execution_layer::BlobsBundle;
 use fork_choice::{BlockSummary, ExecutionStatus, InvalidPayloadTarget};
 use state_processing::common::{get_current_epoch, AttestationRef, IndexedAttestationRef};
-use state_processing::per_block::{
-    process_block_with_caches, verify_block_signature, VerifySignatures,
-};
+use state_processing::per_block::{process_block_deferring_signatures, verify_block_signature};
 use state_processing::StateCaches;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -174,17 +172,28 @@ impl<E: EthSpec> BeaconChain<E> {
         )
         .map_err(|_| BlockError::InvalidSignature)?;
         let mut post_state = (*pre).clone();
-        process_block_with_caches(
+        let mut signatures = process_block_deferring_signatures(
             &mut post_state,
             &message,
-            VerifySignatures::Batch,
             true,
             &self.spec,
             &mut caches,
         )?;
-        let state_root = post_state
-            .update_tree_hash_cache()
-            .map_err(state_processing::StateError::from)?;
+        // The block's signatures (one batch: tens of thousands of attesters' keys summed, then the
+        // pairings) are checked on a second thread while this one computes the state root. If they
+        // fail, the post-state and its caches are dropped with the error.
+        let (state_root, signed) = std::thread::scope(|scope| {
+            let checker = scope.spawn(move || signatures.finish());
+            let state_root = post_state.update_tree_hash_cache();
+            let signed = checker.join().unwrap_or_else(|_| {
+                Err(state_processing::StateError::Other(
+                    "signature check panicked".into(),
+                ))
+            });
+            (state_root, signed)
+        });
+        signed?;
+        let state_root = state_root.map_err(state_processing::StateError::from)?;
         if state_root != message.state_root() {
             return Err(BlockError::StateRootMismatch {
                 block: message.state_root(),

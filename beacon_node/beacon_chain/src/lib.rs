@@ -75,9 +75,11 @@ pub struct BeaconChain<E: EthSpec> {
     owed_full_state: Mutex<Option<(Hash256, Arc<BeaconState<E>>)>>,
     /// The thread writing the last owed full state.
     state_writer: Mutex<Option<std::thread::JoinHandle<()>>>,
-    /// The decompressed public keys every state's caches decode signatures through (one memory for
-    /// the chain, warmed at start).
+    /// Decompressed keys by their bytes, for signers the caches' validator keys do not index (the
+    /// op pool's sync committee messages, new validators before the next cache update).
     decompressed_pubkeys: DecompressedPubkeys,
+    /// The head's registry keys at start, decompressed in the background and adopted by fresh caches.
+    validator_keys: state_processing::ValidatorKeys,
     events: EventBus,
     genesis_validators_root: Hash256,
     genesis_block_root: Hash256,
@@ -238,15 +240,15 @@ impl<E: EthSpec> BeaconChain<E> {
         head_caches
             .prepare(&*head.state)
             .map_err(|e| StartError::Other(format!("the head state's caches: {e}")))?;
+        let validator_keys = head_caches.pubkeys.keys().clone();
         let mut states = StateCache::new(config.state_cache_size);
         states.insert_with_caches(head_root, head.state.clone(), head_caches);
-        // Every validator's key decompressed in the background, so that no import waits on it.
-        let keys: Vec<types::PublicKeyBytes> =
-            head.state.validators().iter().map(|v| v.pubkey).collect();
-        let memory = decompressed_pubkeys.clone();
+        // Every validator's key decompressed in the background, so that no import waits on it. The
+        // keys are shared with every cache on the head's line, and adopted by caches built later.
+        let warm = validator_keys.clone();
         std::thread::Builder::new()
             .name("pubkey-warm-up".into())
-            .spawn(move || state_cache::warm_decompressed_pubkeys(&memory, &keys))
+            .spawn(move || warm.warm(std::thread::available_parallelism().map_or(1, |n| n.get())))
             .map_err(|e| StartError::Other(format!("cannot start the pubkey warm-up: {e}")))?;
         let registrations = registrations::Registrations::load(&store, &view)?;
         let chain = Arc::new(Self {
@@ -264,6 +266,7 @@ impl<E: EthSpec> BeaconChain<E> {
             owed_full_state: Mutex::new(None),
             state_writer: Mutex::new(None),
             decompressed_pubkeys,
+            validator_keys,
             events: EventBus::new(),
             genesis_validators_root,
             genesis_block_root,
@@ -371,15 +374,17 @@ impl<E: EthSpec> BeaconChain<E> {
             .map(|cached| cached.state)
     }
 
-    /// How many public keys are decompressed (the start's warm-up decodes the whole registry).
+    /// How many validators' public keys are decompressed (the start's warm-up decodes the head's
+    /// whole registry).
     pub fn decompressed_pubkeys(&self) -> usize {
-        self.decompressed_pubkeys.len()
+        self.validator_keys.decompressed()
     }
 
     /// Empty caches on the chain's decompressed keys.
     fn fresh_caches(&self) -> StateCaches {
         let mut caches = StateCaches::new();
         caches.decompressed_pubkeys = self.decompressed_pubkeys.clone();
+        caches.pubkeys.adopt_keys(self.validator_keys.clone());
         caches
     }
 

@@ -13,11 +13,10 @@
 //! state and its descendants (the pubkey map indexes a registry prefix, which forks may not share).
 
 use state_processing::common::get_current_epoch;
-use state_processing::per_block::{DecompressedPubkeys, SignatureVerifier, VerifySignatures};
 use state_processing::StateCaches;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use types::{BeaconState, EthSpec, Hash256, PublicKeyBytes, SignatureBytes, Slot};
+use types::{BeaconState, EthSpec, Hash256, Slot};
 
 /// A cached state and its caches.
 #[derive(Debug, Clone)]
@@ -116,30 +115,13 @@ pub fn caches_prepared<E: EthSpec>(caches: &StateCaches, state: &BeaconState<E>)
         && caches.pubkeys.len() == state.validators().len()
 }
 
-/// How many keys one step of [`warm_decompressed_pubkeys`] decodes: the memory's lock is held that
-/// long (about 5 ms), so block imports decoding keys meanwhile wait at most that.
-const WARM_CHUNK: usize = 64;
-
-/// Decodes `pubkeys` into `memory`, a few at a time, as every client's validator pubkey cache does
-/// at start: a million keys take about a minute of one core, after which no import decodes a key
-/// again. Meant for a background thread.
-pub fn warm_decompressed_pubkeys(memory: &DecompressedPubkeys, pubkeys: &[PublicKeyBytes]) {
-    for chunk in pubkeys.chunks(WARM_CHUNK) {
-        // `add` decodes the keys through the memory before it looks at the signature; the empty
-        // signature then fails to decode and nothing is kept in the verifier.
-        let mut verifier = SignatureVerifier::new(VerifySignatures::Batch)
-            .with_decompressed_pubkeys(memory.clone());
-        let _ = verifier.add("warm-up", &SignatureBytes::empty(), chunk, Hash256::ZERO);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use types::{ChainSpec, ForkName, MinimalEthSpec};
 
     #[test]
-    fn warm_up_decodes_every_key_once() {
+    fn warm_up_decodes_every_key_and_caches_know_when_they_are_prepared() {
         let spec = ChainSpec::minimal().with_forks_at_genesis_up_to(ForkName::Fulu);
         let state = state_processing::genesis::interop_genesis_state::<MinimalEthSpec>(
             16,
@@ -149,11 +131,9 @@ mod tests {
             &spec,
         )
         .expect("a genesis state");
-        let keys: Vec<PublicKeyBytes> = state.validators().iter().map(|v| v.pubkey).collect();
-        let memory = DecompressedPubkeys::default();
-        warm_decompressed_pubkeys(&memory, &keys);
-        assert_eq!(memory.len(), 16);
         let caches = StateCaches::build(&state).expect("caches");
+        caches.pubkeys.keys().warm(2);
+        assert_eq!(caches.pubkeys.keys().decompressed(), 16);
         assert!(caches_prepared(&caches, &state));
         assert!(!caches_prepared(&StateCaches::new(), &state));
     }

@@ -408,14 +408,12 @@ fn verify_candidate<E: EthSpec>(
         return Ok(None);
     }
 
-    let validators = state.validators();
-    let mut pubkeys = Vec::with_capacity(committee.len());
-    for (&index, _) in committee.iter().zip(&candidate.bits).filter(|(_, b)| **b) {
-        let v = validators
-            .get(index as usize)
-            .ok_or(state_processing::StateError::UnknownValidator(index))?;
-        pubkeys.push(v.pubkey);
-    }
+    let attesters: Vec<u64> = committee
+        .iter()
+        .zip(&candidate.bits)
+        .filter(|(_, b)| **b)
+        .map(|(&index, _)| index)
+        .collect();
     let domain = spec.domain_at_epoch(
         DOMAIN_BEACON_ATTESTER,
         target,
@@ -424,10 +422,12 @@ fn verify_candidate<E: EthSpec>(
     let signing_root = types::compute_signing_root(data, domain);
     SignatureVerifier::new(VerifySignatures::Individually)
         .with_decompressed_pubkeys(caches.decompressed_pubkeys.clone())
-        .add(
+        .with_validator_keys(caches.pubkeys.keys())
+        .add_validators(
             "attestation",
             candidate.signature,
-            pubkeys.iter(),
+            &attesters,
+            state.validators(),
             signing_root,
         )
         .map_err(|_| AttestationError::InvalidSignature)?;

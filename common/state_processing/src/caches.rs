@@ -26,6 +26,7 @@ use crate::per_block::DecompressedPubkeys;
 use crate::progressive_balances::{
     build_epoch_caches, EpochValidatorCache, ProgressiveBalancesCache,
 };
+use crate::validator_keys::ValidatorKeys;
 use crate::{Result, StateError};
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -147,6 +148,8 @@ pub struct PubkeyCache {
     shared: Arc<HashMap<PublicKeyBytes, ValidatorIndex>>,
     recent: HashMap<PublicKeyBytes, ValidatorIndex>,
     len: usize,
+    /// The same validators' keys by index, decompressed on first use (signature checks).
+    keys: ValidatorKeys,
 }
 
 /// Validators held apart from the shared map before it is rebuilt with them.
@@ -168,8 +171,13 @@ impl PubkeyCache {
     pub fn update<E: EthSpec>(&mut self, state: &BeaconState<E>) {
         let validators = state.validators();
         if validators.len() < self.len {
-            *self = Self::default();
+            *self = Self {
+                keys: std::mem::take(&mut self.keys),
+                ..Self::default()
+            };
         }
+        // The keys of the indexed prefix are this line's; the rest are checked against the registry.
+        self.keys.update(validators, self.len);
         if validators.len() == self.len {
             return;
         }
@@ -194,7 +202,25 @@ impl PubkeyCache {
     /// gain other validators at those indices.
     pub fn forget_past(&mut self, len: usize) {
         if self.len > len {
-            *self = Self::default();
+            let mut keys = std::mem::take(&mut self.keys);
+            keys.truncate(len);
+            *self = Self {
+                keys,
+                ..Self::default()
+            };
+        }
+    }
+
+    /// The indexed validators' keys by index.
+    pub fn keys(&self) -> &ValidatorKeys {
+        &self.keys
+    }
+
+    /// Starts an empty cache from keys of another line of states (a chain's keys, decompressed once for
+    /// all its caches): the next [`Self::update`] keeps those that match the state's registry.
+    pub fn adopt_keys(&mut self, keys: ValidatorKeys) {
+        if self.len == 0 {
+            self.keys = keys;
         }
     }
 

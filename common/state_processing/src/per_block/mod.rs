@@ -142,6 +142,38 @@ pub fn process_block_parts<E: EthSpec, B: BlockBody<E>>(
         payload_valid,
         spec,
         caches,
+    )
+    .and_then(|mut verifier| verifier.finish());
+    if result.is_err() {
+        caches.restore_block_checkpoint(checkpoint);
+    }
+    result
+}
+
+/// [`process_block_with_caches`] with the block's signatures collected but not verified: the caller
+/// verifies them ([`SignatureVerifier::finish`], a batch) while it does other work, such as computing
+/// the state root on another thread. Until they verify, the block is not valid: if they do not, both
+/// `state` and `caches` must be discarded (they are past the block). On any other error, `state` must
+/// be discarded and `caches` are rolled back, as with [`process_block_parts`].
+pub fn process_block_deferring_signatures<E: EthSpec, B: ProcessableBlock<E>>(
+    state: &mut BeaconState<E>,
+    block: &B,
+    payload_valid: bool,
+    spec: &ChainSpec,
+    caches: &mut StateCaches,
+) -> Result<SignatureVerifier> {
+    caches.prepare(state)?;
+    let checkpoint = caches.block_checkpoint();
+    let result = process_block_steps(
+        state,
+        block.slot(),
+        block.proposer_index(),
+        block.parent_root(),
+        &block.body(),
+        VerifySignatures::Batch,
+        payload_valid,
+        spec,
+        caches,
     );
     if result.is_err() {
         caches.restore_block_checkpoint(checkpoint);
@@ -149,7 +181,8 @@ pub fn process_block_parts<E: EthSpec, B: BlockBody<E>>(
     result
 }
 
-/// The steps of [`process_block_parts`], which rolls the caches back if one fails.
+/// The steps of [`process_block_parts`], which rolls the caches back if one fails; the block's
+/// signatures are collected in the returned verifier (verified as they were met unless batching).
 #[allow(clippy::too_many_arguments)]
 fn process_block_steps<E: EthSpec, B: BlockBody<E>>(
     state: &mut BeaconState<E>,
@@ -161,7 +194,7 @@ fn process_block_steps<E: EthSpec, B: BlockBody<E>>(
     payload_valid: bool,
     spec: &ChainSpec,
     caches: &mut StateCaches,
-) -> Result<()> {
+) -> Result<SignatureVerifier> {
     ensure!(
         body.fork_name() == state.fork_name(),
         "block body of {} on a {} state",
@@ -169,7 +202,8 @@ fn process_block_steps<E: EthSpec, B: BlockBody<E>>(
         state.fork_name()
     );
     let mut verifier = SignatureVerifier::new(verify_signatures)
-        .with_decompressed_pubkeys(caches.decompressed_pubkeys.clone());
+        .with_decompressed_pubkeys(caches.decompressed_pubkeys.clone())
+        .with_validator_keys(caches.pubkeys.keys());
     process_block_header(
         state,
         slot,
@@ -184,7 +218,7 @@ fn process_block_steps<E: EthSpec, B: BlockBody<E>>(
     process_eth1_data(state, body.eth1_data())?;
     process_operations(state, body, &mut verifier, caches, spec)?;
     process_sync_aggregate(state, body.sync_aggregate(), &mut verifier, caches)?;
-    verifier.finish()
+    Ok(verifier)
 }
 
 /// `verify_block_signature`: the proposer's signature over the block root under

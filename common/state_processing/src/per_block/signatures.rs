@@ -1,10 +1,13 @@
 //! Signature checking for block processing: verify each signature as it is met, collect them and verify
 //! the whole block's signatures as one blst batch, or skip them (block production, tests).
 
+use crate::validator_keys::ValidatorKeys;
 use crate::{Result, StateError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use types::{PublicKeyBytes, Root, SignatureBytes};
+use types::milhouse::List;
+use types::ssz_types::typenum;
+use types::{PublicKeyBytes, Root, SignatureBytes, Validator};
 
 /// Decompressed (and `KeyValidate`d) public keys by their compressed bytes, shared by every clone of the
 /// caches that hold it: decompressing a key costs tens of microseconds, and a block names thousands of
@@ -102,6 +105,7 @@ pub struct SignatureVerifier {
     mode: VerifySignatures,
     pending: Vec<PendingSet>,
     decompressed: Option<DecompressedPubkeys>,
+    validator_keys: ValidatorKeys,
 }
 
 fn invalid(what: &str, reason: &str) -> StateError {
@@ -114,7 +118,15 @@ impl SignatureVerifier {
             mode,
             pending: vec![],
             decompressed: None,
+            validator_keys: ValidatorKeys::default(),
         }
+    }
+
+    /// Look validators' keys up by index in `keys` (a state's [`crate::caches::PubkeyCache`] keys),
+    /// for [`Self::add_validators`].
+    pub fn with_validator_keys(mut self, keys: &ValidatorKeys) -> Self {
+        self.validator_keys = keys.clone();
+        self
     }
 
     /// Decode keys through `decompressed` (remembering each key once decoded).
@@ -153,6 +165,48 @@ impl SignatureVerifier {
                 .collect(),
         }
         .ok_or_else(|| invalid(what, "public key does not decode"))?;
+        self.add_decoded(what, signature, keys, signing_root)
+    }
+
+    /// [`Self::add`] for the keys of validators `indices` of `validators` (a state's registry): from the
+    /// verifier's validator keys where they hold the index (no tree walk, decoded once), else read
+    /// from the registry.
+    pub fn add_validators<N: typenum::Unsigned>(
+        &mut self,
+        what: &'static str,
+        signature: &SignatureBytes,
+        indices: &[u64],
+        validators: &List<Validator, N>,
+        signing_root: Root,
+    ) -> Result<()> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let mut keys = Vec::with_capacity(indices.len());
+        let mut unheld = Vec::new();
+        for &index in indices {
+            match self.validator_keys.get(index as usize) {
+                Some(Some(key)) => keys.push(key),
+                Some(None) => return Err(invalid(what, "public key does not decode")),
+                None => {
+                    let validator = validators
+                        .get(index as usize)
+                        .ok_or(StateError::UnknownValidator(index))?;
+                    unheld.push(validator.pubkey);
+                }
+            }
+        }
+        if !unheld.is_empty() {
+            let decoded = match &self.decompressed {
+                Some(decompressed) => decompressed.decode(&unheld),
+                None => unheld
+                    .iter()
+                    .map(|pk| bls::PublicKey::from_bytes(&pk.0).ok())
+                    .collect(),
+            }
+            .ok_or_else(|| invalid(what, "public key does not decode"))?;
+            keys.extend(decoded);
+        }
         self.add_decoded(what, signature, keys, signing_root)
     }
 

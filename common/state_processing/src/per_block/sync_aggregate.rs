@@ -31,13 +31,38 @@ pub fn process_sync_aggregate<E: EthSpec>(
         "sync committee bits length mismatch"
     );
 
+    // `all_pubkeys.index(pubkey)`: the first validator with each key (the pubkey cache when it covers
+    // the registry, else one scan).
+    let mut index_of: HashMap<PublicKeyBytes, u64> = HashMap::new();
+    if caches.pubkeys.len() == state.validators().len() {
+        for pubkey in &committee_pubkeys {
+            if let Some(index) = caches.pubkeys.get(pubkey) {
+                index_of.insert(*pubkey, index);
+            }
+        }
+    } else {
+        let wanted: HashSet<PublicKeyBytes> = committee_pubkeys.iter().copied().collect();
+        for (i, v) in state.validators().iter().enumerate() {
+            if wanted.contains(&v.pubkey) {
+                index_of.entry(v.pubkey).or_insert(i as u64);
+            }
+        }
+    }
+    let member_index = |pubkey: &PublicKeyBytes| {
+        index_of.get(pubkey).copied().ok_or_else(|| {
+            crate::StateError::Other("sync committee member not in the registry".into())
+        })
+    };
+
     if verifier.enabled() {
-        let participants: Vec<&PublicKeyBytes> = committee_pubkeys
+        // The participants' keys by validator index (each decompressed once for the chain), which
+        // are the committee's keys: the indices were found by those keys.
+        let participants = committee_pubkeys
             .iter()
             .zip(&bits)
             .filter(|(_, bit)| **bit)
-            .map(|(pk, _)| pk)
-            .collect();
+            .map(|(pk, _)| member_index(pk))
+            .collect::<Result<Vec<u64>>>()?;
         let previous_slot = state.slot().max(1) - 1;
         let domain = get_domain(
             state,
@@ -52,10 +77,11 @@ pub fn process_sync_aggregate<E: EthSpec>(
                 "sync aggregate without participants must carry the infinity signature"
             );
         } else {
-            verifier.add(
+            verifier.add_validators(
                 "sync aggregate",
                 &sync_aggregate.sync_committee_signature,
-                participants,
+                &participants,
+                state.validators(),
                 signing_root,
             )?;
         }
@@ -74,28 +100,9 @@ pub fn process_sync_aggregate<E: EthSpec>(
     let proposer_reward =
         participant_reward * PROPOSER_WEIGHT / (WEIGHT_DENOMINATOR - PROPOSER_WEIGHT);
 
-    // `all_pubkeys.index(pubkey)`: the first validator with each key (the pubkey cache when it covers
-    // the registry, else one scan).
-    let mut index_of: HashMap<PublicKeyBytes, u64> = HashMap::new();
-    if caches.pubkeys.len() == state.validators().len() {
-        for pubkey in &committee_pubkeys {
-            if let Some(index) = caches.pubkeys.get(pubkey) {
-                index_of.insert(*pubkey, index);
-            }
-        }
-    } else {
-        let wanted: HashSet<PublicKeyBytes> = committee_pubkeys.iter().copied().collect();
-        for (i, v) in state.validators().iter().enumerate() {
-            if wanted.contains(&v.pubkey) {
-                index_of.entry(v.pubkey).or_insert(i as u64);
-            }
-        }
-    }
     let proposer_index = caches.get_beacon_proposer_index(state)?;
     for (pubkey, bit) in committee_pubkeys.iter().zip(bits) {
-        let participant_index = *index_of.get(pubkey).ok_or_else(|| {
-            crate::StateError::Other("sync committee member not in the registry".into())
-        })?;
+        let participant_index = member_index(pubkey)?;
         if bit {
             increase_balance(state, participant_index, participant_reward)?;
             increase_balance(state, proposer_index, proposer_reward)?;

@@ -6,11 +6,11 @@ use crate::common::attestation::AttestationRef;
 use crate::common::{
     add_flag, compute_epoch_at_slot, get_attestation_participation_flag_indices,
     get_committee_indices, get_current_epoch, get_previous_epoch, has_flag, increase_balance,
-    safe_add, safe_mul, write_list_entries, PARTICIPATION_FLAG_WEIGHTS, PROPOSER_WEIGHT,
-    WEIGHT_DENOMINATOR,
+    read_list_entries, safe_add, safe_mul, write_list_entries, PARTICIPATION_FLAG_WEIGHTS,
+    PROPOSER_WEIGHT, WEIGHT_DENOMINATOR,
 };
 use crate::per_block::signatures::SignatureVerifier;
-use crate::{ensure, Result, StateError};
+use crate::{ensure, Result};
 use milhouse::List;
 use std::collections::HashMap;
 use types::ssz_types::typenum::Unsigned;
@@ -25,54 +25,27 @@ pub fn process_attestation<E: EthSpec>(
     verifier: &mut SignatureVerifier,
     caches: &mut StateCaches,
 ) -> Result<()> {
-    let mut updates = ParticipationUpdates::new(0, state.validators().len());
+    let mut updates = ParticipationUpdates::new();
     process_attestation_with(state, attestation, verifier, caches, &mut updates)?;
     updates.apply(state)
 }
 
 /// The participation flags a block's attestations set, held until the last attestation and then written
 /// to the state in one go (a block names tens of thousands of attesters: one staged write each would
-/// walk the list's tree per attester). Reads see the held flags first; for a block whose attesters are a
-/// sizeable share of the registry, the flags list is read once into a vector instead of a tree walk per
-/// attester.
+/// walk the list's tree per attester). Reads see the held flags first.
 #[derive(Debug, Default)]
 pub struct ParticipationUpdates {
-    /// Read whole flags lists into vectors (many attesters) rather than walk the tree per attester.
-    read_whole_lists: bool,
     previous: EpochFlags,
     current: EpochFlags,
 }
 
+/// One epoch's held flags by validator index.
 #[derive(Debug, Default)]
 struct EpochFlags {
-    /// The whole list, with the held flags written in (then `written` only records which changed).
-    snapshot: Option<Vec<u8>>,
     written: HashMap<usize, u8>,
 }
 
 impl EpochFlags {
-    fn get<N: Unsigned>(&mut self, list: &List<u8, N>, index: usize, snapshot: bool) -> Result<u8> {
-        if snapshot && self.snapshot.is_none() {
-            self.snapshot = Some(list.iter().copied().collect());
-        }
-        let flags = match &self.snapshot {
-            Some(all) => all.get(index).copied(),
-            None => self
-                .written
-                .get(&index)
-                .copied()
-                .or_else(|| list.get(index).copied()),
-        };
-        flags.ok_or(StateError::UnknownValidator(index as u64))
-    }
-
-    fn set(&mut self, index: usize, flags: u8) {
-        if let Some(flag) = self.snapshot.as_mut().and_then(|all| all.get_mut(index)) {
-            *flag = flags;
-        }
-        self.written.insert(index, flags);
-    }
-
     fn apply<N: Unsigned>(self, list: &mut List<u8, N>) -> Result<()> {
         let mut changes: Vec<(usize, u8)> = self.written.into_iter().collect();
         changes.sort_unstable();
@@ -81,14 +54,9 @@ impl EpochFlags {
 }
 
 impl ParticipationUpdates {
-    /// Updates for a block whose attestations carry about `attesters` aggregation bits in all, on a
-    /// registry of `registry_len` validators. A tree walk costs about as much as reading a hundred
-    /// entries of a whole list, so from one attester per 64 validators the lists are read whole.
-    pub fn new(attesters: usize, registry_len: usize) -> Self {
-        Self {
-            read_whole_lists: attesters > 0 && attesters.saturating_mul(64) >= registry_len,
-            ..Self::default()
-        }
+    /// No updates yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Write the held flags to `state`'s participation lists.
@@ -185,14 +153,19 @@ pub fn process_attestation_with<E: EthSpec>(
     // reward for them: `get_base_reward` times the summed weights of the new flags.
     let mut proposer_reward_numerator = 0u64;
     let mut changes: Vec<(u64, u8, Gwei)> = vec![];
-    let read_whole_lists = updates.read_whole_lists;
     let (list, held) = if is_current {
         (state.current_epoch_participation(), &mut updates.current)
     } else {
         (state.previous_epoch_participation(), &mut updates.previous)
     };
-    for &index in indexed.as_ref().attesting_indices() {
-        let flags = held.get(list, index as usize, read_whole_lists)?;
+    let attesters = indexed.as_ref().attesting_indices();
+    let stored = read_list_entries(list, attesters)?;
+    for (&index, stored) in attesters.iter().zip(stored) {
+        let flags = held
+            .written
+            .get(&(index as usize))
+            .copied()
+            .unwrap_or(stored);
         let new_flags = earned & !flags;
         if new_flags == 0 {
             continue;
@@ -210,7 +183,7 @@ pub fn process_attestation_with<E: EthSpec>(
             .sum();
         proposer_reward_numerator =
             safe_add(proposer_reward_numerator, safe_mul(base_reward, weight)?)?;
-        held.set(index as usize, flags | new_flags);
+        held.written.insert(index as usize, flags | new_flags);
         changes.push((index, new_flags, effective_balance));
     }
     if let Some((validators, progressive)) = caches.epoch_balances_mut(state) {

@@ -137,11 +137,7 @@ pub fn process_attestations<E: EthSpec, B: BlockBody<E>>(
     verifier: &mut SignatureVerifier,
     caches: &mut StateCaches,
 ) -> Result<()> {
-    let attesters = match body.attestations() {
-        Attestations::Base(ops) => ops.iter().map(|a| a.aggregation_bits.num_set_bits()).sum(),
-        Attestations::Electra(ops) => ops.iter().map(|a| a.aggregation_bits.num_set_bits()).sum(),
-    };
-    let mut updates = ParticipationUpdates::new(attesters, state.validators().len());
+    let mut updates = ParticipationUpdates::new();
     match body.attestations() {
         Attestations::Base(ops) => {
             for op in ops {

@@ -114,18 +114,16 @@ pub(crate) fn check_indexed_attestation<E: EthSpec>(
         "{what}: invalid indexed attestation"
     );
     if verifier.enabled() {
-        let validators = state.validators();
-        let mut pubkeys = Vec::with_capacity(indexed.attesting_indices().len());
-        for &index in indexed.attesting_indices() {
-            let v = validators
-                .get(index as usize)
-                .ok_or(StateError::UnknownValidator(index))?;
-            pubkeys.push(v.pubkey);
-        }
         let data = indexed.data();
         let domain = get_domain(state, DOMAIN_BEACON_ATTESTER, Some(data.target.epoch));
         let signing_root = types::compute_signing_root(data, domain);
-        verifier.add(what, indexed.signature(), pubkeys.iter(), signing_root)?;
+        verifier.add_validators(
+            what,
+            indexed.signature(),
+            indexed.attesting_indices(),
+            state.validators(),
+            signing_root,
+        )?;
     }
     Ok(())
 }
