@@ -65,7 +65,25 @@ pub struct ForkChoice {
     pub(crate) applied_boost: Option<(Hash256, Gwei)>,
     /// What changed since the store was last persisted (see [`ForkChoice::take_persisted_parts`]).
     pub(crate) persisted: crate::persist::PersistTracker,
+    /// The votes whose next root changed since the weights were last brought up to date, so that a
+    /// head update visits those only (a block's attestations change tens of thousands of a
+    /// million votes). `None`: every vote must be visited (after a start, new justified balances or
+    /// new equivocators).
+    pub(crate) moved_votes: MovedVotes,
 }
+
+/// [`ForkChoice::moved_votes`]: bookkeeping, not part of the store's value (two stores with the same
+/// votes and weights are equal whatever they would visit next).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MovedVotes(pub Option<Vec<u32>>);
+
+impl PartialEq for MovedVotes {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for MovedVotes {}
 
 impl ForkChoice {
     /// `get_forkchoice_store`: a store anchored at `anchor` (whose post-state is `anchor_state`; the
@@ -121,6 +139,7 @@ impl ForkChoice {
             justified_balances: None,
             applied_boost: None,
             persisted: Default::default(),
+            moved_votes: MovedVotes(None),
         })
     }
 
@@ -534,7 +553,19 @@ impl ForkChoice {
                 vote.next_root = data.beacon_block_root;
                 vote.next_epoch = epoch;
                 self.persisted.vote_changed(index);
+                if let Some(moved) = &mut self.moved_votes.0 {
+                    moved.push(index as u32);
+                }
             }
+        }
+        // Past one entry per vote a full visit is cheaper than the list.
+        if self
+            .moved_votes
+            .0
+            .as_ref()
+            .is_some_and(|moved| moved.len() > self.votes.len())
+        {
+            self.moved_votes.0 = None;
         }
         Ok(())
     }
@@ -551,8 +582,9 @@ impl ForkChoice {
         }
         let second: BTreeSet<_> = attestation_2.attesting_indices().iter().copied().collect();
         for i in attestation_1.attesting_indices() {
-            if second.contains(i) {
-                self.equivocating_indices.insert(*i);
+            if second.contains(i) && self.equivocating_indices.insert(*i) {
+                // The new equivocator's weight comes off at the next full visit of the votes.
+                self.moved_votes.0 = None;
             }
         }
         Ok(())
@@ -605,13 +637,30 @@ impl ForkChoice {
                 self.persisted.vote_changed(index);
             }
         }
-        let mut deltas = crate::votes::compute_deltas(
-            &self.proto_array,
-            &mut self.votes,
-            old_weights,
-            &current.weights,
-            &self.equivocating_indices,
-        )?;
+        // With the same balances and no new equivocator, only the votes that moved change weights.
+        let moved = match self.moved_votes.0.take() {
+            Some(moved) if previous.is_none() => Some(moved),
+            _ => None,
+        };
+        let mut deltas = match &moved {
+            Some(moved) => crate::votes::compute_moved_deltas(
+                &self.proto_array,
+                &mut self.votes,
+                moved,
+                &current.weights,
+            )?,
+            None => crate::votes::compute_deltas(
+                &self.proto_array,
+                &mut self.votes,
+                old_weights,
+                &current.weights,
+                &self.equivocating_indices,
+            )?,
+        };
+        self.moved_votes.0 = Some(moved.map_or_else(Vec::new, |mut m| {
+            m.clear();
+            m
+        }));
         // Proposer boost: take back the old, add the new (`get_proposer_score`).
         if let Some((root, score)) = self.applied_boost.take() {
             if let Some(i) = self.proto_array.index_of(&root) {

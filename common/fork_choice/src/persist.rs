@@ -308,6 +308,7 @@ impl ForkChoice {
             justified_balances,
             applied_boost,
             persisted: PersistTracker::default(),
+            moved_votes: Default::default(),
         })
     }
 }

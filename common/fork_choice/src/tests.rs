@@ -622,3 +622,41 @@ fn ticks_with_fractional_slots_terminate() {
         Err(Error::InvalidConfig(_))
     ));
 }
+
+/// A head update that visits only the votes that moved gives the weights a visit of every vote gives,
+/// through votes for both branches and repeated votes (the fork choice vectors move votes across
+/// epochs and equivocators through it too).
+#[test]
+fn visiting_moved_votes_only_weighs_as_visiting_all() {
+    let mut fast = Harness::new();
+    fast.tick(3, 5);
+    let g = fast.genesis_root;
+    fast.block(1, g, 1, ExecutionStatus::Valid).unwrap();
+    fast.block(2, g, 2, ExecutionStatus::Valid).unwrap();
+    fast.block(3, root(1), 3, ExecutionStatus::Valid).unwrap();
+    fast.tick(4, 0);
+    fast.head();
+    let mut full = Harness::new();
+    full.fc = fast.fc.clone();
+    let steps: [(Hash256, u64, std::ops::Range<u64>); 4] = [
+        (root(1), 1, 0..4),
+        (root(2), 2, 2..6),
+        (root(3), 3, 5..9),
+        (root(3), 3, 5..9),
+    ];
+    for (block, slot, validators) in steps {
+        for h in [&mut fast, &mut full] {
+            h.vote(block, slot, validators.clone()).unwrap();
+        }
+        full.fc.moved_votes.0 = None;
+        assert_eq!(fast.head(), full.head());
+        for n in [g, root(1), root(2), root(3)] {
+            assert_eq!(fast.weight(n), full.weight(n), "{n}");
+        }
+        assert!(
+            fast.fc.moved_votes.0.is_some(),
+            "the next update visits moved votes only"
+        );
+    }
+    assert!(fast.weight(root(3)) > 0);
+}

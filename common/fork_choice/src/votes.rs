@@ -7,6 +7,41 @@ use crate::proto_array::ProtoArray;
 use std::collections::BTreeSet;
 use types::{Gwei, Hash256, ValidatorIndex};
 
+/// [`compute_deltas`] for the votes `moved` only, when the weights are unchanged (`weights` are the old
+/// and the new) and no validator has newly equivocated: every other vote's current root is its next.
+/// `moved` may repeat an index (the second visit finds nothing to move).
+pub(crate) fn compute_moved_deltas(
+    array: &ProtoArray,
+    votes: &mut [VoteTracker],
+    moved: &[u32],
+    weights: &[Gwei],
+) -> Result<Vec<i64>, Error> {
+    let mut deltas = vec![0i64; array.len()];
+    for &index in moved {
+        let index = index as usize;
+        let Some(vote) = votes.get_mut(index) else {
+            continue;
+        };
+        if vote.current_root == vote.next_root {
+            continue;
+        }
+        let weight = i64::try_from(weights.get(index).copied().unwrap_or(0))
+            .map_err(|_| Error::Overflow("vote weight"))?;
+        for (root, sign) in [(vote.current_root, -1), (vote.next_root, 1)] {
+            if root == Hash256::ZERO {
+                continue;
+            }
+            if let Some(i) = array.index_of(&root) {
+                deltas[i] = deltas[i]
+                    .checked_add(sign * weight)
+                    .ok_or(Error::Overflow("vote delta"))?;
+            }
+        }
+        vote.current_root = vote.next_root;
+    }
+    Ok(deltas)
+}
+
 /// One delta per node of `array`: for each vote, minus its old weight on its current root and plus its
 /// new weight on its next root (then the next root becomes current). Equivocating validators' weight
 /// is taken off and their votes are cleared for good. Roots no longer in the array are skipped.
