@@ -7,7 +7,6 @@
 
 use crate::events::Event;
 use crate::BeaconChain;
-use state_processing::common::get_beacon_proposer_index;
 use std::sync::Arc;
 use types::{
     EthSpec, EventPayloadAttributes, PayloadAttributesEnvelope, PayloadAttributesEvent, Slot,
@@ -39,21 +38,25 @@ impl<E: EthSpec> BeaconChain<E> {
         }
         let chain = self.clone();
         let head_root = head.block_root;
-        let state =
-            match tokio::task::spawn_blocking(move || chain.state_at_slot(head_root, next_slot))
-                .await
-            {
-                Ok(Ok(state)) => state,
-                Ok(Err(error)) => {
-                    tracing::warn!(slot = next_slot, %error, "cannot advance the head state");
-                    return;
-                }
-                Err(error) => {
-                    tracing::warn!(slot = next_slot, %error, "state advance task failed");
-                    return;
-                }
-            };
-        let Ok(proposer_index) = get_beacon_proposer_index(&state) else {
+        // The advanced state, with its caches, and the pools' read of its participation flags, so
+        // that a proposal in the coming slot starts from both.
+        let advance = move || {
+            let cached = chain.state_and_caches_at_slot(head_root, next_slot)?;
+            chain.op_pool.prepare_for_block(&cached.state);
+            Ok::<_, String>(cached)
+        };
+        let (state, caches) = match tokio::task::spawn_blocking(advance).await {
+            Ok(Ok(cached)) => (cached.state, cached.caches),
+            Ok(Err(error)) => {
+                tracing::warn!(slot = next_slot, %error, "cannot advance the head state");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(slot = next_slot, %error, "state advance task failed");
+                return;
+            }
+        };
+        let Ok(proposer_index) = caches.get_beacon_proposer_index(&state) else {
             return;
         };
         let request = match self.payload_request(&state, proposer_index, head_root) {

@@ -16,7 +16,10 @@ use state_processing::{StateCaches, StateError};
 use std::collections::{BTreeMap, HashMap};
 use types::ssz_types::typenum::Unsigned;
 use types::ssz_types::BitVector;
-use types::{AttestationElectra, BeaconState, CommitteeIndex, EthSpec, ValidatorIndex};
+use types::tree_hash::TreeHash;
+use types::{
+    AttestationElectra, BeaconState, CommitteeIndex, Epoch, EthSpec, Hash256, ValidatorIndex,
+};
 
 /// A validator's key in a cover: its index and the epoch it attests for (previous and current epoch
 /// flags are separate rewards).
@@ -24,14 +27,61 @@ fn cover_key(index: ValidatorIndex, is_current: bool) -> u64 {
     (index << 1) | u64::from(is_current)
 }
 
+/// A state's participation flags, read whole (a tree walk per attester costs more than one full read
+/// of a registry-sized list). They are the same for every state advanced from one block within one
+/// epoch, so they are read once for the coming slot (the node's timer does it late in the slot
+/// before, off the proposal's path) and kept for the proposal.
+#[derive(Debug)]
+pub struct ParticipationSnapshot {
+    /// The root of the state's latest block and the state's epoch (`None`: not known, never matched).
+    key: Option<(Hash256, Epoch)>,
+    previous: Vec<u8>,
+    current: Vec<u8>,
+}
+
+impl ParticipationSnapshot {
+    /// What identifies the flags of `state`: its latest block and its epoch. The block's root is
+    /// known once slot processing has filled the header's state root, as it has in every state
+    /// advanced to a proposal's slot; a block's own post-state has none (`None`).
+    pub fn key<E: EthSpec>(state: &BeaconState<E>) -> Option<(Hash256, Epoch)> {
+        let header = state.latest_block_header();
+        (!header.state_root.is_zero()).then(|| {
+            (
+                header.tree_hash_root(),
+                compute_epoch_at_slot::<E>(state.slot()),
+            )
+        })
+    }
+
+    /// Reads `state`'s flags.
+    pub fn read<E: EthSpec>(state: &BeaconState<E>) -> Self {
+        Self {
+            key: Self::key(state),
+            previous: state
+                .previous_epoch_participation()
+                .iter()
+                .copied()
+                .collect(),
+            current: state
+                .current_epoch_participation()
+                .iter()
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// Whether these are `state`'s flags.
+    pub fn is_for<E: EthSpec>(&self, state: &BeaconState<E>) -> bool {
+        self.key.is_some() && self.key == Self::key(state)
+    }
+}
+
 /// What including an aggregate of one data would earn, per attester.
 struct Rewarder<'s, E: EthSpec> {
     state: &'s BeaconState<E>,
     caches: &'s StateCaches,
     base_reward_per_increment: u64,
-    /// The participation lists, read once (a tree walk per attester costs more than one full read).
-    previous_flags: Vec<u8>,
-    current_flags: Vec<u8>,
+    flags: &'s ParticipationSnapshot,
 }
 
 impl<E: EthSpec> Rewarder<'_, E> {
@@ -54,9 +104,9 @@ impl<E: EthSpec> Rewarder<'_, E> {
             return None;
         }
         let flags_list = if is_current {
-            &self.current_flags
+            &self.flags.current
         } else {
-            &self.previous_flags
+            &self.flags.previous
         };
         let mut covers = HashMap::new();
         for (&index, _) in committee.iter().zip(&aggregate.bits).filter(|(_, b)| **b) {
@@ -111,25 +161,18 @@ fn earned_flags<E: EthSpec>(entry: &DataEntry, state: &BeaconState<E>) -> Option
 
 /// `attestations_for_block`: at most `MAX_ATTESTATIONS` (`MAX_ATTESTATIONS_ELECTRA` from Electra)
 /// attestations for a block at `state.slot()` (`state` is the parent's state advanced to that slot).
+/// `flags` are `state`'s participation flags.
 pub(crate) fn attestations_for_block<E: EthSpec>(
     pool: &AttestationPool,
     state: &BeaconState<E>,
     caches: &StateCaches,
+    flags: &ParticipationSnapshot,
 ) -> Result<Vec<Attestation<E>>, StateError> {
     let rewarder = Rewarder {
         state,
         caches,
         base_reward_per_increment: caches.get_base_reward_per_increment(state)?,
-        previous_flags: state
-            .previous_epoch_participation()
-            .iter()
-            .copied()
-            .collect(),
-        current_flags: state
-            .current_epoch_participation()
-            .iter()
-            .copied()
-            .collect(),
+        flags,
     };
     let electra = state.fork_name().electra_enabled();
     let mut candidates = Vec::new();

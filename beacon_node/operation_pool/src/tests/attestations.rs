@@ -171,12 +171,15 @@ fn packing_covers_new_rewards_first() {
     assert_eq!(packed.len(), 2, "both add attesters");
     assert_eq!(bits(&packed[0]), [true, true, true, false]);
 
+    // Flags change only with a block: a state with another latest block (the pool reads each
+    // block's flags once).
     for &v in &h.committee(slot, 0)[..2] {
         *h.state
             .current_epoch_participation_mut()
             .get_mut(v as usize)
             .unwrap() = 0b111;
     }
+    h.state.latest_block_header_mut().body_root = types::Hash256::repeat_byte(7);
     let packed = h.pool.attestations_for_block(&h.state, &h.caches).unwrap();
     assert_eq!(packed.len(), 1);
     assert_eq!(bits(&packed[0]), [false, false, true, true]);
