@@ -6,7 +6,6 @@
 use crate::events::Event;
 use crate::BeaconChain;
 use operation_pool::{Attestation, AttestationError, SingleAttestation};
-use state_processing::common::get_attesting_indices;
 use state_processing::StateCaches;
 use std::sync::Arc;
 use types::{AttestationData, Checkpoint, CommitteeIndex, EthSpec, Hash256, Slot};
@@ -79,11 +78,13 @@ impl<E: EthSpec> BeaconChain<E> {
                 .map_err(|e| internal(e.to_string()))?;
             (block_root, target_root)
         };
-        let state = self
-            .state_at_slot(head.block_root, slot.max(head.slot))
+        // The cached state's committees (counting them from the registry walks a million
+        // validators, and a validator client asks once per committee each slot).
+        let crate::state_cache::CachedState { state, caches } = self
+            .state_and_caches_at_slot(head.block_root, slot.max(head.slot))
             .map_err(internal)?;
         let epoch = slot / E::slots_per_epoch();
-        let count = state_processing::common::get_committee_count_per_slot(&state, epoch);
+        let count = caches.get_committee_count_per_slot(&state, epoch);
         if committee_index >= count {
             return Err(AttestationDataError::CommitteeIndex {
                 index: committee_index,
@@ -132,7 +133,7 @@ impl<E: EthSpec> BeaconChain<E> {
         tokio::task::spawn_blocking(move || {
             chain.insert_with(attestations, |pool, single, state, caches| {
                 pool.insert_single_attestation(single, state, caches)?;
-                single_as_attestation::<E>(single, state)
+                single_as_attestation::<E>(single, state, caches)
             })
         })
         .await
@@ -161,7 +162,8 @@ impl<E: EthSpec> BeaconChain<E> {
         for (index, item) in items.iter().enumerate() {
             match insert(&self.op_pool, item, &state, &caches) {
                 Ok(attestation) => {
-                    if let Ok(indices) = get_attesting_indices(&state, attestation.as_ref()) {
+                    if let Ok(indices) = caches.get_attesting_indices(&state, attestation.as_ref())
+                    {
                         votes.push(QueuedVote {
                             data: attestation.data().clone(),
                             indices: indices.into_iter().collect(),
@@ -228,16 +230,14 @@ impl<E: EthSpec> BeaconChain<E> {
 fn single_as_attestation<E: EthSpec>(
     single: &SingleAttestation,
     state: &types::BeaconState<E>,
+    caches: &StateCaches,
 ) -> Result<Attestation<E>, AttestationError> {
-    let committee = state_processing::common::get_beacon_committee(
-        state,
-        single.data.slot,
-        single.committee_index,
-    )
-    .map_err(|_| AttestationError::CommitteeIndexOutOfRange {
-        index: single.committee_index,
-        count: 0,
-    })?;
+    let committee = caches
+        .get_beacon_committee(state, single.data.slot, single.committee_index)
+        .map_err(|_| AttestationError::CommitteeIndexOutOfRange {
+            index: single.committee_index,
+            count: 0,
+        })?;
     let position = committee
         .iter()
         .position(|v| *v == single.attester_index)

@@ -7,7 +7,6 @@
 use crate::import::BlobsInput;
 use crate::{BeaconChain, BlockError, ImportedBlock};
 use execution_layer::{UnblindError, Unblinded};
-use state_processing::common::get_beacon_proposer_index;
 use state_processing::per_block::verify_block_signature;
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,10 +120,10 @@ impl<E: EthSpec> BeaconChain<E> {
         let signature = block.signature();
         let parent_root = message.parent_root();
         tokio::task::spawn_blocking(move || -> Result<(), BlockError> {
-            let state = chain
-                .state_at_slot(parent_root, slot)
+            let crate::state_cache::CachedState { state, caches } = chain
+                .state_and_caches_at_slot(parent_root, slot)
                 .map_err(BlockError::Internal)?;
-            let expected = get_beacon_proposer_index(&state)?;
+            let expected = caches.get_beacon_proposer_index(&state)?;
             if expected != proposer {
                 return Err(BlockError::IncorrectProposer {
                     expected,
