@@ -7,6 +7,23 @@ use crate::proto_array::ProtoArray;
 use std::collections::BTreeSet;
 use types::{Gwei, Hash256, ValidatorIndex};
 
+/// Adds `sign * amount` to the delta of `root`'s node (nothing for a root no longer in the array).
+fn add_delta(
+    array: &ProtoArray,
+    deltas: &mut [i64],
+    root: &Hash256,
+    amount: Gwei,
+    sign: i64,
+) -> Result<(), Error> {
+    if let Some(i) = array.index_of(root) {
+        let amount = i64::try_from(amount).map_err(|_| Error::Overflow("vote weight"))?;
+        deltas[i] = deltas[i]
+            .checked_add(sign * amount)
+            .ok_or(Error::Overflow("vote delta"))?;
+    }
+    Ok(())
+}
+
 /// [`compute_deltas`] for the votes `moved` only, when the weights are unchanged (`weights` are the old
 /// and the new) and no validator has newly equivocated: every other vote's current root is its next.
 /// `moved` may repeat an index (the second visit finds nothing to move).
@@ -25,17 +42,12 @@ pub(crate) fn compute_moved_deltas(
         if vote.current_root == vote.next_root {
             continue;
         }
-        let weight = i64::try_from(weights.get(index).copied().unwrap_or(0))
-            .map_err(|_| Error::Overflow("vote weight"))?;
-        for (root, sign) in [(vote.current_root, -1), (vote.next_root, 1)] {
-            if root == Hash256::ZERO {
-                continue;
-            }
-            if let Some(i) = array.index_of(&root) {
-                deltas[i] = deltas[i]
-                    .checked_add(sign * weight)
-                    .ok_or(Error::Overflow("vote delta"))?;
-            }
+        let weight = weights.get(index).copied().unwrap_or(0);
+        if vote.current_root != Hash256::ZERO {
+            add_delta(array, &mut deltas, &vote.current_root, weight, -1)?;
+        }
+        if vote.next_root != Hash256::ZERO {
+            add_delta(array, &mut deltas, &vote.next_root, weight, 1)?;
         }
         vote.current_root = vote.next_root;
     }
@@ -53,15 +65,8 @@ pub(crate) fn compute_deltas(
     equivocating: &BTreeSet<ValidatorIndex>,
 ) -> Result<Vec<i64>, Error> {
     let mut deltas = vec![0i64; array.len()];
-    let mut add = |root: &Hash256, amount: Gwei, sign: i64| -> Result<(), Error> {
-        if let Some(i) = array.index_of(root) {
-            let amount = i64::try_from(amount).map_err(|_| Error::Overflow("vote weight"))?;
-            deltas[i] = deltas[i]
-                .checked_add(sign * amount)
-                .ok_or(Error::Overflow("vote delta"))?;
-        }
-        Ok(())
-    };
+    let mut add =
+        |root: &Hash256, amount: Gwei, sign: i64| add_delta(array, &mut deltas, root, amount, sign);
     for (index, vote) in votes.iter_mut().enumerate() {
         if vote.current_root == Hash256::ZERO && vote.next_root == Hash256::ZERO {
             continue;
