@@ -333,8 +333,10 @@ impl<E: EthSpec> BeaconChain<E> {
         let block_slot = self
             .fork_choice_block_slot(&checkpoint.root)
             .ok_or_else(|| format!("justified block {} unknown", checkpoint.root))?;
-        let state = self.state_at_slot(checkpoint.root, slot.max(block_slot))?;
-        JustifiedBalances::from_state(&state).map_err(|e| e.to_string())
+        // Caches only if they are warm (a state read from the store is read from its registry).
+        let crate::state_cache::CachedState { state, caches } =
+            self.cached_state_at_slot(checkpoint.root, slot.max(block_slot), false)?;
+        JustifiedBalances::from_state_with_caches(&state, &caches).map_err(|e| e.to_string())
     }
 
     fn fork_choice_block_slot(&self, root: &Hash256) -> Option<Slot> {

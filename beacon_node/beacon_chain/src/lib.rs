@@ -400,7 +400,7 @@ impl<E: EthSpec> BeaconChain<E> {
 
     /// The state and its caches, prepared when `prepare` (else only when they came warm from the
     /// cache: a state read from the store for a query does not pay for committees and pubkey map).
-    fn cached_state_at_slot(
+    pub(crate) fn cached_state_at_slot(
         &self,
         block_root: Hash256,
         slot: Slot,

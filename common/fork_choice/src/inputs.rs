@@ -3,6 +3,7 @@
 
 use crate::error::Error;
 use state_processing::common::{get_current_epoch, get_total_active_balance, is_active_validator};
+use state_processing::StateCaches;
 use types::{
     BeaconBlock, BeaconState, BlindedBeaconBlock, ChainSpec, Checkpoint, Epoch, EthSpec,
     ExecutionBlockHash, Gwei, Hash256, Slot, ValidatorIndex,
@@ -106,6 +107,40 @@ impl JustifiedBalances {
             effective_balances,
             weights,
             total_active_balance: get_total_active_balance(state)?,
+            total_unslashed_active_balance: unslashed.max(E::EFFECTIVE_BALANCE_INCREMENT),
+        })
+    }
+
+    /// [`Self::from_state`] from `caches` where they hold the state's epoch (its active set, effective
+    /// balances and slashed flags): a justified checkpoint moves at an epoch's start, when a read of
+    /// the registry's tree would cost about a hundred milliseconds at 2^20 validators on the block's path.
+    pub fn from_state_with_caches<E: EthSpec>(
+        state: &BeaconState<E>,
+        caches: &StateCaches,
+    ) -> Result<Self, Error> {
+        let epoch = get_current_epoch(state);
+        let n = state.validators().len();
+        let (Some(validators), Some(committees)) = (
+            caches
+                .epoch_validators()
+                .filter(|c| c.epoch() == epoch && c.len() == n),
+            caches.committee_cache(epoch),
+        ) else {
+            return Self::from_state(state);
+        };
+        let effective_balances = validators.effective_balances().to_vec();
+        let mut weights = vec![0; n];
+        for &index in committees.active_validator_indices() {
+            let i = index as usize;
+            if validators.is_slashed(index) == Some(false) && i < n {
+                weights[i] = effective_balances[i];
+            }
+        }
+        let unslashed: Gwei = weights.iter().sum();
+        Ok(Self {
+            effective_balances,
+            weights,
+            total_active_balance: caches.get_total_active_balance(state)?,
             total_unslashed_active_balance: unslashed.max(E::EFFECTIVE_BALANCE_INCREMENT),
         })
     }

@@ -660,3 +660,33 @@ fn visiting_moved_votes_only_weighs_as_visiting_all() {
     }
     assert!(fast.weight(root(3)) > 0);
 }
+
+/// The justified balances read from a state's caches equal those read from its registry: slashed,
+/// exited, not yet active and unequal balances included.
+#[test]
+fn justified_balances_from_caches_match_the_registry() {
+    let spec = ChainSpec::minimal().with_forks_at_genesis_up_to(ForkName::Capella);
+    let mut state =
+        interop_genesis_state::<E>(64, 0, ForkName::Capella, None, &spec).expect("genesis");
+    *state.slot_mut() = 3 * 8;
+    {
+        let validators = state.validators_mut();
+        validators.get_mut(1).unwrap().slashed = true;
+        validators.get_mut(2).unwrap().exit_epoch = 2;
+        validators.get_mut(3).unwrap().activation_epoch = 7;
+        validators.get_mut(4).unwrap().effective_balance = 17 * ETH;
+    }
+    state.apply_pending_mutations().unwrap();
+    let caches = state_processing::StateCaches::build(&state).expect("caches");
+    let from_registry = JustifiedBalances::from_state(&state).unwrap();
+    let from_caches = JustifiedBalances::from_state_with_caches(&state, &caches).unwrap();
+    assert_eq!(from_caches, from_registry);
+    assert_eq!(from_caches.weights[1..5], [0, 0, 0, 17 * ETH]);
+    // Caches of another epoch are not used.
+    let mut later = state.clone();
+    *later.slot_mut() = 4 * 8;
+    assert_eq!(
+        JustifiedBalances::from_state_with_caches(&later, &caches).unwrap(),
+        JustifiedBalances::from_state(&later).unwrap()
+    );
+}

@@ -461,6 +461,28 @@ impl StateCaches {
             .ok_or(StateError::UnknownValidator(index))
     }
 
+    /// [`Self::effective_balance`] of each of `indices`, in their order. The reads are gathered in one
+    /// tight loop: tens of thousands of attesters scattered over a registry-sized array are cache misses,
+    /// which overlap there instead of waiting on each other.
+    pub fn effective_balances<E: EthSpec>(
+        &self,
+        state: &BeaconState<E>,
+        indices: &[ValidatorIndex],
+    ) -> Result<Vec<Gwei>> {
+        let cached = match &self.epoch_validators {
+            Some(cache) if cache.epoch() == get_current_epoch(state) => cache.effective_balances(),
+            _ => &[],
+        };
+        let mut out = Vec::with_capacity(indices.len());
+        for &index in indices {
+            match cached.get(index as usize) {
+                Some(&balance) => out.push(balance),
+                None => out.push(self.effective_balance(state, index)?),
+            }
+        }
+        Ok(out)
+    }
+
     /// Forget everything.
     pub fn clear(&mut self) {
         *self = Self::default();

@@ -10,8 +10,8 @@
 //! by [`ValidatorKeys::warm`] on a background thread.
 
 use std::sync::{Arc, OnceLock};
-use types::milhouse::List;
 use types::ssz_types::typenum::Unsigned;
+use types::RegistryList;
 use types::{PublicKeyBytes, Validator};
 
 /// Keys per segment: small enough that a clone copying the last (partial) segment stays cheap.
@@ -105,7 +105,11 @@ impl ValidatorKeys {
     /// are compared with the registry and cut at the first difference or at the registry's end (keys
     /// that came from another line of states), then the registry's further validators are appended.
     /// The first `verified` keys must already be the registry's.
-    pub fn update<N: Unsigned>(&mut self, validators: &List<Validator, N>, verified: usize) {
+    pub fn update<N: Unsigned>(
+        &mut self,
+        validators: &RegistryList<Validator, N>,
+        verified: usize,
+    ) {
         let verified = verified.min(validators.len()).min(self.len);
         self.truncate(validators.len());
         let Ok(rest) = validators.iter_from(verified) else {
@@ -154,10 +158,10 @@ impl ValidatorKeys {
 mod tests {
     use super::*;
 
-    type Registry = List<Validator, types::ssz_types::typenum::U1048576>;
+    type Registry = RegistryList<Validator, types::ssz_types::typenum::U1048576>;
 
     fn registry(validators: &[Validator]) -> Registry {
-        List::new(validators.to_vec()).expect("a registry")
+        RegistryList::new(validators.to_vec()).expect("a registry")
     }
 
     fn validator(n: u64) -> Validator {

@@ -7,6 +7,7 @@ use crate::consensus::*;
 use crate::execution::ExecutionPayloadHeaderCapella;
 use crate::primitives::*;
 use crate::state::JustificationBitsLength;
+use crate::update_map::RegistryList;
 use crate::EthSpec;
 use milhouse::{List, Vector};
 use ssz_derive::{Decode, Encode};
@@ -75,22 +76,22 @@ pub struct BeaconStateBellatrix<E: EthSpec> {
     pub eth1_data_votes: List<Eth1Data, E::SlotsPerEth1VotingPeriod>,
     pub eth1_deposit_index: u64,
     // Registry
-    pub validators: List<Validator, E::ValidatorRegistryLimit>,
-    pub balances: List<Gwei, E::ValidatorRegistryLimit>,
+    pub validators: RegistryList<Validator, E::ValidatorRegistryLimit>,
+    pub balances: RegistryList<Gwei, E::ValidatorRegistryLimit>,
     // Randomness
     pub randao_mixes: Vector<Hash256, E::EpochsPerHistoricalVector>,
     // Slashings
     pub slashings: Vector<Gwei, E::EpochsPerSlashingsVector>,
     // Participation
-    pub previous_epoch_participation: List<u8, E::ValidatorRegistryLimit>,
-    pub current_epoch_participation: List<u8, E::ValidatorRegistryLimit>,
+    pub previous_epoch_participation: RegistryList<u8, E::ValidatorRegistryLimit>,
+    pub current_epoch_participation: RegistryList<u8, E::ValidatorRegistryLimit>,
     // Finality
     pub justification_bits: BitVector<JustificationBitsLength>,
     pub previous_justified_checkpoint: Checkpoint,
     pub current_justified_checkpoint: Checkpoint,
     pub finalized_checkpoint: Checkpoint,
     // Inactivity
-    pub inactivity_scores: List<u64, E::ValidatorRegistryLimit>,
+    pub inactivity_scores: RegistryList<u64, E::ValidatorRegistryLimit>,
     // Sync
     pub current_sync_committee: Arc<SyncCommittee<E>>,
     pub next_sync_committee: Arc<SyncCommittee<E>>,

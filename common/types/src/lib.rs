@@ -16,6 +16,7 @@ pub mod primitives;
 pub mod sidecar;
 pub mod signing;
 pub mod state;
+pub mod update_map;
 pub mod versioned;
 
 pub use bellatrix::{BeaconStateBellatrix, ExecutionPayloadHeaderBellatrix};
@@ -30,6 +31,7 @@ pub use primitives::*;
 pub use sidecar::{BlobIndex, BlobSidecar, ColumnIndex, DataColumnSidecar, MerkleProofError};
 pub use signing::*;
 pub use state::*;
+pub use update_map::{RegistryList, RegistryUpdates};
 pub use versioned::*;
 
 pub use milhouse;

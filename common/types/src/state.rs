@@ -7,6 +7,7 @@
 use crate::consensus::*;
 use crate::execution::*;
 use crate::primitives::*;
+use crate::update_map::RegistryList;
 use crate::{EthSpec, ForkName};
 use milhouse::{List, Vector};
 use serde::{Deserialize, Serialize};
@@ -67,9 +68,9 @@ pub struct BeaconState<E: EthSpec> {
     #[serde(with = "serde_utils::quoted_u64")]
     pub eth1_deposit_index: u64,
     // Registry
-    pub validators: List<Validator, E::ValidatorRegistryLimit>,
+    pub validators: RegistryList<Validator, E::ValidatorRegistryLimit>,
     #[serde(with = "crate::primitives::quoted_int_list")]
-    pub balances: List<Gwei, E::ValidatorRegistryLimit>,
+    pub balances: RegistryList<Gwei, E::ValidatorRegistryLimit>,
     // Randomness
     pub randao_mixes: Vector<Hash256, E::EpochsPerHistoricalVector>,
     // Slashings
@@ -77,9 +78,9 @@ pub struct BeaconState<E: EthSpec> {
     pub slashings: Vector<Gwei, E::EpochsPerSlashingsVector>,
     // Participation
     #[serde(with = "crate::primitives::quoted_int_list")]
-    pub previous_epoch_participation: List<u8, E::ValidatorRegistryLimit>,
+    pub previous_epoch_participation: RegistryList<u8, E::ValidatorRegistryLimit>,
     #[serde(with = "crate::primitives::quoted_int_list")]
-    pub current_epoch_participation: List<u8, E::ValidatorRegistryLimit>,
+    pub current_epoch_participation: RegistryList<u8, E::ValidatorRegistryLimit>,
     // Finality
     pub justification_bits: BitVector<JustificationBitsLength>,
     #[superstruct(getter(copy))]
@@ -90,7 +91,7 @@ pub struct BeaconState<E: EthSpec> {
     pub finalized_checkpoint: Checkpoint,
     // Inactivity
     #[serde(with = "crate::primitives::quoted_int_list")]
-    pub inactivity_scores: List<u64, E::ValidatorRegistryLimit>,
+    pub inactivity_scores: RegistryList<u64, E::ValidatorRegistryLimit>,
     // Sync
     pub current_sync_committee: std::sync::Arc<SyncCommittee<E>>,
     pub next_sync_committee: std::sync::Arc<SyncCommittee<E>>,

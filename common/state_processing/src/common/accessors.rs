@@ -365,10 +365,11 @@ pub fn get_pending_balance_to_withdraw<E: EthSpec>(
 }
 
 /// Write `value` at `index` of a milhouse list, or append it when `index == len` (`set_or_append_list`).
-pub fn set_or_append_list<T, N>(list: &mut List<T, N>, index: usize, value: T) -> Result<()>
+pub fn set_or_append_list<T, N, U>(list: &mut List<T, N, U>, index: usize, value: T) -> Result<()>
 where
     T: milhouse::Value,
     N: types::ssz_types::typenum::Unsigned,
+    U: milhouse::UpdateMap<T>,
 {
     if index == list.len() {
         list.push(value)?;

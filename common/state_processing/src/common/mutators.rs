@@ -456,10 +456,11 @@ pub fn add_validator_to_registry<E: EthSpec>(
 /// are) are read in one descent of the list's tree, each node visited once, instead of a walk from the
 /// root per entry (about twenty dependent memory reads each on a registry-sized list) or a read of
 /// the whole list; other indices, or a list with staged writes, are read one by one.
-pub fn read_list_entries<T, N>(list: &milhouse::List<T, N>, indices: &[u64]) -> Result<Vec<T>>
+pub fn read_list_entries<T, N, U>(list: &milhouse::List<T, N, U>, indices: &[u64]) -> Result<Vec<T>>
 where
     T: milhouse::Value,
     N: types::ssz_types::typenum::Unsigned,
+    U: milhouse::UpdateMap<T>,
 {
     let len = list.len() as u64;
     if let Some(&bad) = indices.iter().find(|&&i| i >= len) {
@@ -494,78 +495,87 @@ where
     let capacity_depth = N::to_usize().next_power_of_two().trailing_zeros() as usize;
     let depth = capacity_depth.saturating_sub(packing_depth);
     let mut out = Vec::with_capacity(indices.len());
-    if read_subtree(root, depth, packing_depth, 0, indices, &mut out) {
+    if read_subtree(root, depth, packing_depth, indices, &mut out) {
         Ok(out)
     } else {
         one_by_one()
     }
 }
 
-/// Appends the values at `indices` (sorted, all inside the subtree) of the subtree `node` whose first
-/// index is `first`; `false` if the tree is not shaped as expected.
+/// Appends the values at `indices` (sorted, all inside the tree) of the tree `root` of `depth` node
+/// levels; `false` if the tree is not shaped as expected. The tree is read a level at a time: the
+/// nodes of one level are independent reads (mostly cache misses, the nodes being scattered in memory),
+/// which the processor then overlaps, where a depth-first walk waits on one node after another.
 fn read_subtree<T: milhouse::Value>(
-    node: &milhouse::Tree<T>,
+    root: &milhouse::Tree<T>,
     depth: usize,
     packing_depth: usize,
-    first: u64,
     indices: &[u64],
     out: &mut Vec<T>,
 ) -> bool {
     if indices.is_empty() {
         return true;
     }
-    match node {
-        milhouse::Tree::Node { left, right, .. } if depth > 0 => {
-            let half = first + (1u64 << (depth - 1 + packing_depth));
-            let split = indices.partition_point(|&i| i < half);
-            read_subtree(
-                left,
-                depth - 1,
-                packing_depth,
-                first,
-                &indices[..split],
-                out,
-            ) && read_subtree(
-                right,
-                depth - 1,
-                packing_depth,
-                half,
-                &indices[split..],
-                out,
-            )
+    // (node, its first index, the range of `indices` inside it), in index order.
+    let mut level: Vec<(&milhouse::Tree<T>, u64, usize, usize)> = vec![(root, 0, 0, indices.len())];
+    let mut next = Vec::new();
+    for d in (1..=depth).rev() {
+        next.clear();
+        for &(node, first, start, end) in &level {
+            let milhouse::Tree::Node { left, right, .. } = node else {
+                return false;
+            };
+            let half = first + (1u64 << (d - 1 + packing_depth));
+            let split = start + indices[start..end].partition_point(|&i| i < half);
+            if split > start {
+                next.push((&**left, first, start, split));
+            }
+            if end > split {
+                next.push((&**right, half, split, end));
+            }
         }
-        milhouse::Tree::PackedLeaf(leaf) if depth == 0 => {
-            indices
-                .iter()
-                .all(|&i| match leaf.values.get((i - first) as usize) {
-                    Some(value) => {
-                        out.push(value.clone());
-                        true
-                    }
-                    None => false,
-                })
-        }
-        milhouse::Tree::Leaf(leaf) if depth == 0 => {
-            out.extend(indices.iter().map(|_| (*leaf.value).clone()));
-            true
-        }
-        _ => false,
+        std::mem::swap(&mut level, &mut next);
     }
+    for &(node, first, start, end) in &level {
+        let indices = &indices[start..end];
+        let read = match node {
+            milhouse::Tree::PackedLeaf(leaf) => {
+                indices
+                    .iter()
+                    .all(|&i| match leaf.values.get((i - first) as usize) {
+                        Some(value) => {
+                            out.push(value.clone());
+                            true
+                        }
+                        None => false,
+                    })
+            }
+            milhouse::Tree::Leaf(leaf) => {
+                out.extend(indices.iter().map(|_| (*leaf.value).clone()));
+                true
+            }
+            _ => false,
+        };
+        if !read {
+            return false;
+        }
+    }
+    true
 }
 
 /// Write `changes` (`(index, value)`, distinct indices below the list's length) into `list`. With no
 /// writes staged yet, they are handed to milhouse as one update map (`bulk_update`), which spares
 /// `get_mut`'s tree walk per entry; the tree is rebuilt along the changed paths only when the state is
 /// next hashed, so untouched subtrees keep their cached hashes.
-pub fn write_list_entries<T, N>(
-    list: &mut milhouse::List<T, N>,
+pub fn write_list_entries<T, N, U>(
+    list: &mut milhouse::List<T, N, U>,
     changes: impl IntoIterator<Item = (usize, T)>,
 ) -> Result<()>
 where
     T: milhouse::Value,
     N: types::ssz_types::typenum::Unsigned,
+    U: milhouse::UpdateMap<T>,
 {
-    use milhouse::update_map::{MaxMap, UpdateMap};
     let len = list.len();
     if list.has_pending_updates() {
         for (index, value) in changes {
@@ -575,7 +585,7 @@ where
         }
         return Ok(());
     }
-    let mut updates = MaxMap::<vec_map::VecMap<T>>::default();
+    let mut updates = U::default();
     for (index, value) in changes {
         if index >= len {
             return Err(StateError::UnknownValidator(index as u64));

@@ -5,8 +5,8 @@ use crate::validator_keys::ValidatorKeys;
 use crate::{Result, StateError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use types::milhouse::List;
 use types::ssz_types::typenum;
+use types::RegistryList;
 use types::{PublicKeyBytes, Root, SignatureBytes, Validator};
 
 /// Decompressed (and `KeyValidate`d) public keys by their compressed bytes, shared by every clone of the
@@ -176,7 +176,7 @@ impl SignatureVerifier {
         what: &'static str,
         signature: &SignatureBytes,
         indices: &[u64],
-        validators: &List<Validator, N>,
+        validators: &RegistryList<Validator, N>,
         signing_root: Root,
     ) -> Result<()> {
         if !self.enabled() {

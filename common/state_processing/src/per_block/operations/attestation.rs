@@ -11,9 +11,8 @@ use crate::common::{
 };
 use crate::per_block::signatures::SignatureVerifier;
 use crate::{ensure, Result};
-use milhouse::List;
-use std::collections::HashMap;
 use types::ssz_types::typenum::Unsigned;
+use types::RegistryList;
 use types::{BeaconState, EthSpec, Gwei};
 
 /// `process_attestation`: check the target, timing and committees (Electra: every committee named by
@@ -39,17 +38,43 @@ pub struct ParticipationUpdates {
     current: EpochFlags,
 }
 
-/// One epoch's held flags by validator index.
+/// One epoch's held flags by validator index: registry-sized and direct (allocated on the first
+/// write), since a block holds tens of thousands of them and a hash map's insert and lookup per attester
+/// cost more than the flags themselves.
 #[derive(Debug, Default)]
 struct EpochFlags {
-    written: HashMap<usize, u8>,
+    /// Validator `i`'s held flags, where `is_held` has bit `i`.
+    flags: Vec<u8>,
+    is_held: Vec<u64>,
+    /// The validators held, each once, in the order first written.
+    written: Vec<usize>,
 }
 
 impl EpochFlags {
-    fn apply<N: Unsigned>(self, list: &mut List<u8, N>) -> Result<()> {
-        let mut changes: Vec<(usize, u8)> = self.written.into_iter().collect();
-        changes.sort_unstable();
-        write_list_entries(list, changes)
+    fn get(&self, index: usize) -> Option<u8> {
+        let held = self.is_held.get(index / 64)? & (1 << (index % 64)) != 0;
+        held.then(|| self.flags[index])
+    }
+
+    /// Hold `flags` for validator `index` (below `len`, the list's length).
+    fn set(&mut self, index: usize, flags: u8, len: usize) {
+        if self.flags.len() < len {
+            self.flags.resize(len, 0);
+            self.is_held.resize(len.div_ceil(64), 0);
+        }
+        let word = &mut self.is_held[index / 64];
+        if *word & (1 << (index % 64)) == 0 {
+            *word |= 1 << (index % 64);
+            self.written.push(index);
+        }
+        self.flags[index] = flags;
+    }
+
+    fn apply<N: Unsigned>(mut self, list: &mut RegistryList<u8, N>) -> Result<()> {
+        // Sorted runs (one per attestation): the sort is close to a merge.
+        self.written.sort_unstable();
+        let flags = &self.flags;
+        write_list_entries(list, self.written.iter().map(|&i| (i, flags[i])))
     }
 }
 
@@ -160,17 +185,16 @@ pub fn process_attestation_with<E: EthSpec>(
     };
     let attesters = indexed.as_ref().attesting_indices();
     let stored = read_list_entries(list, attesters)?;
-    for (&index, stored) in attesters.iter().zip(stored) {
-        let flags = held
-            .written
-            .get(&(index as usize))
-            .copied()
-            .unwrap_or(stored);
+    let len = list.len();
+    let effective_balances = caches.effective_balances(state, attesters)?;
+    for ((&index, stored), effective_balance) in
+        attesters.iter().zip(stored).zip(effective_balances)
+    {
+        let flags = held.get(index as usize).unwrap_or(stored);
         let new_flags = earned & !flags;
         if new_flags == 0 {
             continue;
         }
-        let effective_balance = caches.effective_balance(state, index)?;
         let base_reward = safe_mul(
             effective_balance / E::EFFECTIVE_BALANCE_INCREMENT,
             base_reward_per_increment,
@@ -183,7 +207,7 @@ pub fn process_attestation_with<E: EthSpec>(
             .sum();
         proposer_reward_numerator =
             safe_add(proposer_reward_numerator, safe_mul(base_reward, weight)?)?;
-        held.written.insert(index as usize, flags | new_flags);
+        held.set(index as usize, flags | new_flags, len);
         changes.push((index, new_flags, effective_balance));
     }
     if let Some((validators, progressive)) = caches.epoch_balances_mut(state) {
