@@ -312,6 +312,18 @@ impl<'txn> WriteTables<'txn> {
         Ok(())
     }
 
+    /// Whether the state `root` is stored in full: its summary names itself as its replay base (a
+    /// full state and its summary are written and pruned together). Asked of the summary, because
+    /// reading a full state's entry loads its whole value, hundreds of MB at mainnet scale, which
+    /// cost the first imports after an epoch's full write up to seconds.
+    fn is_stored_in_full(&self, root: &Hash256) -> Result<bool> {
+        let Some(bytes) = self.state_summaries.get(root.as_slice())? else {
+            return Ok(false);
+        };
+        let summary = StateSummary::from_bytes(root.as_slice(), bytes.value())?;
+        Ok(summary.epoch_boundary_state_root == *root)
+    }
+
     /// `summary_only`: look for a base in the previous epoch too, rather than writing this state in
     /// full (see [`StoreOp::PutStateSummary`]).
     fn put_state<E: EthSpec>(
@@ -339,7 +351,7 @@ impl<'txn> WriteTables<'txn> {
             let Some(root) = state.state_roots().get(index).copied() else {
                 break;
             };
-            if self.states.get(root.as_slice())?.is_some() {
+            if self.is_stored_in_full(&root)? {
                 boundary_root = root;
                 break;
             }
