@@ -102,13 +102,11 @@ impl JustifiedBalances {
             let counts = is_active_validator(v, epoch) && !v.slashed;
             weights.push(if counts { v.effective_balance } else { 0 });
         }
-        let unslashed: Gwei = weights.iter().sum();
-        Ok(Self {
+        Ok(Self::from_weights::<E>(
             effective_balances,
             weights,
-            total_active_balance: get_total_active_balance(state)?,
-            total_unslashed_active_balance: unslashed.max(E::EFFECTIVE_BALANCE_INCREMENT),
-        })
+            get_total_active_balance(state)?,
+        ))
     }
 
     /// [`Self::from_state`] from `caches` where they hold the state's epoch (its active set, effective
@@ -136,13 +134,25 @@ impl JustifiedBalances {
                 weights[i] = effective_balances[i];
             }
         }
-        let unslashed: Gwei = weights.iter().sum();
-        Ok(Self {
+        Ok(Self::from_weights::<E>(
             effective_balances,
             weights,
-            total_active_balance: caches.get_total_active_balance(state)?,
+            caches.get_total_active_balance(state)?,
+        ))
+    }
+
+    fn from_weights<E: EthSpec>(
+        effective_balances: Vec<Gwei>,
+        weights: Vec<Gwei>,
+        total_active_balance: Gwei,
+    ) -> Self {
+        let unslashed: Gwei = weights.iter().sum();
+        Self {
+            effective_balances,
+            weights,
+            total_active_balance,
             total_unslashed_active_balance: unslashed.max(E::EFFECTIVE_BALANCE_INCREMENT),
-        })
+        }
     }
 }
 

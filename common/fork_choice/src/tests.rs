@@ -682,11 +682,22 @@ fn justified_balances_from_caches_match_the_registry() {
     let from_caches = JustifiedBalances::from_state_with_caches(&state, &caches).unwrap();
     assert_eq!(from_caches, from_registry);
     assert_eq!(from_caches.weights[1..5], [0, 0, 0, 17 * ETH]);
-    // Caches of another epoch are not used.
-    let mut later = state.clone();
-    *later.slot_mut() = 4 * 8;
+    // The caches are what was read: a registry change they do not know of is not seen.
+    let mut changed = state.clone();
+    changed
+        .validators_mut()
+        .get_mut(5)
+        .unwrap()
+        .effective_balance = 9 * ETH;
+    changed.apply_pending_mutations().unwrap();
     assert_eq!(
-        JustifiedBalances::from_state_with_caches(&later, &caches).unwrap(),
-        JustifiedBalances::from_state(&later).unwrap()
+        JustifiedBalances::from_state_with_caches(&changed, &caches).unwrap(),
+        from_registry
     );
+    // Caches of another epoch are not used.
+    let mut later = changed.clone();
+    *later.slot_mut() = 4 * 8;
+    let from_later = JustifiedBalances::from_state_with_caches(&later, &caches).unwrap();
+    assert_eq!(from_later, JustifiedBalances::from_state(&later).unwrap());
+    assert_eq!(from_later.weights[5], 9 * ETH);
 }

@@ -4,24 +4,48 @@
 use crate::error::Error;
 use crate::fork_choice::VoteTracker;
 use crate::proto_array::ProtoArray;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use types::{Gwei, Hash256, ValidatorIndex};
 
-/// Adds `sign * amount` to the delta of `root`'s node (nothing for a root no longer in the array).
-fn add_delta(
-    array: &ProtoArray,
-    deltas: &mut [i64],
-    root: &Hash256,
-    amount: Gwei,
-    sign: i64,
-) -> Result<(), Error> {
-    if let Some(i) = array.index_of(root) {
-        let amount = i64::try_from(amount).map_err(|_| Error::Overflow("vote weight"))?;
-        deltas[i] = deltas[i]
-            .checked_add(sign * amount)
-            .ok_or(Error::Overflow("vote delta"))?;
+/// One delta per node of the array, added to root by root. Tens of thousands of votes move per block
+/// between a handful of roots, so the node index of the last root looked up on each side (the side
+/// losing weight, the side gaining it) is kept: most votes then skip the array's hash lookup, and the
+/// loop over the votes (each a cache miss in a registry-sized table) stays short enough for its misses
+/// to overlap.
+struct Deltas<'a> {
+    array: &'a ProtoArray,
+    deltas: Vec<i64>,
+    last: [Option<(Hash256, Option<usize>)>; 2],
+}
+
+impl<'a> Deltas<'a> {
+    fn new(array: &'a ProtoArray) -> Self {
+        Self {
+            array,
+            deltas: vec![0; array.len()],
+            last: [None; 2],
+        }
     }
-    Ok(())
+
+    /// Adds `sign * amount` to the delta of `root`'s node (nothing for a root no longer in the array).
+    fn add(&mut self, root: &Hash256, amount: Gwei, sign: i64) -> Result<(), Error> {
+        let side = usize::from(sign > 0);
+        let node = match self.last[side] {
+            Some((last, node)) if last == *root => node,
+            _ => {
+                let node = self.array.index_of(root);
+                self.last[side] = Some((*root, node));
+                node
+            }
+        };
+        if let Some(i) = node {
+            let amount = i64::try_from(amount).map_err(|_| Error::Overflow("vote weight"))?;
+            self.deltas[i] = self.deltas[i]
+                .checked_add(sign * amount)
+                .ok_or(Error::Overflow("vote delta"))?;
+        }
+        Ok(())
+    }
 }
 
 /// [`compute_deltas`] for the votes `moved` only, when the weights are unchanged (`weights` are the old
@@ -33,26 +57,7 @@ pub(crate) fn compute_moved_deltas(
     moved: &[u32],
     weights: &[Gwei],
 ) -> Result<Vec<i64>, Error> {
-    // Tens of thousands of votes move per block, between a handful of roots: the weight is summed per
-    // root first (a short list), so that the loop over the votes (each a cache miss in a registry-sized
-    // table) stays short and its misses overlap; the roots are looked up in the array once each.
-    let mut sums: Vec<(Hash256, i128)> = Vec::new();
-    let mut position: HashMap<Hash256, usize> = HashMap::new();
-    // The last root seen in each role: most votes move from one same root to another.
-    let mut last = [(Hash256::ZERO, usize::MAX); 2];
-    let mut add = |role: usize, root: Hash256, amount: i128| {
-        let at = if last[role].0 == root && last[role].1 != usize::MAX {
-            last[role].1
-        } else {
-            let at = *position.entry(root).or_insert_with(|| {
-                sums.push((root, 0));
-                sums.len() - 1
-            });
-            last[role] = (root, at);
-            at
-        };
-        sums[at].1 += amount;
-    };
+    let mut deltas = Deltas::new(array);
     for &index in moved {
         let index = index as usize;
         let Some(vote) = votes.get_mut(index) else {
@@ -61,22 +66,16 @@ pub(crate) fn compute_moved_deltas(
         if vote.current_root == vote.next_root {
             continue;
         }
-        let weight = i128::from(weights.get(index).copied().unwrap_or(0));
+        let weight = weights.get(index).copied().unwrap_or(0);
         if vote.current_root != Hash256::ZERO {
-            add(0, vote.current_root, -weight);
+            deltas.add(&vote.current_root, weight, -1)?;
         }
         if vote.next_root != Hash256::ZERO {
-            add(1, vote.next_root, weight);
+            deltas.add(&vote.next_root, weight, 1)?;
         }
         vote.current_root = vote.next_root;
     }
-    let mut deltas = vec![0i64; array.len()];
-    for (root, sum) in sums {
-        let (amount, sign) = (sum.unsigned_abs(), if sum < 0 { -1 } else { 1 });
-        let amount = Gwei::try_from(amount).map_err(|_| Error::Overflow("vote weight"))?;
-        add_delta(array, &mut deltas, &root, amount, sign)?;
-    }
-    Ok(deltas)
+    Ok(deltas.deltas)
 }
 
 /// One delta per node of `array`: for each vote, minus its old weight on its current root and plus its
@@ -89,9 +88,7 @@ pub(crate) fn compute_deltas(
     new_weights: &[Gwei],
     equivocating: &BTreeSet<ValidatorIndex>,
 ) -> Result<Vec<i64>, Error> {
-    let mut deltas = vec![0i64; array.len()];
-    let mut add =
-        |root: &Hash256, amount: Gwei, sign: i64| add_delta(array, &mut deltas, root, amount, sign);
+    let mut deltas = Deltas::new(array);
     for (index, vote) in votes.iter_mut().enumerate() {
         if vote.current_root == Hash256::ZERO && vote.next_root == Hash256::ZERO {
             continue;
@@ -99,7 +96,7 @@ pub(crate) fn compute_deltas(
         let old = old_weights.get(index).copied().unwrap_or(0);
         if equivocating.contains(&(index as ValidatorIndex)) {
             if vote.current_root != Hash256::ZERO {
-                add(&vote.current_root, old, -1)?;
+                deltas.add(&vote.current_root, old, -1)?;
             }
             *vote = VoteTracker::default();
             continue;
@@ -107,13 +104,13 @@ pub(crate) fn compute_deltas(
         let new = new_weights.get(index).copied().unwrap_or(0);
         if vote.current_root != vote.next_root || old != new {
             if vote.current_root != Hash256::ZERO {
-                add(&vote.current_root, old, -1)?;
+                deltas.add(&vote.current_root, old, -1)?;
             }
             if vote.next_root != Hash256::ZERO {
-                add(&vote.next_root, new, 1)?;
+                deltas.add(&vote.next_root, new, 1)?;
             }
             vote.current_root = vote.next_root;
         }
     }
-    Ok(deltas)
+    Ok(deltas.deltas)
 }

@@ -46,8 +46,6 @@ struct EpochFlags {
     /// Validator `i`'s held flags, where `is_held` has bit `i`.
     flags: Vec<u8>,
     is_held: Vec<u64>,
-    /// The validators held, each once, in the order first written.
-    written: Vec<usize>,
 }
 
 impl EpochFlags {
@@ -62,19 +60,24 @@ impl EpochFlags {
             self.flags.resize(len, 0);
             self.is_held.resize(len.div_ceil(64), 0);
         }
-        let word = &mut self.is_held[index / 64];
-        if *word & (1 << (index % 64)) == 0 {
-            *word |= 1 << (index % 64);
-            self.written.push(index);
-        }
+        self.is_held[index / 64] |= 1 << (index % 64);
         self.flags[index] = flags;
     }
 
-    fn apply<N: Unsigned>(mut self, list: &mut RegistryList<u8, N>) -> Result<()> {
-        // Sorted runs (one per attestation): the sort is close to a merge.
-        self.written.sort_unstable();
+    /// The held flags, in index order (the bitmap's order).
+    fn apply<N: Unsigned>(self, list: &mut RegistryList<u8, N>) -> Result<()> {
         let flags = &self.flags;
-        write_list_entries(list, self.written.iter().map(|&i| (i, flags[i])))
+        let held = self.is_held.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let i = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    i
+                })
+            })
+        });
+        write_list_entries(list, held.map(|i| (i, flags[i])))
     }
 }
 
