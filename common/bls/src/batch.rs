@@ -3,7 +3,7 @@
 //! Each set is weighted by an independent random 64-bit scalar before the sets are summed, so a forger
 //! cannot make invalid sets cancel each other out (the chance of an invalid batch passing is about 2^-64).
 
-use crate::{PublicKey, Signature, DST};
+use crate::{AggregatePublicKey, PublicKey, Signature, DST};
 use blst::{blst_scalar, min_pk, BLST_ERROR};
 use rand::Rng;
 
@@ -68,16 +68,13 @@ pub fn verify_signature_sets(sets: &[SignatureSet<'_>]) -> bool {
             keys.push(*first.point());
             continue;
         }
-        let points: Vec<&min_pk::PublicKey> = set.signing_keys.iter().map(|k| k.point()).collect();
-        let Ok(sum) = min_pk::AggregatePublicKey::aggregate(&points, false) else {
+        // Keys that cancel out sum to infinity, which verifies nothing.
+        let Ok(key) =
+            AggregatePublicKey::aggregate(&set.signing_keys).and_then(|sum| sum.to_public_key())
+        else {
             return false;
         };
-        let key = sum.to_public_key();
-        // Keys that cancel out sum to infinity, which verifies nothing.
-        if key.validate().is_err() {
-            return false;
-        }
-        keys.push(key);
+        keys.push(*key.point());
     }
 
     let mut rng = rand::thread_rng();
