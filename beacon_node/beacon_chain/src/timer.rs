@@ -38,13 +38,8 @@ impl<E: EthSpec> BeaconChain<E> {
         }
         let chain = self.clone();
         let head_root = head.block_root;
-        // The advanced state, with its caches, and the pools' read of its participation flags, so
-        // that a proposal in the coming slot starts from both.
-        let advance = move || {
-            let cached = chain.state_and_caches_at_slot(head_root, next_slot)?;
-            chain.op_pool.prepare_for_block(&cached.state);
-            Ok::<_, String>(cached)
-        };
+        // The advanced state, with its caches, so that a proposal in the coming slot starts from it.
+        let advance = move || chain.state_and_caches_at_slot(head_root, next_slot);
         let (state, caches) = match tokio::task::spawn_blocking(advance).await {
             Ok(Ok(cached)) => (cached.state, cached.caches),
             Ok(Err(error)) => {

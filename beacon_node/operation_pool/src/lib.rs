@@ -39,8 +39,6 @@ pub struct OperationPool<E: EthSpec> {
     attestations: RwLock<attestation::AttestationPool>,
     operations: RwLock<operations::OperationsPool<E>>,
     sync: RwLock<sync::SyncPool<E>>,
-    /// The participation flags of the last state blocks were packed for (or prepared on).
-    participation: parking_lot::Mutex<Option<Arc<packing::ParticipationSnapshot>>>,
 }
 
 impl<E: EthSpec> OperationPool<E> {
@@ -50,7 +48,6 @@ impl<E: EthSpec> OperationPool<E> {
             attestations: RwLock::default(),
             operations: RwLock::default(),
             sync: RwLock::default(),
-            participation: parking_lot::Mutex::default(),
         }
     }
 
@@ -94,25 +91,7 @@ impl<E: EthSpec> OperationPool<E> {
         state: &BeaconState<E>,
         caches: &StateCaches,
     ) -> Result<Vec<Attestation<E>>, StateError> {
-        let flags = self.participation_of(state);
-        packing::attestations_for_block(&self.attestations.read(), state, caches, &flags)
-    }
-
-    /// Reads `state`'s participation flags for packing, unless already read: called for the coming
-    /// slot's state ahead of a proposal, so that packing does not read two registry-sized lists.
-    pub fn prepare_for_block(&self, state: &BeaconState<E>) {
-        self.participation_of(state);
-    }
-
-    fn participation_of(&self, state: &BeaconState<E>) -> Arc<packing::ParticipationSnapshot> {
-        if let Some(kept) = self.participation.lock().as_ref() {
-            if kept.is_for(state) {
-                return kept.clone();
-            }
-        }
-        let read = Arc::new(packing::ParticipationSnapshot::read(state));
-        *self.participation.lock() = Some(read.clone());
-        read
+        packing::attestations_for_block(&self.attestations.read(), state, caches)
     }
 
     /// The best aggregate of `committee_index` for the data whose root is `data_root` (beacon API

@@ -3,13 +3,36 @@
 //! validator's reward counts once however many included aggregates name it.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::BinaryHeap;
 use types::ValidatorIndex;
 
-/// A candidate: `item`, and the weight it would add for each validator it covers.
+/// A candidate: `item`, and the weight it would add for each validator it covers (each validator at
+/// most once: an aggregate's attesters, or the disjoint committees of one slot).
 pub(crate) struct Cover<T> {
     pub item: T,
-    pub covers: HashMap<ValidatorIndex, u64>,
+    pub covers: Vec<(ValidatorIndex, u64)>,
+}
+
+/// The validators covered so far, as a dense bitset: a block's candidates name tens of thousands of
+/// attesters, and a hash set's insert and lookup per attester cost more than the rest of packing.
+#[derive(Default)]
+struct Covered(Vec<u64>);
+
+impl Covered {
+    fn contains(&self, key: ValidatorIndex) -> bool {
+        let key = key as usize;
+        self.0
+            .get(key / 64)
+            .is_some_and(|word| word & (1 << (key % 64)) != 0)
+    }
+
+    fn insert(&mut self, key: ValidatorIndex) {
+        let key = key as usize;
+        if key / 64 >= self.0.len() {
+            self.0.resize(key / 64 + 1, 0);
+        }
+        self.0[key / 64] |= 1 << (key % 64);
+    }
 }
 
 /// Pick at most `limit` items, each time the one adding the most uncovered weight, until nothing adds
@@ -19,13 +42,13 @@ pub(crate) struct Cover<T> {
 /// bound, and a candidate whose recomputed gain still tops the heap is the greedy choice. Most
 /// candidates are never rescored, which matters with thousands of aggregates of hundreds of attesters.
 pub(crate) fn maximum_cover<T>(candidates: Vec<Cover<T>>, limit: usize) -> Vec<T> {
-    let gain = |c: &Cover<T>, covered: &HashSet<ValidatorIndex>| {
+    let gain = |c: &Cover<T>, covered: &Covered| {
         c.covers
             .iter()
-            .filter(|(v, _)| !covered.contains(v))
+            .filter(|(v, _)| !covered.contains(*v))
             .fold(0u64, |a, (_, w)| a.saturating_add(*w))
     };
-    let mut covered = HashSet::new();
+    let mut covered = Covered::default();
     let mut heap: BinaryHeap<(u64, Reverse<usize>)> = candidates
         .iter()
         .enumerate()
@@ -53,7 +76,9 @@ pub(crate) fn maximum_cover<T>(candidates: Vec<Cover<T>>, limit: usize) -> Vec<T
             continue;
         }
         if let Some(pick) = candidates[i].take() {
-            covered.extend(pick.covers.keys().copied());
+            for &(validator, _) in &pick.covers {
+                covered.insert(validator);
+            }
             chosen.push(pick.item);
         }
     }
@@ -96,7 +121,7 @@ mod tests {
     #[test]
     fn weights_beat_counts() {
         let mut heavy = cover("heavy", &[9]);
-        heavy.covers.insert(9, 100);
+        heavy.covers = vec![(9, 100)];
         assert_eq!(
             maximum_cover(vec![cover("many", &[1, 2, 3]), heavy], 1),
             vec!["heavy"]

@@ -13,13 +13,10 @@ use state_processing::common::{
     PARTICIPATION_FLAG_WEIGHTS,
 };
 use state_processing::{StateCaches, StateError};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use types::ssz_types::typenum::Unsigned;
 use types::ssz_types::BitVector;
-use types::tree_hash::TreeHash;
-use types::{
-    AttestationElectra, BeaconState, CommitteeIndex, Epoch, EthSpec, Hash256, ValidatorIndex,
-};
+use types::{AttestationElectra, BeaconState, CommitteeIndex, EthSpec, ValidatorIndex};
 
 /// A validator's key in a cover: its index and the epoch it attests for (previous and current epoch
 /// flags are separate rewards).
@@ -27,61 +24,14 @@ fn cover_key(index: ValidatorIndex, is_current: bool) -> u64 {
     (index << 1) | u64::from(is_current)
 }
 
-/// A state's participation flags, read whole (a tree walk per attester costs more than one full read
-/// of a registry-sized list). They are the same for every state advanced from one block within one
-/// epoch, so they are read once for the coming slot (the node's timer does it late in the slot
-/// before, off the proposal's path) and kept for the proposal.
-#[derive(Debug)]
-pub struct ParticipationSnapshot {
-    /// The root of the state's latest block and the state's epoch (`None`: not known, never matched).
-    key: Option<(Hash256, Epoch)>,
-    previous: Vec<u8>,
-    current: Vec<u8>,
-}
-
-impl ParticipationSnapshot {
-    /// What identifies the flags of `state`: its latest block and its epoch. The block's root is
-    /// known once slot processing has filled the header's state root, as it has in every state
-    /// advanced to a proposal's slot; a block's own post-state has none (`None`).
-    pub fn key<E: EthSpec>(state: &BeaconState<E>) -> Option<(Hash256, Epoch)> {
-        let header = state.latest_block_header();
-        (!header.state_root.is_zero()).then(|| {
-            (
-                header.tree_hash_root(),
-                compute_epoch_at_slot::<E>(state.slot()),
-            )
-        })
-    }
-
-    /// Reads `state`'s flags.
-    pub fn read<E: EthSpec>(state: &BeaconState<E>) -> Self {
-        Self {
-            key: Self::key(state),
-            previous: state
-                .previous_epoch_participation()
-                .iter()
-                .copied()
-                .collect(),
-            current: state
-                .current_epoch_participation()
-                .iter()
-                .copied()
-                .collect(),
-        }
-    }
-
-    /// Whether these are `state`'s flags.
-    pub fn is_for<E: EthSpec>(&self, state: &BeaconState<E>) -> bool {
-        self.key.is_some() && self.key == Self::key(state)
-    }
-}
+/// Each attester's cover key and the reward its inclusion adds.
+type Rewards = Vec<(u64, u64)>;
 
 /// What including an aggregate of one data would earn, per attester.
 struct Rewarder<'s, E: EthSpec> {
     state: &'s BeaconState<E>,
     caches: &'s StateCaches,
     base_reward_per_increment: u64,
-    flags: &'s ParticipationSnapshot,
 }
 
 impl<E: EthSpec> Rewarder<'_, E> {
@@ -93,7 +43,7 @@ impl<E: EthSpec> Rewarder<'_, E> {
         committee_index: CommitteeIndex,
         aggregate: &CommitteeAggregate,
         earned: u8,
-    ) -> Option<HashMap<u64, u64>> {
+    ) -> Option<Rewards> {
         let data = &entry.data;
         let is_current = data.target.epoch == compute_epoch_at_slot::<E>(self.state.slot());
         let committee = self
@@ -104,31 +54,41 @@ impl<E: EthSpec> Rewarder<'_, E> {
             return None;
         }
         let flags_list = if is_current {
-            &self.flags.current
+            self.state.current_epoch_participation()
         } else {
-            &self.flags.previous
+            self.state.previous_epoch_participation()
         };
-        let mut covers = HashMap::new();
+        let mut attesters = Vec::with_capacity(committee.len());
+        let mut new_flags = Vec::with_capacity(committee.len());
         for (&index, _) in committee.iter().zip(&aggregate.bits).filter(|(_, b)| **b) {
-            let flags = flags_list.get(index as usize).copied()?;
-            let new = earned & !flags;
-            if new == 0 {
-                continue;
+            let new = earned & !flags_list.get(index as usize).copied()?;
+            if new != 0 {
+                attesters.push(index);
+                new_flags.push(new);
             }
-            let increments = self.caches.effective_balance(self.state, index).ok()?
-                / E::EFFECTIVE_BALANCE_INCREMENT;
-            let weight: u64 = PARTICIPATION_FLAG_WEIGHTS
-                .iter()
-                .enumerate()
-                .filter(|(flag, _)| has_flag(new, *flag))
-                .map(|(_, w)| w)
-                .sum();
-            let reward = increments
-                .saturating_mul(self.base_reward_per_increment)
-                .saturating_mul(weight);
-            // A zero-balance attester still counts: it is one more validator included.
-            covers.insert(cover_key(index, is_current), reward.max(1));
         }
+        let effective_balances = self
+            .caches
+            .effective_balances(self.state, &attesters)
+            .ok()?;
+        let covers = attesters
+            .iter()
+            .zip(new_flags)
+            .zip(effective_balances)
+            .map(|((&index, new), effective_balance)| {
+                let weight: u64 = PARTICIPATION_FLAG_WEIGHTS
+                    .iter()
+                    .enumerate()
+                    .filter(|(flag, _)| has_flag(new, *flag))
+                    .map(|(_, w)| w)
+                    .sum();
+                let reward = (effective_balance / E::EFFECTIVE_BALANCE_INCREMENT)
+                    .saturating_mul(self.base_reward_per_increment)
+                    .saturating_mul(weight);
+                // A zero-balance attester still counts: it is one more validator included.
+                (cover_key(index, is_current), reward.max(1))
+            })
+            .collect();
         Some(covers)
     }
 }
@@ -161,18 +121,15 @@ fn earned_flags<E: EthSpec>(entry: &DataEntry, state: &BeaconState<E>) -> Option
 
 /// `attestations_for_block`: at most `MAX_ATTESTATIONS` (`MAX_ATTESTATIONS_ELECTRA` from Electra)
 /// attestations for a block at `state.slot()` (`state` is the parent's state advanced to that slot).
-/// `flags` are `state`'s participation flags.
 pub(crate) fn attestations_for_block<E: EthSpec>(
     pool: &AttestationPool,
     state: &BeaconState<E>,
     caches: &StateCaches,
-    flags: &ParticipationSnapshot,
 ) -> Result<Vec<Attestation<E>>, StateError> {
     let rewarder = Rewarder {
         state,
         caches,
         base_reward_per_increment: caches.get_base_reward_per_increment(state)?,
-        flags,
     };
     let electra = state.fork_name().electra_enabled();
     let mut candidates = Vec::new();
@@ -209,7 +166,7 @@ pub(crate) fn attestations_for_block<E: EthSpec>(
 }
 
 /// A committee's aggregate and the rewards it adds after the ones ranked before it.
-type Ranked<'a> = (&'a CommitteeAggregate, HashMap<u64, u64>);
+type Ranked<'a> = (&'a CommitteeAggregate, Rewards);
 
 /// Electra's on-chain attestations for one data: each committee's useful aggregates in max-cover order;
 /// the k-th candidate joins every committee's k-th pick, so that the first carries the best of each.
@@ -224,7 +181,7 @@ fn electra_candidates<E: EthSpec>(
         if index >= committee_count {
             continue;
         }
-        let covers: Vec<Cover<(usize, HashMap<u64, u64>)>> = aggregates
+        let covers: Vec<Cover<(usize, Rewards)>> = aggregates
             .iter()
             .enumerate()
             .filter_map(|(i, a)| {
@@ -250,7 +207,7 @@ fn electra_candidates<E: EthSpec>(
         let mut committee_bits = BitVector::<E::MaxCommitteesPerSlot>::new();
         let mut bits = Vec::new();
         let mut signatures = Vec::new();
-        let mut covers = HashMap::new();
+        let mut covers = Vec::new();
         for (&index, picks) in &ranked {
             let Some((aggregate, cover)) = picks.get(round) else {
                 continue;
@@ -260,7 +217,8 @@ fn electra_candidates<E: EthSpec>(
             }
             bits.extend_from_slice(&aggregate.bits);
             signatures.push(&aggregate.signature);
-            covers.extend(cover.iter().map(|(k, v)| (*k, *v)));
+            // The committees of one slot are disjoint, so each attester appears once.
+            covers.extend_from_slice(cover);
         }
         let Some(aggregation_bits) = bits_to_list(&bits) else {
             continue;

@@ -32,9 +32,9 @@ use types::{
     BeaconBlockBodyCapella, BeaconBlockBodyDeneb, BeaconBlockBodyElectra, BeaconBlockBodyFulu,
     BeaconBlockHeader, BeaconState, BeaconStateCapella, BeaconStateDeneb, BeaconStateElectra,
     BeaconStateFulu, ChainSpec, Checkpoint, Deposit, DepositData, Eth1Data, EthSpec,
-    ExecutionPayloadHeader, ExecutionRequests, Fork, ForkName, Gwei, Hash256, PendingDeposit,
-    PublicKeyBytes, SignatureBytes, SyncAggregate, SyncCommittee, Validator, FAR_FUTURE_EPOCH,
-    GENESIS_EPOCH, GENESIS_SLOT,
+    ExecutionPayloadHeader, ExecutionRequests, Fork, ForkName, Gwei, Hash256, ParticipationList,
+    PendingDeposit, PublicKeyBytes, SignatureBytes, SyncAggregate, SyncCommittee, Validator,
+    FAR_FUTURE_EPOCH, GENESIS_EPOCH, GENESIS_SLOT,
 };
 
 /// `DEPOSIT_CONTRACT_TREE_DEPTH`.
@@ -167,8 +167,8 @@ fn genesis_skeleton<E: EthSpec>(
                 balances: List::default(),
                 randao_mixes: Vector::from_elem(randao_mix)?,
                 slashings: Vector::from_elem(0)?,
-                previous_epoch_participation: List::default(),
-                current_epoch_participation: List::default(),
+                previous_epoch_participation: ParticipationList::default(),
+                current_epoch_participation: ParticipationList::default(),
                 justification_bits: BitVector::new(),
                 previous_justified_checkpoint: Checkpoint::default(),
                 current_justified_checkpoint: Checkpoint::default(),
@@ -460,8 +460,8 @@ pub fn interop_genesis_state_with_credentials<E: EthSpec>(
     *state.eth1_deposit_index_mut() = validator_count;
     *state.validators_mut() = List::new(validators)?;
     *state.balances_mut() = List::new(vec![balance; n])?;
-    *state.previous_epoch_participation_mut() = List::new(vec![0; n])?;
-    *state.current_epoch_participation_mut() = List::new(vec![0; n])?;
+    *state.previous_epoch_participation_mut() = ParticipationList::repeat_zero(n)?;
+    *state.current_epoch_participation_mut() = ParticipationList::repeat_zero(n)?;
     *state.inactivity_scores_mut() = List::new(vec![0; n])?;
     finish_genesis(&mut state)?;
     Ok(state)

@@ -369,7 +369,7 @@ mod tests {
         // Validator 3 missed everything: it pays the source and target penalties, not the head one.
         let mut flags = vec![all; n];
         flags[3] = 0;
-        *state.previous_epoch_participation_mut() = milhouse::List::new(flags).unwrap();
+        *state.previous_epoch_participation_mut() = types::ParticipationList::new(flags).unwrap();
         let rewards = compute_attestation_rewards(&state, &spec).unwrap();
         // 63 of 64 participated: 2_016 participating increments.
         let source = 1_431_072u128 * 14 * 2_016 / (2_048 * 64);

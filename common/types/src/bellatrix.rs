@@ -83,8 +83,8 @@ pub struct BeaconStateBellatrix<E: EthSpec> {
     // Slashings
     pub slashings: Vector<Gwei, E::EpochsPerSlashingsVector>,
     // Participation
-    pub previous_epoch_participation: RegistryList<u8, E::ValidatorRegistryLimit>,
-    pub current_epoch_participation: RegistryList<u8, E::ValidatorRegistryLimit>,
+    pub previous_epoch_participation: crate::ParticipationList<E::ValidatorRegistryLimit>,
+    pub current_epoch_participation: crate::ParticipationList<E::ValidatorRegistryLimit>,
     // Finality
     pub justification_bits: BitVector<JustificationBitsLength>,
     pub previous_justified_checkpoint: Checkpoint,

@@ -1,11 +1,13 @@
 //! `BeaconState` for Capella to Fulu.
 //!
-//! The big lists are milhouse persistent trees: cloning a state shares them, and re-hashing after a change
-//! touches only the changed paths. That is what makes a mainnet-size state (over a million validators)
-//! cheap to copy and quick to re-root.
+//! The big lists are milhouse persistent trees, and the participation lists are shared chunks with
+//! their own hash caches ([`crate::participation`]): cloning a state shares them, and re-hashing after
+//! a change touches only the changed paths. That is what makes a mainnet-size state (over a million
+//! validators) cheap to copy and quick to re-root.
 
 use crate::consensus::*;
 use crate::execution::*;
+use crate::participation::ParticipationList;
 use crate::primitives::*;
 use crate::update_map::RegistryList;
 use crate::{EthSpec, ForkName};
@@ -78,9 +80,9 @@ pub struct BeaconState<E: EthSpec> {
     pub slashings: Vector<Gwei, E::EpochsPerSlashingsVector>,
     // Participation
     #[serde(with = "crate::primitives::quoted_int_list")]
-    pub previous_epoch_participation: RegistryList<u8, E::ValidatorRegistryLimit>,
+    pub previous_epoch_participation: ParticipationList<E::ValidatorRegistryLimit>,
     #[serde(with = "crate::primitives::quoted_int_list")]
-    pub current_epoch_participation: RegistryList<u8, E::ValidatorRegistryLimit>,
+    pub current_epoch_participation: ParticipationList<E::ValidatorRegistryLimit>,
     // Finality
     pub justification_bits: BitVector<JustificationBitsLength>,
     #[superstruct(getter(copy))]
@@ -190,8 +192,6 @@ impl<E: EthSpec> BeaconState<E> {
         self.balances_mut().apply_updates()?;
         self.randao_mixes_mut().apply_updates()?;
         self.slashings_mut().apply_updates()?;
-        self.previous_epoch_participation_mut().apply_updates()?;
-        self.current_epoch_participation_mut().apply_updates()?;
         self.inactivity_scores_mut().apply_updates()?;
         self.historical_summaries_mut().apply_updates()?;
         if let Ok(list) = self.pending_deposits_mut() {

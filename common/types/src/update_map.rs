@@ -1,13 +1,12 @@
-//! The staged-write map of the state's registry-sized lists (validators, balances, participation,
-//! inactivity scores).
+//! The staged-write map of the state's registry-sized milhouse lists (validators, balances,
+//! inactivity scores; the participation lists are flat, see [`crate::participation`]).
 //!
 //! milhouse stages a list's writes in an update map and applies them when the state is hashed,
 //! asking the map, at every tree node on the way down, whether a range of indices holds a write.
 //! Its default map is a vector of `Option`s as long as the highest index written. A block writes a few
-//! hundred balances and some tens of thousands of participation flags scattered over a registry of a
-//! million entries, so that map allocated and zeroed up to 16 MB per list and per block, and its
-//! range questions walked the gaps between writes entry by entry: about two thirds of a block's
-//! state root at 2^20 validators.
+//! hundred balances scattered over a registry of a million entries, so that map allocated and zeroed
+//! up to 16 MB per list and per block, and its range questions walked the gaps between writes entry
+//! by entry.
 //!
 //! [`RegistryUpdates`] keeps the writes in 64-entry chunks, allocated on the first write into them,
 //! and a bitmap of the chunks present: a range with no write is answered from the bitmap, 4,096

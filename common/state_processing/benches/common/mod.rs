@@ -176,8 +176,10 @@ pub fn build_state_with<E: EthSpec>(spec: &ChainSpec, validators_count: usize) -
     *state.slot_mut() = slot;
     *state.validators_mut() = List::new(validators).expect("validators");
     *state.balances_mut() = List::new(balances).expect("balances");
-    *state.previous_epoch_participation_mut() = List::new(previous).expect("participation");
-    *state.current_epoch_participation_mut() = List::new(current).expect("participation");
+    *state.previous_epoch_participation_mut() =
+        types::ParticipationList::new(previous).expect("participation");
+    *state.current_epoch_participation_mut() =
+        types::ParticipationList::new(current).expect("participation");
     *state.inactivity_scores_mut() = List::new(scores).expect("scores");
     let roots = |tag| (0..E::slots_per_historical_root() as u64).map(move |i| hash_of(tag, i));
     *state.block_roots_mut() = Vector::new(roots(1).collect()).expect("block roots");

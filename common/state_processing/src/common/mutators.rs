@@ -446,121 +446,10 @@ pub fn add_validator_to_registry<E: EthSpec>(
         get_validator_from_deposit::<E>(pubkey, withdrawal_credentials, amount, state.fork_name());
     set_or_append_list(state.validators_mut(), index, validator)?;
     set_or_append_list(state.balances_mut(), index, amount)?;
-    set_or_append_list(state.previous_epoch_participation_mut(), index, 0)?;
-    set_or_append_list(state.current_epoch_participation_mut(), index, 0)?;
+    state.previous_epoch_participation_mut().push(0)?;
+    state.current_epoch_participation_mut().push(0)?;
     set_or_append_list(state.inactivity_scores_mut(), index, 0)?;
     Ok(())
-}
-
-/// The entries of `list` at `indices`, in their order. Sorted indices (as an indexed attestation's
-/// are) are read in one descent of the list's tree, each node visited once, instead of a walk from the
-/// root per entry (about twenty dependent memory reads each on a registry-sized list) or a read of
-/// the whole list; other indices, or a list with staged writes, are read one by one.
-pub fn read_list_entries<T, N, U>(list: &milhouse::List<T, N, U>, indices: &[u64]) -> Result<Vec<T>>
-where
-    T: milhouse::Value,
-    N: types::ssz_types::typenum::Unsigned,
-    U: milhouse::UpdateMap<T>,
-{
-    let len = list.len() as u64;
-    if let Some(&bad) = indices.iter().find(|&&i| i >= len) {
-        return Err(StateError::UnknownValidator(bad));
-    }
-    let one_by_one = || {
-        indices
-            .iter()
-            .map(|&i| {
-                list.get(i as usize)
-                    .cloned()
-                    .ok_or(StateError::UnknownValidator(i))
-            })
-            .collect()
-    };
-    if !indices.is_sorted() {
-        return one_by_one();
-    }
-    let Some(milhouse::level_iter::LevelNode::Internal(root)) = list
-        .level_iter_from(0)
-        .ok()
-        .and_then(|mut level| level.next())
-    else {
-        return one_by_one();
-    };
-    // The tree's shape as milhouse builds it: `depth` levels of nodes above leaves that pack
-    // `2^packing_depth` basic values each (one composite value each otherwise).
-    let packing_depth = match T::tree_hash_type() {
-        tree_hash::TreeHashType::Basic => T::tree_hash_packing_factor().trailing_zeros() as usize,
-        _ => 0,
-    };
-    let capacity_depth = N::to_usize().next_power_of_two().trailing_zeros() as usize;
-    let depth = capacity_depth.saturating_sub(packing_depth);
-    let mut out = Vec::with_capacity(indices.len());
-    if read_subtree(root, depth, packing_depth, indices, &mut out) {
-        Ok(out)
-    } else {
-        one_by_one()
-    }
-}
-
-/// Appends the values at `indices` (sorted, all inside the tree) of the tree `root` of `depth` node
-/// levels; `false` if the tree is not shaped as expected. The tree is read a level at a time: the
-/// nodes of one level are independent reads (mostly cache misses, the nodes being scattered in memory),
-/// which the processor then overlaps, where a depth-first walk waits on one node after another.
-fn read_subtree<T: milhouse::Value>(
-    root: &milhouse::Tree<T>,
-    depth: usize,
-    packing_depth: usize,
-    indices: &[u64],
-    out: &mut Vec<T>,
-) -> bool {
-    if indices.is_empty() {
-        return true;
-    }
-    // (node, its first index, the range of `indices` inside it), in index order.
-    let mut level: Vec<(&milhouse::Tree<T>, u64, usize, usize)> = vec![(root, 0, 0, indices.len())];
-    let mut next = Vec::new();
-    for d in (1..=depth).rev() {
-        next.clear();
-        for &(node, first, start, end) in &level {
-            let milhouse::Tree::Node { left, right, .. } = node else {
-                return false;
-            };
-            let half = first + (1u64 << (d - 1 + packing_depth));
-            let split = start + indices[start..end].partition_point(|&i| i < half);
-            if split > start {
-                next.push((&**left, first, start, split));
-            }
-            if end > split {
-                next.push((&**right, half, split, end));
-            }
-        }
-        std::mem::swap(&mut level, &mut next);
-    }
-    for &(node, first, start, end) in &level {
-        let indices = &indices[start..end];
-        let read = match node {
-            milhouse::Tree::PackedLeaf(leaf) => {
-                indices
-                    .iter()
-                    .all(|&i| match leaf.values.get((i - first) as usize) {
-                        Some(value) => {
-                            out.push(value.clone());
-                            true
-                        }
-                        None => false,
-                    })
-            }
-            milhouse::Tree::Leaf(leaf) => {
-                out.extend(indices.iter().map(|_| (*leaf.value).clone()));
-                true
-            }
-            _ => false,
-        };
-        if !read {
-            return false;
-        }
-    }
-    true
 }
 
 /// Write `changes` (`(index, value)`, distinct indices below the list's length) into `list`. With no
@@ -644,53 +533,6 @@ mod tests {
                 "{fork}: {epochs:?}"
             );
         }
-    }
-
-    #[test]
-    fn read_list_entries_reads_what_get_reads() {
-        use types::ssz_types::typenum::U1099511627776;
-        let bytes = milhouse::List::<u8, U1099511627776>::new((0..3000).map(|i| i as u8).collect())
-            .unwrap();
-        let words = milhouse::List::<u64, U1024>::new((0..1000).map(|i| i * 3).collect()).unwrap();
-        let registry = milhouse::List::<types::Validator, U1024>::new(
-            (0..300)
-                .map(|i| types::Validator {
-                    effective_balance: i,
-                    ..types::Validator::default()
-                })
-                .collect(),
-        )
-        .unwrap();
-        let sorted: Vec<u64> = vec![0, 1, 31, 32, 33, 33, 255, 256, 299];
-        let unsorted: Vec<u64> = vec![299, 0, 33, 1];
-        for indices in [&sorted, &unsorted, &vec![]] {
-            let got = read_list_entries(&bytes, indices).unwrap();
-            let want: Vec<u8> = indices
-                .iter()
-                .map(|&i| *bytes.get(i as usize).unwrap())
-                .collect();
-            assert_eq!(got, want);
-            let got = read_list_entries(&words, indices).unwrap();
-            let want: Vec<u64> = indices
-                .iter()
-                .map(|&i| *words.get(i as usize).unwrap())
-                .collect();
-            assert_eq!(got, want);
-            let got = read_list_entries(&registry, indices).unwrap();
-            let want: Vec<u64> = indices.to_vec();
-            assert_eq!(
-                got.iter().map(|v| v.effective_balance).collect::<Vec<_>>(),
-                want
-            );
-        }
-        let far: Vec<u64> = (0..3000).step_by(7).chain([2999]).collect();
-        let got = read_list_entries(&bytes, &far).unwrap();
-        assert_eq!(got, far.iter().map(|&i| i as u8).collect::<Vec<_>>());
-        // Staged writes are seen.
-        let mut staged = words.clone();
-        *staged.get_mut(40).unwrap() = 7;
-        assert_eq!(read_list_entries(&staged, &[39, 40]).unwrap(), vec![117, 7]);
-        assert!(read_list_entries(&words, &[1000]).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod execution_requests;
 mod slashings;
 mod voluntary_exit;
 
-pub use attestation::{process_attestation, process_attestation_with, ParticipationUpdates};
+pub use attestation::process_attestation;
 pub use bls_to_execution_change::process_bls_to_execution_change;
 pub use deposit::{apply_deposit, process_deposit};
 pub use execution_requests::{
@@ -129,29 +129,24 @@ pub fn process_attester_slashings<E: EthSpec, B: BlockBody<E>>(
     Ok(())
 }
 
-/// `process_operations`' attestations, in order; their participation flags are written once, after
-/// the last one.
+/// `process_operations`' attestations, in order.
 pub fn process_attestations<E: EthSpec, B: BlockBody<E>>(
     state: &mut BeaconState<E>,
     body: &B,
     verifier: &mut SignatureVerifier,
     caches: &mut StateCaches,
 ) -> Result<()> {
-    let mut updates = ParticipationUpdates::new();
     match body.attestations() {
         Attestations::Base(ops) => {
             for op in ops {
-                let op = AttestationRef::Base(op);
-                process_attestation_with(state, op, verifier, caches, &mut updates)?;
+                process_attestation(state, AttestationRef::Base(op), verifier, caches)?;
             }
         }
         Attestations::Electra(ops) => {
             for op in ops {
-                let op = AttestationRef::Electra(op);
-                process_attestation_with(state, op, verifier, caches, &mut updates)?;
+                process_attestation(state, AttestationRef::Electra(op), verifier, caches)?;
             }
         }
     }
-    updates.apply(state)?;
     Ok(())
 }

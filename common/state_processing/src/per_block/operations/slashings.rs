@@ -83,7 +83,7 @@ pub(crate) fn record_slashing<E: EthSpec>(
     }
     let current_epoch = get_current_epoch(state);
     let previous_epoch = get_previous_epoch(state);
-    let flags_of = |list: &types::RegistryList<u8, E::ValidatorRegistryLimit>, epoch| {
+    let flags_of = |list: &types::ParticipationList<E::ValidatorRegistryLimit>, epoch| {
         if is_active_validator(v, epoch) {
             list.get(index as usize).copied().unwrap_or(0)
         } else {
