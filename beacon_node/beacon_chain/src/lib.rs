@@ -464,6 +464,10 @@ impl<E: EthSpec> BeaconChain<E> {
             let mut state = (*base).clone();
             state_processing::process_slots_with_caches(&mut state, slot, &self.spec, &mut caches)
                 .map_err(|e| e.to_string())?;
+            // Hashed now: an epoch transition rewrites every balance, and a block built or imported
+            // on this state shares these hashes. When the timer advances ahead of the slot, that
+            // work (tens of ms at 2^20 validators) is off the proposal's and the import's path.
+            state.update_tree_hash_cache().map_err(|e| e.to_string())?;
             Arc::new(state)
         };
         if prepare || warm {
