@@ -3,7 +3,7 @@
 //! validator's reward counts once however many included aggregates name it.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 use types::ValidatorIndex;
 
 /// A candidate: `item`, and the weight it would add for each validator it covers (each validator at
@@ -13,25 +13,55 @@ pub(crate) struct Cover<T> {
     pub covers: Vec<(ValidatorIndex, u64)>,
 }
 
-/// The validators covered so far, as a dense bitset: a block's candidates name tens of thousands of
-/// attesters, and a hash set's insert and lookup per attester cost more than the rest of packing.
-#[derive(Default)]
-struct Covered(Vec<u64>);
+/// The validators covered so far. A bitset over the candidates' key range when they name about as
+/// many validators as that range has words (a block's candidates: tens of thousands of attesters,
+/// where a hash set's insert and lookup per attester cost more than the rest of packing); a hash set
+/// otherwise (one committee's aggregates: a few hundred validators spread over the registry, where
+/// zeroing a registry-sized bitset on every call would cost more than the cover).
+enum Covered {
+    Dense(Vec<u64>),
+    Sparse(HashSet<ValidatorIndex>),
+}
 
 impl Covered {
+    fn for_candidates<T>(candidates: &[Cover<T>]) -> Self {
+        let (count, max) = candidates
+            .iter()
+            .flat_map(|c| &c.covers)
+            .fold((0usize, 0u64), |(n, m), &(v, _)| (n + 1, m.max(v)));
+        let words = max as usize / 64 + 1;
+        if words <= 8 * count {
+            Covered::Dense(vec![0; words])
+        } else {
+            Covered::Sparse(HashSet::with_capacity(count))
+        }
+    }
+
     fn contains(&self, key: ValidatorIndex) -> bool {
-        let key = key as usize;
-        self.0
-            .get(key / 64)
-            .is_some_and(|word| word & (1 << (key % 64)) != 0)
+        match self {
+            Covered::Dense(words) => {
+                let key = key as usize;
+                words
+                    .get(key / 64)
+                    .is_some_and(|word| word & (1 << (key % 64)) != 0)
+            }
+            Covered::Sparse(set) => set.contains(&key),
+        }
     }
 
     fn insert(&mut self, key: ValidatorIndex) {
-        let key = key as usize;
-        if key / 64 >= self.0.len() {
-            self.0.resize(key / 64 + 1, 0);
+        match self {
+            Covered::Dense(words) => {
+                let key = key as usize;
+                // Every key is within the range the bitset was sized for.
+                if let Some(word) = words.get_mut(key / 64) {
+                    *word |= 1 << (key % 64);
+                }
+            }
+            Covered::Sparse(set) => {
+                set.insert(key);
+            }
         }
-        self.0[key / 64] |= 1 << (key % 64);
     }
 }
 
@@ -48,7 +78,7 @@ pub(crate) fn maximum_cover<T>(candidates: Vec<Cover<T>>, limit: usize) -> Vec<T
             .filter(|(v, _)| !covered.contains(*v))
             .fold(0u64, |a, (_, w)| a.saturating_add(*w))
     };
-    let mut covered = Covered::default();
+    let mut covered = Covered::for_candidates(&candidates);
     let mut heap: BinaryHeap<(u64, Reverse<usize>)> = candidates
         .iter()
         .enumerate()
@@ -109,6 +139,22 @@ mod tests {
             3,
         );
         assert_eq!(chosen, vec!["a", "b", "d"]);
+    }
+
+    #[test]
+    fn sparse_keys_pick_as_dense_ones_do() {
+        // Keys spread over a registry-sized range take the hash-set form of `Covered`.
+        let far = |vs: &[u64]| vs.iter().map(|v| v * 1_000_003).collect::<Vec<_>>();
+        let sets = vec![
+            cover("a", &far(&[1, 2, 3, 4])),
+            cover("b", &far(&[5, 6])),
+            cover("c", &far(&[1, 2, 3])),
+            cover("d", &far(&[4, 7])),
+        ];
+        assert!(matches!(Covered::for_candidates(&sets), Covered::Sparse(_)));
+        assert_eq!(maximum_cover(sets, 3), vec!["a", "b", "d"]);
+        let dense = vec![cover("a", &[1, 2, 3, 4])];
+        assert!(matches!(Covered::for_candidates(&dense), Covered::Dense(_)));
     }
 
     #[test]

@@ -9,8 +9,7 @@ use crate::attestation::{
 use crate::containers::Attestation;
 use crate::max_cover::{maximum_cover, Cover};
 use state_processing::common::{
-    compute_epoch_at_slot, get_attestation_participation_flag_indices, has_flag,
-    PARTICIPATION_FLAG_WEIGHTS,
+    compute_epoch_at_slot, get_attestation_participation_flag_indices, participation_flags_weight,
 };
 use state_processing::{StateCaches, StateError};
 use std::collections::BTreeMap;
@@ -76,15 +75,9 @@ impl<E: EthSpec> Rewarder<'_, E> {
             .zip(new_flags)
             .zip(effective_balances)
             .map(|((&index, new), effective_balance)| {
-                let weight: u64 = PARTICIPATION_FLAG_WEIGHTS
-                    .iter()
-                    .enumerate()
-                    .filter(|(flag, _)| has_flag(new, *flag))
-                    .map(|(_, w)| w)
-                    .sum();
                 let reward = (effective_balance / E::EFFECTIVE_BALANCE_INCREMENT)
                     .saturating_mul(self.base_reward_per_increment)
-                    .saturating_mul(weight);
+                    .saturating_mul(participation_flags_weight(new));
                 // A zero-balance attester still counts: it is one more validator included.
                 (cover_key(index, is_current), reward.max(1))
             })

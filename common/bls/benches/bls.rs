@@ -1,8 +1,10 @@
-//! Signature verification costs: one signature, 64 one by one, and 64 as a batch with random scalars
-//! (the batch is what block import uses).
+//! Signature verification costs: one signature, 64 one by one, 64 as a batch with random scalars
+//! (the batch is what block import uses), and one signature by the sum of 512 keys (a sync
+//! committee's contribution, and the shape of every attestation).
 
 use bls::{
-    interop_secret_key, verify_signature_sets, PublicKey, SecretKey, Signature, SignatureSet,
+    interop_secret_key, verify_signature_sets, AggregateSignature, PublicKey, SecretKey, Signature,
+    SignatureSet,
 };
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
@@ -28,6 +30,19 @@ fn benches(c: &mut Criterion) {
                 .collect();
             assert!(verify_signature_sets(black_box(&sets)));
         })
+    });
+    c.bench_function("bls/fast_aggregate_verify_512", |b| {
+        let keys: Vec<SecretKey> = (0..512).map(interop_secret_key).collect();
+        let pubkeys: Vec<PublicKey> = keys.iter().map(SecretKey::public_key).collect();
+        let refs: Vec<&PublicKey> = pubkeys.iter().collect();
+        let signature = AggregateSignature::aggregate(
+            &keys
+                .iter()
+                .map(|k| k.sign(&messages[0]))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        b.iter(|| assert!(signature.fast_aggregate_verify(black_box(&refs), &messages[0])))
     });
     c.bench_function("bls/deserialize_pubkey", |b| {
         let bytes = pubkeys[0].serialize();

@@ -3,7 +3,7 @@
 //! Each set is weighted by an independent random 64-bit scalar before the sets are summed, so a forger
 //! cannot make invalid sets cancel each other out (the chance of an invalid batch passing is about 2^-64).
 
-use crate::{AggregatePublicKey, PublicKey, Signature, DST};
+use crate::{PublicKey, Signature, DST};
 use blst::{blst_scalar, min_pk, BLST_ERROR};
 use rand::Rng;
 
@@ -68,13 +68,10 @@ pub fn verify_signature_sets(sets: &[SignatureSet<'_>]) -> bool {
             keys.push(*first.point());
             continue;
         }
-        // Keys that cancel out sum to infinity, which verifies nothing.
-        let Ok(key) =
-            AggregatePublicKey::aggregate(&set.signing_keys).and_then(|sum| sum.to_public_key())
-        else {
+        let Some(key) = crate::keys::verifying_sum(&set.signing_keys) else {
             return false;
         };
-        keys.push(*key.point());
+        keys.push(key);
     }
 
     let mut rng = rand::thread_rng();

@@ -249,13 +249,10 @@ impl Signature {
         if public_keys.is_empty() {
             return false;
         }
-        // Keys that cancel out sum to infinity, which verifies nothing.
-        let Ok(key) =
-            AggregatePublicKey::aggregate(public_keys).and_then(|sum| sum.to_public_key())
-        else {
+        let Some(key) = verifying_sum(public_keys) else {
             return false;
         };
-        self.0.verify(false, msg, DST, &[], key.point(), false) == BLST_ERROR::BLST_SUCCESS
+        self.0.verify(false, msg, DST, &[], &key, false) == BLST_ERROR::BLST_SUCCESS
     }
 
     /// The spec's `AggregateVerify`: key `i` signed message `i`. Empty or mismatched lists are invalid.
@@ -373,6 +370,15 @@ impl AggregatePublicKey {
         Ok(Self(points.as_slice().add()))
     }
 
+    /// The sum as a key to verify with, or `None` at the point at infinity (keys that cancel out
+    /// verify nothing). Unlike [`Self::to_public_key`] it does not re-check the subgroup: every key
+    /// was checked when built, and so is their sum. That check costs more than the summing itself.
+    pub(crate) fn verifying_key(&self) -> Option<min_pk::PublicKey> {
+        let key = self.0.to_public_key();
+        // blst writes the point at infinity as the all-zero affine point.
+        (key != min_pk::PublicKey::default()).then_some(key)
+    }
+
     pub fn add(&mut self, public_key: &PublicKey) {
         // Without validation blst cannot fail: the key was checked when it was built.
         let _ = self.0.add_public_key(public_key.point(), false);
@@ -395,6 +401,11 @@ impl fmt::Debug for AggregatePublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AggregatePublicKey({})", self.to_bytes())
     }
+}
+
+/// The sum of `keys` to verify with: `None` for no keys, or keys that cancel out.
+pub(crate) fn verifying_sum(keys: &[&PublicKey]) -> Option<min_pk::PublicKey> {
+    AggregatePublicKey::aggregate(keys).ok()?.verifying_key()
 }
 
 /// RFC 9380 `hash_to_curve` (suite `BLS12381G2_XMD:SHA-256_SSWU_RO_`) of `msg` under domain separation tag

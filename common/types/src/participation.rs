@@ -232,18 +232,17 @@ impl<N: Unsigned> ParticipationList<N> {
         Ok(self.iter().skip(index))
     }
 
-    pub fn to_vec(&self) -> Vec<u8> {
-        self.iter().copied().collect()
-    }
-
     /// The root of the flags' merkle tree, before the length is mixed in.
     fn data_root(&self) -> Hash256 {
+        // Checked when the type is instantiated: the tree must be at least one chunk deep.
+        const {
+            assert!(
+                N::USIZE >= CHUNK_LEN,
+                "a participation list's limit is at least one chunk"
+            )
+        };
         let limit_leaves = N::to_usize().div_ceil(32).next_power_of_two();
         let depth = limit_leaves.trailing_zeros() as usize;
-        assert!(
-            depth >= CHUNK_DEPTH,
-            "a participation list's limit is at least one chunk"
-        );
         let mut level: Vec<Hash256> = if self.chunks.len() > 16 {
             self.chunks.par_iter().map(|chunk| chunk.root()).collect()
         } else {
@@ -424,7 +423,7 @@ mod tests {
             }
             assert_eq!(list.tree_hash_root(), reference(&flags), "round {round}");
             assert_eq!(before.tree_hash_root(), before_root);
-            assert_eq!(list.to_vec(), flags);
+            assert_eq!(list.iter().copied().collect::<Vec<_>>(), flags);
         }
         assert!(list.set(flags.len(), 1).is_err());
         assert_eq!(list.get(flags.len()), None);

@@ -42,6 +42,17 @@ pub fn has_flag(flags: u8, flag_index: usize) -> bool {
     flag_index < 8 && flags & (1 << flag_index) != 0
 }
 
+/// The summed `PARTICIPATION_FLAG_WEIGHTS` of the flags set in `flags`: what `process_attestation`
+/// weighs an attester's base reward by, for the flags it newly earns, in the proposer's reward.
+pub fn participation_flags_weight(flags: u8) -> u64 {
+    PARTICIPATION_FLAG_WEIGHTS
+        .iter()
+        .enumerate()
+        .filter(|(flag_index, _)| has_flag(flags, *flag_index))
+        .map(|(_, weight)| weight)
+        .sum()
+}
+
 /// `get_base_reward_per_increment` from a total active balance.
 pub fn base_reward_per_increment<E: EthSpec>(total_active_balance: Gwei) -> Gwei {
     E::EFFECTIVE_BALANCE_INCREMENT * E::BASE_REWARD_FACTOR

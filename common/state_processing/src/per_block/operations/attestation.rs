@@ -5,8 +5,8 @@ use crate::caches::StateCaches;
 use crate::common::attestation::AttestationRef;
 use crate::common::{
     add_flag, compute_epoch_at_slot, get_attestation_participation_flag_indices,
-    get_committee_indices, get_current_epoch, get_previous_epoch, has_flag, increase_balance,
-    safe_add, safe_mul, PARTICIPATION_FLAG_WEIGHTS, PROPOSER_WEIGHT, WEIGHT_DENOMINATOR,
+    get_committee_indices, get_current_epoch, get_previous_epoch, increase_balance,
+    participation_flags_weight, safe_add, safe_mul, PROPOSER_WEIGHT, WEIGHT_DENOMINATOR,
 };
 use crate::per_block::signatures::SignatureVerifier;
 use crate::{ensure, Result, StateError};
@@ -118,12 +118,7 @@ pub fn process_attestation<E: EthSpec>(
             effective_balance / E::EFFECTIVE_BALANCE_INCREMENT,
             base_reward_per_increment,
         )?;
-        let weight: u64 = PARTICIPATION_FLAG_WEIGHTS
-            .iter()
-            .enumerate()
-            .filter(|(flag_index, _)| has_flag(new_flags, *flag_index))
-            .map(|(_, weight)| weight)
-            .sum();
+        let weight = participation_flags_weight(new_flags);
         proposer_reward_numerator =
             safe_add(proposer_reward_numerator, safe_mul(base_reward, weight)?)?;
         list.set(index as usize, flags | new_flags)?;
